@@ -1,0 +1,1 @@
+export { parseConfig, ConfigError, type Config, type Env, type IngestLimits } from './config.js';

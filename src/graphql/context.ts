@@ -1,0 +1,30 @@
+import type DataLoader from 'dataloader';
+import type { SessionIngest } from '../ingest/index.js';
+import type { BuildContext, Clock, QueryLimits, Retention, UveDocument } from '../model/index.js';
+import type { SessionStore, UveStore } from '../stores/types.js';
+import { createUveLoader, type UveKey } from './loaders.js';
+
+/** What the resolvers are given once at start-up. */
+export interface Services {
+  readonly sessions: SessionStore;
+  readonly uves: UveStore;
+  readonly ingest: SessionIngest;
+  readonly clock: Clock;
+  readonly retention: Retention;
+  readonly limits: QueryLimits;
+}
+
+/** Per request: the services, the moment the request started, fresh loaders. */
+export interface GatewayContext {
+  readonly services: Services;
+  readonly build: BuildContext;
+  readonly uveLoader: DataLoader<UveKey, UveDocument | null, string>;
+}
+
+export function createContext(services: Services): GatewayContext {
+  return {
+    services,
+    build: { now: services.clock(), retention: services.retention, limits: services.limits },
+    uveLoader: createUveLoader(services.uves),
+  };
+}

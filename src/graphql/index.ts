@@ -1,0 +1,4 @@
+export { resolvers } from './resolvers.js';
+export { loadTypeDefs, SCHEMA_DIR } from './schema.js';
+export { createContext, type GatewayContext, type Services } from './context.js';
+export { formatError, type ErrorLog } from './errors.js';

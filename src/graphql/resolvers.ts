@@ -1,0 +1,125 @@
+import {
+  DIMENSIONS,
+  buildSeriesQuery,
+  buildTrafficQuery,
+  buildUveListQuery,
+  encodeKeyCursor,
+  encodeOffsetCursor,
+  groupKeyColumn,
+  structsOf,
+  validateUveDocument,
+  validateUveName,
+  validateUveType,
+  valueAt,
+  type GroupKey,
+  type RecordCandidate,
+} from '../model/index.js';
+import type { Resolvers } from './generated/resolvers.js';
+import type { GroupValueParent } from './parents.js';
+import { DateTimeScalar, DurationScalar, JsonScalar, LongScalar } from './scalars.js';
+
+/**
+ * The resolvers: arguments -> validated model -> store, and back. No query
+ * logic lives here; the model builders validate, the stores compile.
+ */
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Duration: DurationScalar,
+  Long: LongScalar,
+  JSON: JsonScalar,
+
+  Query: {
+    async sessionTraffic(_, args, ctx) {
+      const q = buildTrafficQuery(args, ctx.build);
+      const page = await ctx.services.sessions.traffic(q);
+      const end = q.offset + page.groups.length;
+      return {
+        nodes: page.groups.map((g) => ({ group: groupValues(q.groupBy, g.values), traffic: g.traffic })),
+        pageInfo: {
+          hasNextPage: end < page.totalCount,
+          endCursor: page.groups.length === 0 ? null : encodeOffsetCursor(end, q.now, q.fingerprint),
+        },
+        totalCount: page.totalCount,
+        total: page.total,
+        meta: page.meta,
+      };
+    },
+
+    async sessionSeries(_, args, ctx) {
+      const q = buildSeriesQuery(args, ctx.build);
+      const result = await ctx.services.sessions.series(q);
+      return {
+        series: result.series.map((s) => ({ group: groupValues(q.groupBy, s.values), points: [...s.points] })),
+        meta: result.meta,
+      };
+    },
+
+    uve(_, args, ctx) {
+      return ctx.services.uves.get(validateUveType(args.type), validateUveName(args.name));
+    },
+
+    async uves(_, args, ctx) {
+      const q = buildUveListQuery(args, ctx.build.limits.maxPageSize);
+      const page = await ctx.services.uves.list(q);
+      const last = page.nodes[page.nodes.length - 1];
+      return {
+        nodes: [...page.nodes],
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: last === undefined ? null : encodeKeyCursor(last.name) },
+        totalCount: page.totalCount,
+        meta: page.meta,
+      };
+    },
+
+    uveTypes(_, __, ctx) {
+      return ctx.services.uves.types();
+    },
+  },
+
+  Mutation: {
+    async ingestSessions(_, args, ctx) {
+      const incoming = args.records.map((r) => ({ candidate: r as RecordCandidate, raw: r }));
+      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql');
+      return { ...result, errors: [...result.errors] };
+    },
+
+    upsertUve(_, args, ctx) {
+      return ctx.services.uves.upsert(
+        validateUveType(args.type),
+        validateUveName(args.name),
+        validateUveDocument(args.document),
+      );
+    },
+
+    deleteUve(_, args, ctx) {
+      return ctx.services.uves.delete(validateUveType(args.type), validateUveName(args.name));
+    },
+  },
+
+  GroupValue: {
+    key: (p) => p.key,
+    value: (p) => p.value,
+    uve: (p, _, ctx) =>
+      p.uveType === undefined || p.value === null ? null : ctx.uveLoader.load({ type: p.uveType, name: p.value }),
+  },
+
+  Uve: {
+    type: (u) => u.type,
+    name: (u) => u.name,
+    updatedAt: (u) => u.updatedAt,
+    structs: (u) => structsOf(u),
+    value: (u, args) => valueAt(u.document, args.path),
+  },
+
+  QueryMeta: {
+    from: (m) => m.from,
+    to: (m) => m.to,
+  },
+};
+
+function groupValues(keys: readonly GroupKey[], values: readonly (string | null)[]): GroupValueParent[] {
+  return keys.map((k, i) => ({
+    key: groupKeyColumn(k),
+    value: values[i] ?? null,
+    uveType: k.kind === 'dimension' ? DIMENSIONS[k.dimension].uveType : undefined,
+  }));
+}

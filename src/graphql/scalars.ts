@@ -1,0 +1,86 @@
+import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { formatDateTime, parseDateTime, parseDuration, type EpochNs } from '../model/index.js';
+
+/**
+ * DateTime: RFC 3339. Inside the gateway a time is epoch nanoseconds (bigint);
+ * input strings are validated by the resolvers' model builders, which name
+ * the argument in their errors, so parseValue only checks the shape.
+ */
+export const DateTimeScalar = new GraphQLScalarType<EpochNs | string, string>({
+  name: 'DateTime',
+  serialize: (v) => (typeof v === 'bigint' ? formatDateTime(v) : formatDateTime(parseDateTime(v, 'DateTime'))),
+  parseValue: (v) => checked(() => (parseDateTime(v, 'DateTime'), v as string)),
+  parseLiteral: (ast) => checked(() => (parseDateTime(stringLiteral(ast), 'DateTime'), stringLiteral(ast))),
+});
+
+export const DurationScalar = new GraphQLScalarType<string, string>({
+  name: 'Duration',
+  serialize: (v) => String(v),
+  parseValue: (v) => checked(() => parseDuration(v, 'Duration').text),
+  parseLiteral: (ast) => checked(() => parseDuration(stringLiteral(ast), 'Duration').text),
+});
+
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
+
+/** Long: 64-bit signed; bigint inside, a JSON number outside, number or decimal string in. */
+export const LongScalar = new GraphQLScalarType<bigint, number>({
+  name: 'Long',
+  serialize: (v) => Number(v as bigint),
+  parseValue: (v) => toLong(v),
+  parseLiteral: (ast) => {
+    if (ast.kind === Kind.INT || ast.kind === Kind.STRING) return toLong(ast.kind === Kind.INT ? BigInt(ast.value) : ast.value);
+    throw new GraphQLError('Long: expected an integer or a decimal string');
+  },
+});
+
+function toLong(v: unknown): bigint {
+  let n: bigint | undefined;
+  if (typeof v === 'bigint') n = v;
+  else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+  else if (typeof v === 'string' && /^-?[0-9]{1,20}$/.test(v)) n = BigInt(v);
+  if (n === undefined) throw new GraphQLError(`Long: ${JSON.stringify(v)} is not an integer`);
+  if (n > MAX_I64 || n < MIN_I64) throw new GraphQLError(`Long: ${n} is outside the 64-bit range`);
+  return n;
+}
+
+export const JsonScalar = new GraphQLScalarType<unknown, unknown>({
+  name: 'JSON',
+  serialize: (v) => v,
+  parseValue: (v) => v,
+  parseLiteral: (ast, variables) => jsonLiteral(ast, variables ?? null),
+});
+
+function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null): unknown {
+  switch (ast.kind) {
+    case Kind.STRING:
+    case Kind.BOOLEAN:
+      return ast.value;
+    case Kind.INT:
+    case Kind.FLOAT:
+      return Number(ast.value);
+    case Kind.NULL:
+      return null;
+    case Kind.LIST:
+      return ast.values.map((v) => jsonLiteral(v, variables));
+    case Kind.OBJECT:
+      return Object.fromEntries(ast.fields.map((f) => [f.name.value, jsonLiteral(f.value, variables)]));
+    case Kind.VARIABLE:
+      return variables?.[ast.name.value] ?? null;
+    default:
+      throw new GraphQLError('JSON: unsupported literal');
+  }
+}
+
+function stringLiteral(ast: ValueNode): string {
+  if (ast.kind !== Kind.STRING) throw new GraphQLError('expected a string literal');
+  return ast.value;
+}
+
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    throw new GraphQLError((e as Error).message, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+}

@@ -1,0 +1,30 @@
+import { ConfigError, parseConfig } from './config/index.js';
+import { createGateway } from './gateway.js';
+
+/** The only place that reads process.env. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const gateway = await createGateway(config);
+  const stop = async (signal: string) => {
+    gateway.app.log.info({ signal }, 'shutting down');
+    await gateway.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  await gateway.app.listen({ host: config.host, port: config.port });
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`start-up failed: ${(e as Error).message}\n`);
+  process.exit(1);
+});

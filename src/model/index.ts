@@ -1,0 +1,67 @@
+export { GatewayError, badInput, backendUnavailable, tooExpensive, type ErrorCode } from './errors.js';
+export { parseDuration, formatDuration, type Duration } from './duration.js';
+export { parseDateTime, formatDateTime, parseEpochNs, systemClock, type Clock, type EpochNs } from './time.js';
+export {
+  DIMENSIONS,
+  DIMENSION_COLUMNS,
+  COUNTER_COLUMNS,
+  METRIC_COLUMN,
+  LABEL_NAME,
+  labelColumn,
+  type Dimension,
+  type DimensionColumn,
+  type StringColumn,
+  type IntColumn,
+  type CounterColumn,
+  type Metric,
+  type LabelSide,
+} from './columns.js';
+export { zeroTraffic, type SessionRecord, type SessionType, type Traffic } from './record.js';
+export {
+  validateSessionRecord,
+  RecordError,
+  type RecordCandidate,
+  type RecordContext,
+  type RecordLimits,
+  type FieldNaming,
+} from './record-validation.js';
+export {
+  buildFilter,
+  predicateColumns,
+  type Predicate,
+  type StringOp,
+  type IntOp,
+  type LabelOp,
+  type SessionFilterInput,
+} from './filter.js';
+export { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
+export { parseTiers, routeSource, tierName, DEFAULT_DROP, type TierSpec, type Retention, type Source } from './tiers.js';
+export { encodeOffsetCursor, encodeKeyCursor } from './cursor.js';
+export {
+  buildTrafficQuery,
+  buildSeriesQuery,
+  groupKeyColumn,
+  type TrafficQuery,
+  type SeriesQuery,
+  type GroupKey,
+  type TrafficOrder,
+  type SortDirection,
+  type QueryLimits,
+  type BuildContext,
+  type TrafficArgs,
+  type SeriesArgs,
+  type GroupKeyInput,
+} from './query.js';
+export {
+  validateUveType,
+  validateUveName,
+  validateUveDocument,
+  buildUveListQuery,
+  structsOf,
+  valueAt,
+  globMatches,
+  UVE_TYPE,
+  type UveDocument,
+  type UveListQuery,
+  type UveListArgs,
+} from './uve.js';

@@ -1,0 +1,199 @@
+import { DIMENSIONS, LABEL_NAME, labelColumn, type Dimension, type DimensionColumn, type LabelSide, type Metric } from './columns.js';
+import { decodeOffsetCursor } from './cursor.js';
+import { parseDuration, type Duration } from './duration.js';
+import { badInput, tooExpensive } from './errors.js';
+import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
+import { resolveRange, type TimeRangeInput } from './range.js';
+import { routeSource, type Retention, type Source } from './tiers.js';
+import type { EpochNs } from './time.js';
+
+export type GroupKey =
+  | { readonly kind: 'dimension'; readonly dimension: Dimension; readonly column: DimensionColumn }
+  | { readonly kind: 'label'; readonly side: LabelSide; readonly name: string };
+
+export type SortDirection = 'ASC' | 'DESC';
+
+export interface TrafficOrder {
+  readonly metric: Metric;
+  readonly direction: SortDirection;
+}
+
+/**
+ * A validated `sessionTraffic` query. Groups are ordered by the metric in
+ * `order.direction`, then by their values ascending (nulls last), and the
+ * page is `first` groups from `offset` in that order.
+ */
+export interface TrafficQuery {
+  readonly kind: 'traffic';
+  readonly source: Source;
+  readonly filter: Predicate;
+  readonly groupBy: readonly GroupKey[];
+  readonly order: TrafficOrder;
+  readonly first: number;
+  readonly offset: number;
+  /** Identifies the query's shape in its cursors. */
+  readonly fingerprint: string;
+  /** The moment the range was resolved against; cursors carry it. */
+  readonly now: EpochNs;
+  /** More matching groups than this is QUERY_TOO_EXPENSIVE. */
+  readonly maxGroups: number;
+}
+
+/** A validated `sessionSeries` query: buckets [t, t+every) aligned to the epoch. */
+export interface SeriesQuery {
+  readonly kind: 'series';
+  readonly source: Source;
+  readonly filter: Predicate;
+  readonly groupBy: readonly GroupKey[];
+  readonly metric: Metric;
+  readonly every: Duration;
+  readonly limit: number;
+}
+
+export interface QueryLimits {
+  /** The cap on `first` (larger values are lowered to it). */
+  readonly maxPageSize: number;
+  /** The most groups a traffic query may match, and the cap on series `limit`. */
+  readonly maxGroups: number;
+  /** The most buckets one series may have: range / every. */
+  readonly maxSeriesPoints: number;
+}
+
+export interface BuildContext {
+  readonly now: EpochNs;
+  readonly retention: Retention;
+  readonly limits: QueryLimits;
+}
+
+export interface GroupKeyInput {
+  dimension?: Dimension | null;
+  localLabel?: string | null;
+  remoteLabel?: string | null;
+}
+
+export interface TrafficArgs {
+  range: TimeRangeInput;
+  where?: SessionFilterInput | null;
+  groupBy?: readonly GroupKeyInput[] | null;
+  orderBy?: { metric?: Metric | null; direction?: SortDirection | null } | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface SeriesArgs {
+  range: TimeRangeInput;
+  every: string;
+  where?: SessionFilterInput | null;
+  groupBy?: readonly GroupKeyInput[] | null;
+  metric?: Metric | null;
+  limit?: number | null;
+}
+
+const MAX_GROUP_KEYS = 8;
+
+/** The storage column of a group key: `vn`, `label.local.app`. */
+export function groupKeyColumn(k: GroupKey): string {
+  return k.kind === 'dimension' ? k.column : labelColumn(k.side, k.name);
+}
+
+/** Builds and validates a traffic query from the GraphQL arguments. */
+export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext): TrafficQuery {
+  const filter = buildFilter(args.where);
+  const groupBy = buildGroupBy(args.groupBy);
+  const order: TrafficOrder = {
+    metric: args.orderBy?.metric ?? 'TOTAL_BYTES',
+    direction: args.orderBy?.direction ?? 'DESC',
+  };
+  const first = args.first ?? 100;
+  if (!Number.isInteger(first) || first < 0) throw badInput('first', 'must be a non-negative integer');
+  const fingerprint = fingerprintOf({ filter, groupBy, order, range: args.range });
+  let offset = 0;
+  let now = ctx.now;
+  if (args.after != null) {
+    const c = decodeOffsetCursor(args.after, fingerprint);
+    offset = c.offset;
+    now = c.now;
+  }
+  const span = resolveRange(args.range, now);
+  const source = routeSource(span, readColumns(filter, groupBy), ctx.retention, now);
+  return {
+    kind: 'traffic',
+    source,
+    filter,
+    groupBy,
+    order,
+    first: Math.min(first, ctx.limits.maxPageSize),
+    offset,
+    fingerprint,
+    now,
+    maxGroups: ctx.limits.maxGroups,
+  };
+}
+
+/** Builds and validates a series query from the GraphQL arguments. */
+export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQuery {
+  const filter = buildFilter(args.where);
+  const groupBy = buildGroupBy(args.groupBy);
+  const every = parseDuration(args.every, 'every');
+  const limit = args.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1) throw badInput('limit', 'must be a positive integer');
+  if (limit > ctx.limits.maxGroups) throw tooExpensive(`limit: at most ${ctx.limits.maxGroups} series`);
+  const span = resolveRange(args.range, ctx.now);
+  const source = routeSource(span, readColumns(filter, groupBy), ctx.retention, ctx.now);
+  if (source.tier !== 'raw' && every.ns % source.tier.window.ns !== 0n) {
+    throw badInput(
+      'every',
+      `${every.text} is not a multiple of ${source.tier.window.text}, the window of the tier that serves this range`,
+    );
+  }
+  const buckets = (source.span.to - source.span.from) / every.ns;
+  if (buckets > BigInt(ctx.limits.maxSeriesPoints)) {
+    throw tooExpensive(
+      `every: ${every.text} over this range makes ${buckets} buckets; at most ${ctx.limits.maxSeriesPoints} are allowed`,
+    );
+  }
+  return { kind: 'series', source, filter, groupBy, metric: args.metric ?? 'TOTAL_BYTES', every, limit };
+}
+
+function buildGroupBy(input: readonly GroupKeyInput[] | null | undefined): GroupKey[] {
+  const keys = (input ?? []).map((k, i): GroupKey => {
+    const field = `groupBy[${i}]`;
+    const given = [k.dimension, k.localLabel, k.remoteLabel].filter((v) => v != null).length;
+    if (given !== 1) throw badInput(field, 'give exactly one of dimension, localLabel, remoteLabel');
+    if (k.dimension != null) {
+      const info = DIMENSIONS[k.dimension];
+      if (info === undefined) throw badInput(`${field}.dimension`, `unknown dimension ${String(k.dimension)}`);
+      return { kind: 'dimension', dimension: k.dimension, column: info.column };
+    }
+    const side: LabelSide = k.localLabel != null ? 'local' : 'remote';
+    const name = (k.localLabel ?? k.remoteLabel)!;
+    if (!LABEL_NAME.test(name)) {
+      throw badInput(`${field}.${side}Label`, 'a label name is 1 to 317 characters of A-Z a-z 0-9 . _ / -');
+    }
+    return { kind: 'label', side, name };
+  });
+  if (keys.length > MAX_GROUP_KEYS) throw badInput('groupBy', `at most ${MAX_GROUP_KEYS} keys`);
+  const seen = new Set<string>();
+  keys.forEach((k, i) => {
+    const col = groupKeyColumn(k);
+    if (seen.has(col)) throw badInput(`groupBy[${i}]`, `${col} is grouped on twice`);
+    seen.add(col);
+  });
+  return keys;
+}
+
+function readColumns(filter: Predicate, groupBy: readonly GroupKey[]): Set<string> {
+  const cols = predicateColumns(filter);
+  for (const k of groupBy) cols.add(groupKeyColumn(k));
+  return cols;
+}
+
+function fingerprintOf(value: unknown): string {
+  const text = JSON.stringify(value);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(36);
+}

@@ -1,0 +1,49 @@
+import type { EpochNs } from './time.js';
+
+export type SessionType = 'client' | 'server';
+
+/** Summed counters of a set of records; `sessions` counts the records. */
+export interface Traffic {
+  forwardSampledBytes: bigint;
+  forwardSampledPkts: bigint;
+  reverseSampledBytes: bigint;
+  reverseSampledPkts: bigint;
+  totalBytes: bigint;
+  sessions: bigint;
+}
+
+export function zeroTraffic(): Traffic {
+  return {
+    forwardSampledBytes: 0n,
+    forwardSampledPkts: 0n,
+    reverseSampledBytes: 0n,
+    reverseSampledPkts: 0n,
+    totalBytes: 0n,
+    sessions: 0n,
+  };
+}
+
+/**
+ * One validated session record in client orientation (ARCHITECTURE §1):
+ * local = client, remote = server, whichever vRouter reported it.
+ */
+export interface SessionRecord {
+  readonly time: EpochNs;
+  readonly vn: string;
+  readonly vmi: string | null;
+  readonly remoteVn: string;
+  readonly vrouterIp: string;
+  readonly localIp: string;
+  readonly clientPort: number;
+  readonly remoteIp: string;
+  readonly serverPort: number;
+  readonly protocol: number;
+  readonly sessionType: SessionType;
+  readonly localLabels: Readonly<Record<string, string>>;
+  readonly remoteLabels: Readonly<Record<string, string>>;
+  readonly forwardSampledBytes: bigint;
+  readonly forwardSampledPkts: bigint;
+  readonly reverseSampledBytes: bigint;
+  readonly reverseSampledPkts: bigint;
+  readonly totalBytes: bigint;
+}

@@ -1,0 +1,118 @@
+import { decodeKeyCursor } from './cursor.js';
+import { badInput } from './errors.js';
+import type { EpochNs } from './time.js';
+
+/** A UVE type: its documents live in the index (or table rows) named after it. */
+export const UVE_TYPE = /^[a-z0-9][a-z0-9_-]{0,99}$/;
+const MAX_NAME = 1024;
+const MAX_STRUCT = 256;
+
+/** One UVE document, keyed by (type, name). */
+export interface UveDocument {
+  readonly type: string;
+  readonly name: string;
+  readonly document: Readonly<Record<string, unknown>>;
+  readonly updatedAt: EpochNs | null;
+}
+
+/** A validated `uves` query: names ascending, `first` after the name `after`. */
+export interface UveListQuery {
+  readonly type: string;
+  /** A glob where `*` matches any run of characters; every other character is literal. */
+  readonly nameGlob: string | null;
+  /** Keep documents holding at least one of these top-level structs. */
+  readonly structs: readonly string[] | null;
+  readonly first: number;
+  readonly after: string | null;
+}
+
+export interface UveListArgs {
+  type: string;
+  name?: string | null;
+  structs?: readonly string[] | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+/** Checks a UVE type: it can never address another index or a wildcard. */
+export function validateUveType(type: unknown, field = 'type'): string {
+  if (typeof type !== 'string' || !UVE_TYPE.test(type)) {
+    throw badInput(field, `${JSON.stringify(String(type).slice(0, 64))} is not a UVE type: 1 to 100 of a-z 0-9 _ -, starting with a letter or digit`);
+  }
+  return type;
+}
+
+export function validateUveName(name: unknown, field = 'name'): string {
+  if (typeof name !== 'string' || name.length === 0) throw badInput(field, 'must be a non-empty string');
+  if (name.length > MAX_NAME) throw badInput(field, `is longer than ${MAX_NAME} characters`);
+  return name;
+}
+
+/** Checks an upserted document: a JSON object whose values are the struct sections. */
+export function validateUveDocument(document: unknown, field = 'document'): Record<string, unknown> {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw badInput(field, 'must be a JSON object of struct sections, e.g. {"UveVirtualNetworkAgent": {...}}');
+  }
+  for (const key of Object.keys(document)) {
+    if (key.length === 0 || key.length > MAX_STRUCT || key.includes('.')) {
+      throw badInput(field, `struct name ${JSON.stringify(key.slice(0, 64))} must be 1 to ${MAX_STRUCT} characters without dots`);
+    }
+  }
+  return document as Record<string, unknown>;
+}
+
+export function buildUveListQuery(args: UveListArgs, maxPageSize: number): UveListQuery {
+  const type = validateUveType(args.type);
+  const first = args.first ?? 100;
+  if (!Number.isInteger(first) || first < 0) throw badInput('first', 'must be a non-negative integer');
+  if (args.structs != null && args.structs.length === 0) {
+    throw badInput('structs', 'an empty list matches nothing; give at least one struct name');
+  }
+  return {
+    type,
+    nameGlob: args.name ?? null,
+    structs: args.structs ?? null,
+    first: Math.min(first, maxPageSize),
+    after: args.after == null ? null : decodeKeyCursor(args.after),
+  };
+}
+
+/** The top-level struct names of a document, sorted. */
+export function structsOf(doc: UveDocument): string[] {
+  return Object.keys(doc.document).sort();
+}
+
+/**
+ * Reads a dotted path (`UveVirtualNetworkAgent.in_bytes`, `a.list.0`) from a
+ * document; a number addresses an array element. Null when absent.
+ */
+export function valueAt(document: unknown, path: string | null | undefined): unknown {
+  if (path == null || path === '') return document;
+  let cur: unknown = document;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return null;
+    if (Array.isArray(cur)) {
+      if (!/^[0-9]+$/.test(part)) return null;
+      cur = cur[Number(part)];
+    } else {
+      cur = Object.prototype.hasOwnProperty.call(cur, part) ? (cur as Record<string, unknown>)[part] : undefined;
+    }
+    if (cur === undefined) return null;
+  }
+  return cur;
+}
+
+/** Whether `name` matches a glob where `*` is any run of characters. */
+export function globMatches(glob: string, name: string): boolean {
+  const parts = glob.split('*');
+  if (parts.length === 1) return glob === name;
+  if (!name.startsWith(parts[0]!) || !name.endsWith(parts[parts.length - 1]!)) return false;
+  let pos = parts[0]!.length;
+  const end = name.length - parts[parts.length - 1]!.length;
+  for (const mid of parts.slice(1, -1)) {
+    const at = name.indexOf(mid, pos);
+    if (at < 0 || at + mid.length > end) return false;
+    pos = at + mid.length;
+  }
+  return pos <= end;
+}

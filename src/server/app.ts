@@ -1,0 +1,79 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { createContext, formatError, loadTypeDefs, resolvers, type GatewayContext, type Services } from '../graphql/index.js';
+
+export interface AppOptions {
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** How long /ready waits for each store. */
+  readonly readyTimeoutMs?: number;
+}
+
+/**
+ * The HTTP front: Apollo Server on Fastify at /graphql (the playground on a
+ * browser GET), /health (the process answers) and /ready (every configured
+ * store answers). Ingest routes are registered on the returned instance.
+ */
+export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.logLevel },
+    // Error bodies never carry stacks; Fastify's default already omits them.
+    disableRequestLogging: options.logLevel !== 'debug',
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs: loadTypeDefs(),
+    resolvers: resolvers as never,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: formatError(app.log),
+    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+  });
+  await apollo.start();
+  await app.register(fastifyApollo(apollo), { context: async () => createContext(services) });
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_req, reply) => {
+    const timeout = options.readyTimeoutMs ?? 2000;
+    const checks = await Promise.all(
+      [
+        ['sessions', services.sessions] as const,
+        ['uves', services.uves] as const,
+      ].map(async ([role, store]) => {
+        try {
+          await withTimeout(store.ping(), timeout);
+          return { role, backend: store.backend, ok: true };
+        } catch (e) {
+          app.log.warn({ err: e, role, backend: store.backend }, 'readiness check failed');
+          return { role, backend: store.backend, ok: false };
+        }
+      }),
+    );
+    const failed = checks.filter((c) => !c.ok);
+    reply.code(failed.length === 0 ? 200 : 503);
+    return {
+      status: failed.length === 0 ? 'ready' : 'unavailable',
+      stores: Object.fromEntries(checks.map((c) => [c.role, { backend: c.backend, ok: c.ok }])),
+      ...(failed.length === 0 ? {} : { failed: failed.map((c) => `${c.role} (${c.backend})`) }),
+    };
+  });
+
+  return app;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

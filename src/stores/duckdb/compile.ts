@@ -1,0 +1,203 @@
+import {
+  COUNTER_COLUMNS,
+  METRIC_COLUMN,
+  groupKeyColumn,
+  labelColumn,
+  type GroupKey,
+  type IntOp,
+  type LabelOp,
+  type Metric,
+  type Predicate,
+  type SeriesQuery,
+  type Source,
+  type StringOp,
+  type TrafficQuery,
+} from '../../model/index.js';
+import { RAW_TABLE, tierTable, type StoreSchema } from './layout.js';
+import { Params, quoteIdent, type SqlStatement } from './sql.js';
+
+/** Result column aliases shared by the compiler and the store's row reader. */
+export const TRAFFIC_ALIASES = ['fsb', 'fsp', 'rsb', 'rsp', 'tb', 'n'] as const;
+
+const METRIC_ALIAS: Record<Metric, (typeof TRAFFIC_ALIASES)[number]> = {
+  FORWARD_SAMPLED_BYTES: 'fsb',
+  FORWARD_SAMPLED_PKTS: 'fsp',
+  REVERSE_SAMPLED_BYTES: 'rsb',
+  REVERSE_SAMPLED_PKTS: 'rsp',
+  TOTAL_BYTES: 'tb',
+  SESSIONS: 'n',
+};
+
+/**
+ * Compiles a traffic query to one DuckDB statement
+ * (https://duckdb.org/docs/sql/query_syntax/select). The grouped sums are
+ * materialised once; the statement returns one row per group of the page,
+ * each carrying the group count and the totals over all groups, or a single
+ * row with `present = 0` when the page is empty. Every value is a parameter.
+ */
+export function compileTraffic(q: TrafficQuery, schema: StoreSchema): SqlStatement {
+  const p = new Params();
+  const from = sourceFrom(q.source, q.filter, schema, p);
+  const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+  const sums = trafficSums(q.source);
+  const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.map((_, i) => `k${i}`).join(', ')}`;
+  const order = orderBy(q.order.direction, METRIC_ALIAS[q.order.metric], q.groupBy.length, 'p.');
+  const totals = TRAFFIC_ALIASES.map((a) => `coalesce(sum(${a}), 0) AS total_${a}`).join(', ');
+  const limit = p.add(q.first);
+  const offset = p.add(q.offset);
+  const text = `WITH g AS MATERIALIZED (
+  SELECT ${[...keys, ...sums].join(', ')}
+  ${from}${groupBy}
+), t AS (
+  SELECT count(*) AS group_count, ${totals} FROM g
+)
+SELECT t.*, p.* FROM t LEFT JOIN (
+  SELECT 1 AS present, * FROM g AS p ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}
+) AS p ON TRUE
+ORDER BY ${order}`;
+  return { text, params: p.values };
+}
+
+/**
+ * Compiles a series query: per group and bucket the metric summed, buckets
+ * `[t, t+every)` with t a multiple of `every` since the epoch, keeping the
+ * `limit` groups with the largest metric over the whole range. Rows come
+ * ordered by group rank (`rk`), then bucket.
+ */
+export function compileSeries(q: SeriesQuery, schema: StoreSchema): SqlStatement {
+  const p = new Params();
+  const from = sourceFrom(q.source, q.filter, schema, p);
+  const time = timeColumn(q.source);
+  const every = p.add(q.every.ns);
+  const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+  const keyNames = q.groupBy.map((_, i) => `k${i}`);
+  const value = metricSum(q.metric, q.source);
+  const bucket = `${time} - (${time} % ${every})`;
+  const rankOrder = orderBy('DESC', 'total', q.groupBy.length, '');
+  const join = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `b.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
+  const limit = p.add(q.limit);
+  const text = `WITH b AS MATERIALIZED (
+  SELECT ${[...keys, `${bucket} AS bucket`, `${value} AS v`].join(', ')}
+  ${from}
+  GROUP BY ${[...keyNames, 'bucket'].join(', ')}
+), r AS (
+  SELECT ${[...keyNames, 'sum(v) AS total'].join(', ')}, row_number() OVER (ORDER BY ${rankOrder}) AS rk
+  FROM b${keyNames.length === 0 ? '' : `\n  GROUP BY ${keyNames.join(', ')}`}
+)
+SELECT r.rk, b.* FROM b JOIN r ON ${join}
+WHERE r.rk <= ${limit}
+ORDER BY r.rk, b.bucket`;
+  return { text, params: p.values };
+}
+
+/** FROM and WHERE for the table that serves `source`. */
+function sourceFrom(source: Source, filter: Predicate, schema: StoreSchema, p: Params): string {
+  const table = source.tier === 'raw' ? RAW_TABLE : tierTable(source.tier);
+  const time = timeColumn(source);
+  const range = `${time} >= ${p.add(source.span.from)} AND ${time} < ${p.add(source.span.to)}`;
+  const where = predicate(filter, schema, p);
+  return `FROM ${table}\n  WHERE ${range}${where === 'TRUE' ? '' : `\n    AND ${where}`}`;
+}
+
+function timeColumn(source: Source): string {
+  return source.tier === 'raw' ? 'time_ns' : 'window_start';
+}
+
+function trafficSums(source: Source): string[] {
+  const counters = COUNTER_COLUMNS.map((c, i) => `coalesce(sum(${c}), 0)::HUGEINT AS ${TRAFFIC_ALIASES[i]}`);
+  return [...counters, `${source.tier === 'raw' ? 'count(*)' : 'coalesce(sum(sessions), 0)'}::HUGEINT AS n`];
+}
+
+function metricSum(metric: Metric, source: Source): string {
+  const col = METRIC_COLUMN[metric];
+  if (col === 'sessions') return source.tier === 'raw' ? 'count(*)::HUGEINT' : 'sum(sessions)::HUGEINT';
+  return `sum(${col})::HUGEINT`;
+}
+
+/** Metric in `direction`, then the group values ascending with nulls last. */
+function orderBy(direction: 'ASC' | 'DESC', metric: string, keyCount: number, prefix: string): string {
+  const keys = Array.from({ length: keyCount }, (_, i) => `${prefix}k${i} ASC NULLS LAST`);
+  return [`${prefix}${metric} ${direction}`, ...keys].join(', ');
+}
+
+function keyExpr(k: GroupKey, schema: StoreSchema): string {
+  return k.kind === 'dimension' ? k.column : labelRef(groupKeyColumn(k), schema);
+}
+
+/** A label column, or a typed NULL when no record has ever carried the label. */
+function labelRef(column: string, schema: StoreSchema): string {
+  return schema.labelColumns.has(column) ? quoteIdent(column) : 'CAST(NULL AS VARCHAR)';
+}
+
+/**
+ * Compiles a predicate to a two-valued SQL condition: a NULL (missing label,
+ * missing vmi) makes positive operators false and `ne`/`notIn` true, so NOT
+ * is exact negation (https://duckdb.org/docs/sql/expressions/comparison_operators).
+ */
+export function predicate(pred: Predicate, schema: StoreSchema, p: Params): string {
+  switch (pred.kind) {
+    case 'and':
+      return pred.items.length === 0 ? 'TRUE' : `(${pred.items.map((i) => predicate(i, schema, p)).join(' AND ')})`;
+    case 'or':
+      return pred.items.length === 0 ? 'FALSE' : `(${pred.items.map((i) => predicate(i, schema, p)).join(' OR ')})`;
+    case 'not':
+      return `(NOT ${predicate(pred.item, schema, p)})`;
+    case 'string':
+      return stringMatch(pred.column, pred.match, p);
+    case 'int':
+      return intMatch(pred.column, pred.match, p);
+    case 'label':
+      return labelMatch(labelRef(labelColumn(pred.side, pred.name), schema), pred.match, p);
+    case 'sessionType':
+      return `session_type = ${p.add(pred.value)}`;
+    default:
+      return assertNever(pred);
+  }
+}
+
+function labelMatch(col: string, m: LabelOp, p: Params): string {
+  if (m.op === 'exists') return m.value ? `(${col} IS NOT NULL)` : `(${col} IS NULL)`;
+  return stringMatch(col, m, p);
+}
+
+function stringMatch(col: string, m: StringOp, p: Params): string {
+  switch (m.op) {
+    case 'eq':
+      return `coalesce(${col} = ${p.add(m.value)}, FALSE)`;
+    case 'ne':
+      return `(${col} IS DISTINCT FROM ${p.add(m.value)})`;
+    case 'in':
+      return `coalesce(${col} IN (${m.values.map((v) => p.add(v)).join(', ')}), FALSE)`;
+    case 'notIn':
+      return `coalesce(${col} NOT IN (${m.values.map((v) => p.add(v)).join(', ')}), TRUE)`;
+    case 'prefix':
+      return `coalesce(starts_with(${col}, ${p.add(m.value)}), FALSE)`;
+    case 'regex':
+      return `coalesce(regexp_matches(${col}, ${p.add(m.pattern)}), FALSE)`;
+    default:
+      return assertNever(m);
+  }
+}
+
+function intMatch(col: string, m: IntOp, p: Params): string {
+  switch (m.op) {
+    case 'eq':
+      return `${col} = ${p.add(m.value)}`;
+    case 'ne':
+      return `${col} <> ${p.add(m.value)}`;
+    case 'in':
+      return `${col} IN (${m.values.map((v) => p.add(v)).join(', ')})`;
+    case 'notIn':
+      return `${col} NOT IN (${m.values.map((v) => p.add(v)).join(', ')})`;
+    case 'gte':
+      return `${col} >= ${p.add(m.value)}`;
+    case 'lte':
+      return `${col} <= ${p.add(m.value)}`;
+    default:
+      return assertNever(m);
+  }
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { GatewayError, tooExpensive } from '../../model/index.js';
+import type { SqlStatement } from './sql.js';
+
+export interface DuckDbOptions {
+  /** A file path, or `:memory:`. */
+  readonly path: string;
+  /** Reads taking longer are interrupted and answer QUERY_TOO_EXPENSIVE. */
+  readonly queryTimeoutMs: number;
+  /** DuckDB worker threads; default: DuckDB's own (the core count). */
+  readonly threads?: number;
+}
+
+export type Row = Record<string, DuckDBValue>;
+
+/**
+ * One embedded DuckDB database shared by the session and UVE stores. Every
+ * change runs on a single writer connection, one at a time (`exclusive`), so
+ * commits happen in order; every read gets a fresh connection of its own
+ * (cheap in DuckDB) and sees the last committed state.
+ */
+export class DuckDb {
+  private writer!: DuckDBConnection;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly options: DuckDbOptions,
+  ) {}
+
+  static async open(options: DuckDbOptions): Promise<DuckDb> {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    const config: Record<string, string> = {};
+    if (options.threads !== undefined) config['threads'] = String(options.threads);
+    const instance = await DuckDBInstance.create(options.path, config);
+    const db = new DuckDb(instance, options);
+    db.writer = await instance.connect();
+    return db;
+  }
+
+  /** Runs `fn` on the writer connection after every change queued before it. */
+  exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => fn(this.writer));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` inside BEGIN/COMMIT on the writer; rolls back on failure. */
+  transaction<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.exclusive(async (conn) => {
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const out = await fn(conn);
+        await conn.run('COMMIT');
+        return out;
+      } catch (e) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw e;
+      }
+    });
+  }
+
+  /** Runs a read on its own connection under the query timeout. */
+  async read(stmt: SqlStatement): Promise<Row[]> {
+    const conn = await this.instance.connect();
+    const timer = setTimeout(() => conn.interrupt(), this.options.queryTimeoutMs);
+    try {
+      const reader = await conn.runAndReadAll(stmt.text, toDuckDb(stmt.params));
+      return reader.getRowObjects();
+    } catch (e) {
+      if (/interrupt/i.test((e as Error).message)) {
+        throw tooExpensive(`the query ran past the ${this.options.queryTimeoutMs} ms timeout; narrow the range or the grouping`);
+      }
+      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+    } finally {
+      clearTimeout(timer);
+      conn.closeSync();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.read({ text: 'SELECT 1', params: [] });
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+/** Binds string lists as DuckDB LIST values; scalars pass through. */
+export function toDuckDb(params: SqlStatement['params']): DuckDBValue[] {
+  return params.map((v) => (Array.isArray(v) ? listValue([...v]) : (v as DuckDBValue)));
+}

@@ -1,0 +1,133 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { COUNTER_COLUMNS, type Clock, type Retention, type TierSpec } from '../../model/index.js';
+import type { DuckDb } from './database.js';
+import { RAW_TABLE, STATE_TABLE, tierDimensions, tierTable } from './layout.js';
+import { quoteIdent } from './sql.js';
+
+export interface RollupStats {
+  readonly rolledUp: Record<string, number>;
+  readonly deletedRaw: number;
+}
+
+/**
+ * The embedded store's downsampling job (ARCHITECTURE §5). Every raw row
+ * carries the sequence number of the commit that wrote it; each tier keeps
+ * a watermark, and a run folds the rows past it into per-window partial sums
+ * in the same transaction that moves the watermark: each row is counted
+ * exactly once however late it arrived. Closed windows are then compacted
+ * into one row per tag set, and rows past retention are deleted (raw rows
+ * only once every tier has folded them in).
+ */
+export class Rollup {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<RollupStats> | undefined;
+
+  constructor(
+    private readonly db: DuckDb,
+    private readonly retention: Retention,
+    private readonly clock: Clock,
+    private readonly labelColumns: () => readonly string[],
+  ) {}
+
+  /** Runs the job every `intervalMs` until `stop`; a failed run is retried next time. */
+  start(intervalMs: number, onError: (e: unknown) => void): void {
+    this.timer = setInterval(() => {
+      this.run().catch(onError);
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One pass of rollup, compaction and retention; concurrent calls share a run. */
+  run(): Promise<RollupStats> {
+    this.running ??= this.runOnce().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async runOnce(): Promise<RollupStats> {
+    const now = this.clock();
+    const rolledUp: Record<string, number> = {};
+    for (const tier of this.retention.tiers) {
+      rolledUp[tier.name] = await this.db.transaction((conn) => this.foldIn(conn, tier));
+      await this.db.transaction((conn) => this.compact(conn, tier, now));
+    }
+    const deletedRaw = await this.db.transaction((conn) => this.expire(conn, now));
+    return { rolledUp, deletedRaw };
+  }
+
+  private async foldIn(conn: DuckDBConnection, tier: TierSpec): Promise<number> {
+    const key = `watermark:${tier.name}`;
+    const from = await readState(conn, key);
+    const top = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
+    const to = BigInt(top.getRowObjects()[0]!['s'] as bigint);
+    if (to <= from) return 0;
+    const tags = [...tierDimensions(tier), 'session_type', ...this.labelColumns().map(quoteIdent)];
+    const sums = COUNTER_COLUMNS.map((c) => `sum(${c})`);
+    const result = await conn.run(
+      `INSERT INTO ${tierTable(tier)} (window_start, ${tags.join(', ')}, ${COUNTER_COLUMNS.join(', ')}, sessions)
+SELECT time_ns - (time_ns % $1) AS w, ${tags.join(', ')}, ${sums.join(', ')}, count(*)
+FROM ${RAW_TABLE} WHERE seq > $2 AND seq <= $3
+GROUP BY ALL`,
+      [tier.window.ns, from, to],
+    );
+    await writeState(conn, key, to);
+    return Number(result.rowsChanged);
+  }
+
+  /** Merges the partial sums of windows that closed since the last run. */
+  private async compact(conn: DuckDBConnection, tier: TierSpec, now: bigint): Promise<void> {
+    const key = `compacted:${tier.name}`;
+    const from = await readState(conn, key);
+    const w = tier.window.ns;
+    const until = now - w - (now % w);
+    if (until <= from) return;
+    const table = tierTable(tier);
+    const tags = [...tierDimensions(tier), 'session_type', ...this.labelColumns().map(quoteIdent)];
+    const cols = `window_start, ${tags.join(', ')}, ${COUNTER_COLUMNS.join(', ')}, sessions`;
+    const sums = [...COUNTER_COLUMNS, 'sessions'].map((c) => `sum(${c})`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE compacting AS
+SELECT window_start, ${tags.join(', ')}, ${sums.join(', ')}
+FROM ${table} WHERE window_start >= $1 AND window_start < $2 GROUP BY ALL`, [from, until]);
+    await conn.run(`DELETE FROM ${table} WHERE window_start >= $1 AND window_start < $2`, [from, until]);
+    await conn.run(`INSERT INTO ${table} (${cols}) SELECT * FROM compacting`);
+    await conn.run('DROP TABLE compacting');
+    await writeState(conn, key, until);
+  }
+
+  private async expire(conn: DuckDBConnection, now: bigint): Promise<number> {
+    let folded: bigint | null = null;
+    for (const tier of this.retention.tiers) {
+      const w = await readState(conn, `watermark:${tier.name}`);
+      folded = folded === null || w < folded ? w : folded;
+    }
+    const cutoff = now - this.retention.raw.ns;
+    const raw = await conn.run(
+      folded === null
+        ? `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1`
+        : `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1 AND seq <= $2`,
+      folded === null ? [cutoff] : [cutoff, folded],
+    );
+    for (const tier of this.retention.tiers) {
+      await conn.run(`DELETE FROM ${tierTable(tier)} WHERE window_start < $1`, [
+        now - tier.retention.ns - tier.window.ns,
+      ]);
+    }
+    return Number(raw.rowsChanged);
+  }
+}
+
+async function readState(conn: DuckDBConnection, key: string): Promise<bigint> {
+  const r = await conn.runAndReadAll(`SELECT value FROM ${STATE_TABLE} WHERE key = $1`, [key]);
+  const row = r.getRowObjects()[0];
+  return row === undefined ? 0n : BigInt(row['value'] as bigint);
+}
+
+async function writeState(conn: DuckDBConnection, key: string, value: bigint): Promise<void> {
+  await conn.run(`INSERT OR REPLACE INTO ${STATE_TABLE} (key, value) VALUES ($1, $2)`, [key, value]);
+}

@@ -1,0 +1,234 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import {
+  backendUnavailable,
+  labelColumn,
+  tierName,
+  tooExpensive,
+  zeroTraffic,
+  type Clock,
+  type Retention,
+  type SeriesQuery,
+  type SessionRecord,
+  type Traffic,
+  type TrafficQuery,
+} from '../../model/index.js';
+import type { SeriesResult, SessionStore, TrafficPage } from '../types.js';
+import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
+import type { DuckDb, Row } from './database.js';
+import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
+import { Rollup } from './rollup.js';
+import { inlineSql, quoteIdent } from './sql.js';
+
+export interface DuckDbSessionStoreOptions {
+  readonly retention: Retention;
+  readonly clock: Clock;
+}
+
+interface PendingWrite {
+  readonly records: readonly SessionRecord[];
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+/**
+ * Session records in the embedded DuckDB database: the raw table, one rollup
+ * table per tier kept by `Rollup`, and the SQL compiler. Concurrent writes
+ * are group-committed: whatever arrived while a flush ran goes into the next
+ * one, and every caller's promise resolves after its records are committed.
+ */
+export class DuckDbSessionStore implements SessionStore {
+  readonly backend = 'duckdb';
+  readonly rollup: Rollup;
+  private labelColumns: string[] = [];
+  private schema: StoreSchema = { labelColumns: new Set() };
+  private pending: PendingWrite[] = [];
+  private flushing = false;
+  private seq = 0n;
+
+  private constructor(
+    private readonly db: DuckDb,
+    private readonly options: DuckDbSessionStoreOptions,
+  ) {
+    this.rollup = new Rollup(db, options.retention, options.clock, () => this.labelColumns);
+  }
+
+  /** Creates the tables that are missing and reads the label columns. */
+  static async open(db: DuckDb, options: DuckDbSessionStoreOptions): Promise<DuckDbSessionStore> {
+    const store = new DuckDbSessionStore(db, options);
+    await db.exclusive(async (conn) => {
+      await conn.run(RAW_DDL);
+      await conn.run(STATE_DDL);
+      for (const tier of options.retention.tiers) await conn.run(tierDdl(tier));
+      const cols = await conn.runAndReadAll(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND column_name LIKE 'label.%' ORDER BY ordinal_position`,
+        [RAW_TABLE],
+      );
+      store.setLabelColumns(cols.getRowObjects().map((r) => String(r['column_name'])));
+      // Tiers added to TIERS after labels were first seen lack those columns.
+      for (const tier of options.retention.tiers) {
+        for (const c of store.labelColumns) {
+          await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
+        }
+      }
+      const seq = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
+      store.seq = BigInt(seq.getRowObjects()[0]!['s'] as bigint);
+    });
+    return store;
+  }
+
+  write(records: readonly SessionRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.pending.push({ records, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        void this.db.exclusive((conn) => this.flush(conn));
+      }
+    });
+  }
+
+  async traffic(q: TrafficQuery): Promise<TrafficPage> {
+    const stmt = compileTraffic(q, this.schema);
+    const rows = await this.db.read(stmt);
+    const head = rows[0]!;
+    const totalCount = Number(head['group_count']);
+    if (totalCount > q.maxGroups) {
+      throw tooExpensive(`the query matches ${totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
+    }
+    return {
+      groups: rows
+        .filter((r) => r['present'] !== null)
+        .map((r) => ({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), traffic: traffic(r, '') })),
+      totalCount,
+      total: traffic(head, 'total_'),
+      meta: this.meta(q, inlineSql(stmt)),
+    };
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesResult> {
+    const stmt = compileSeries(q, this.schema);
+    const rows = await this.db.read(stmt);
+    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[] }[] = [];
+    let rank: unknown = undefined;
+    for (const r of rows) {
+      if (r['rk'] !== rank) {
+        rank = r['rk'];
+        series.push({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), points: [] });
+      }
+      series[series.length - 1]!.points.push({ time: BigInt(r['bucket'] as bigint), value: BigInt(r['v'] as bigint) });
+    }
+    return { series, meta: this.meta(q, inlineSql(stmt)) };
+  }
+
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  async close(): Promise<void> {
+    this.rollup.stop();
+  }
+
+  private meta(q: TrafficQuery | SeriesQuery, query: string) {
+    return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  private setLabelColumns(cols: string[]): void {
+    this.labelColumns = cols;
+    this.schema = { labelColumns: new Set(cols) };
+  }
+
+  /** Appends every pending write in one commit; settles each caller. */
+  private async flush(conn: DuckDBConnection): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = false;
+    try {
+      await this.ensureLabelColumns(conn, batch);
+      const seq = this.seq + 1n;
+      const appender = await conn.createAppender(RAW_TABLE);
+      try {
+        for (const w of batch) for (const r of w.records) this.appendRow(appender, r, seq);
+        appender.flushSync();
+      } finally {
+        appender.closeSync();
+      }
+      this.seq = seq;
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      const err = backendUnavailable(this.backend, e);
+      for (const w of batch) w.reject(err);
+    }
+  }
+
+  private async ensureLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<void> {
+    const known = this.schema.labelColumns;
+    const added = new Set<string>();
+    for (const w of batch) {
+      for (const r of w.records) {
+        for (const name in r.localLabels) {
+          const c = labelColumn('local', name);
+          if (!known.has(c)) added.add(c);
+        }
+        for (const name in r.remoteLabels) {
+          const c = labelColumn('remote', name);
+          if (!known.has(c)) added.add(c);
+        }
+      }
+    }
+    if (added.size === 0) return;
+    const cols = [...added].sort();
+    for (const c of cols) {
+      await conn.run(`ALTER TABLE ${RAW_TABLE} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
+      for (const tier of this.options.retention.tiers) {
+        await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
+      }
+    }
+    this.setLabelColumns([...this.labelColumns, ...cols]);
+  }
+
+  private appendRow(a: Awaited<ReturnType<DuckDBConnection['createAppender']>>, r: SessionRecord, seq: bigint): void {
+    a.appendBigInt(seq);
+    a.appendBigInt(r.time);
+    a.appendVarchar(r.vn);
+    if (r.vmi === null) a.appendNull();
+    else a.appendVarchar(r.vmi);
+    a.appendVarchar(r.remoteVn);
+    a.appendVarchar(r.vrouterIp);
+    a.appendVarchar(r.localIp);
+    a.appendInteger(r.clientPort);
+    a.appendVarchar(r.remoteIp);
+    a.appendInteger(r.serverPort);
+    a.appendInteger(r.protocol);
+    a.appendVarchar(r.sessionType);
+    a.appendBigInt(r.forwardSampledBytes);
+    a.appendBigInt(r.forwardSampledPkts);
+    a.appendBigInt(r.reverseSampledBytes);
+    a.appendBigInt(r.reverseSampledPkts);
+    a.appendBigInt(r.totalBytes);
+    for (const c of this.labelColumns) {
+      const local = c.startsWith('label.local.');
+      const v = (local ? r.localLabels : r.remoteLabels)[c.slice(local ? 12 : 13)];
+      if (v === undefined) a.appendNull();
+      else a.appendVarchar(v);
+    }
+    a.endRow();
+  }
+}
+
+function groupValue(v: DuckDBValue | undefined): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function traffic(r: Row, prefix: string): Traffic {
+  if (r[`${prefix}n`] === null) return zeroTraffic();
+  const get = (alias: string) => BigInt(r[`${prefix}${alias}`] as bigint);
+  const [fsb, fsp, rsb, rsp, tb, n] = TRAFFIC_ALIASES;
+  return {
+    forwardSampledBytes: get(fsb),
+    forwardSampledPkts: get(fsp),
+    reverseSampledBytes: get(rsb),
+    reverseSampledPkts: get(rsp),
+    totalBytes: get(tb),
+    sessions: get(n),
+  };
+}

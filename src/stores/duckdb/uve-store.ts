@@ -1,0 +1,110 @@
+import { listValue } from '@duckdb/node-api';
+import {
+  type Clock,
+  type UveDocument,
+  type UveListQuery,
+} from '../../model/index.js';
+import type { UvePage, UveStore } from '../types.js';
+import type { DuckDb, Row } from './database.js';
+import { UVE_DDL, UVE_TABLE } from './layout.js';
+import { Params, inlineSql, type SqlStatement } from './sql.js';
+
+/**
+ * UVEs in the embedded database: one table keyed by (type, name), the
+ * document kept as JSON text with its top-level struct names beside it.
+ */
+export class DuckDbUveStore implements UveStore {
+  readonly backend = 'duckdb';
+
+  private constructor(
+    private readonly db: DuckDb,
+    private readonly clock: Clock,
+  ) {}
+
+  static async open(db: DuckDb, clock: Clock): Promise<DuckDbUveStore> {
+    await db.exclusive((conn) => conn.run(UVE_DDL));
+    return new DuckDbUveStore(db, clock);
+  }
+
+  async upsert(type: string, name: string, document: Record<string, unknown>): Promise<UveDocument> {
+    const updatedAt = this.clock();
+    await this.db.exclusive((conn) =>
+      conn.run(
+        `INSERT OR REPLACE INTO ${UVE_TABLE} (type, name, document, structs, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+        [type, name, JSON.stringify(document), listValue(Object.keys(document).sort()), updatedAt],
+      ),
+    );
+    return { type, name, document, updatedAt };
+  }
+
+  async delete(type: string, name: string): Promise<boolean> {
+    const r = await this.db.exclusive((conn) =>
+      conn.run(`DELETE FROM ${UVE_TABLE} WHERE type = $1 AND name = $2`, [type, name]),
+    );
+    return Number(r.rowsChanged) > 0;
+  }
+
+  async get(type: string, name: string): Promise<UveDocument | null> {
+    return (await this.getMany(type, [name]))[0] ?? null;
+  }
+
+  async getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]> {
+    if (names.length === 0) return [];
+    const p = new Params();
+    const rows = await this.db.read({
+      text: `SELECT type, name, document, updated_at FROM ${UVE_TABLE} WHERE type = ${p.add(type)} AND list_contains(${p.add(names)}::VARCHAR[], name)`,
+      params: p.values,
+    });
+    const byName = new Map(rows.map((r) => [String(r['name']), toDocument(r)]));
+    return names.map((n) => byName.get(n) ?? null);
+  }
+
+  async list(q: UveListQuery): Promise<UvePage> {
+    const p = new Params();
+    const where = [`type = ${p.add(q.type)}`];
+    if (q.nameGlob !== null) where.push(`name LIKE ${p.add(globToLike(q.nameGlob))} ESCAPE '\\'`);
+    if (q.structs !== null) where.push(`list_has_any(structs, [${q.structs.map((s) => p.add(s)).join(', ')}])`);
+    const count: SqlStatement = {
+      text: `SELECT count(*) AS c FROM ${UVE_TABLE} WHERE ${where.join(' AND ')}`,
+      params: [...p.values],
+    };
+    if (q.after !== null) where.push(`name > ${p.add(q.after)}`);
+    const page: SqlStatement = {
+      text: `SELECT type, name, document, updated_at FROM ${UVE_TABLE} WHERE ${where.join(' AND ')} ORDER BY name LIMIT ${p.add(q.first + 1)}`,
+      params: p.values,
+    };
+    const [rows, counted] = await Promise.all([this.db.read(page), this.db.read(count)]);
+    const nodes = rows.slice(0, q.first).map(toDocument);
+    return {
+      nodes,
+      hasNextPage: rows.length > q.first,
+      totalCount: Number(counted[0]!['c']),
+      meta: { backend: this.backend, tier: 'current', query: inlineSql(page), from: 0n, to: this.clock() },
+    };
+  }
+
+  async types(): Promise<string[]> {
+    const rows = await this.db.read({ text: `SELECT DISTINCT type FROM ${UVE_TABLE} ORDER BY type`, params: [] });
+    return rows.map((r) => String(r['type']));
+  }
+
+  ping(): Promise<void> {
+    return this.db.ping();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** `*` becomes `%`; every LIKE metacharacter of the name is escaped. */
+export function globToLike(glob: string): string {
+  return glob.replace(/[\\%_]/g, (c) => `\\${c}`).replaceAll('*', '%');
+}
+
+function toDocument(r: Row): UveDocument {
+  return {
+    type: String(r['type']),
+    name: String(r['name']),
+    document: JSON.parse(String(r['document'])) as Record<string, unknown>,
+    updatedAt: BigInt(r['updated_at'] as bigint),
+  };
+}

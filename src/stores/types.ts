@@ -1,0 +1,87 @@
+import type {
+  EpochNs,
+  SeriesQuery,
+  SessionRecord,
+  Traffic,
+  TrafficQuery,
+  UveDocument,
+  UveListQuery,
+} from '../model/index.js';
+
+/** How an answer was computed (GraphQL `QueryMeta`). */
+export interface QueryMeta {
+  readonly backend: string;
+  readonly tier: string;
+  /** The exact text sent to the backend, values included. */
+  readonly query: string;
+  readonly from: EpochNs;
+  readonly to: EpochNs;
+}
+
+export interface TrafficGroupRow {
+  /** One value per group key, in groupBy order; null where the label is missing. */
+  readonly values: readonly (string | null)[];
+  readonly traffic: Traffic;
+}
+
+export interface TrafficPage {
+  readonly groups: readonly TrafficGroupRow[];
+  /** Matching groups over all pages. */
+  readonly totalCount: number;
+  /** Traffic over every matching record. */
+  readonly total: Traffic;
+  readonly meta: QueryMeta;
+}
+
+export interface SeriesPointRow {
+  readonly time: EpochNs;
+  readonly value: bigint;
+}
+
+export interface SeriesRow {
+  readonly values: readonly (string | null)[];
+  readonly points: readonly SeriesPointRow[];
+}
+
+export interface SeriesResult {
+  readonly series: readonly SeriesRow[];
+  readonly meta: QueryMeta;
+}
+
+/**
+ * Where session records live. `write` resolves only once the backend has
+ * confirmed the records durable and rejects (BACKEND_UNAVAILABLE) otherwise;
+ * queries take validated models and throw GatewayErrors.
+ */
+export interface SessionStore {
+  readonly backend: string;
+  write(records: readonly SessionRecord[]): Promise<void>;
+  traffic(query: TrafficQuery): Promise<TrafficPage>;
+  series(query: SeriesQuery): Promise<SeriesResult>;
+  /** Resolves when the backend answers; used by /ready. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface UvePage {
+  readonly nodes: readonly UveDocument[];
+  readonly hasNextPage: boolean;
+  readonly totalCount: number;
+  readonly meta: QueryMeta;
+}
+
+/** Where UVE documents live: one index (or key space) per UVE type. */
+export interface UveStore {
+  readonly backend: string;
+  /** Creates or replaces; a read after the promise resolves sees the document. */
+  upsert(type: string, name: string, document: Record<string, unknown>): Promise<UveDocument>;
+  delete(type: string, name: string): Promise<boolean>;
+  get(type: string, name: string): Promise<UveDocument | null>;
+  /** One batched lookup: the documents of `names`, null where absent, in order. */
+  getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]>;
+  list(query: UveListQuery): Promise<UvePage>;
+  /** The types holding at least one document, sorted. */
+  types(): Promise<string[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
