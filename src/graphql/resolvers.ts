@@ -4,9 +4,9 @@ import {
   buildTrafficQuery,
   buildUveListQuery,
   encodeKeyCursor,
-  encodeOffsetCursor,
   groupKeyColumn,
   structsOf,
+  trafficPageInfo,
   validateUveDocument,
   validateUveName,
   validateUveType,
@@ -32,13 +32,9 @@ export const resolvers: Resolvers = {
     async sessionTraffic(_, args, ctx) {
       const q = buildTrafficQuery(args, ctx.build);
       const page = await ctx.services.sessions.traffic(q);
-      const end = q.offset + page.groups.length;
       return {
         nodes: page.groups.map((g) => ({ group: groupValues(q.groupBy, g.values), traffic: g.traffic })),
-        pageInfo: {
-          hasNextPage: end < page.totalCount,
-          endCursor: page.groups.length === 0 ? null : encodeOffsetCursor(end, q.now, q.fingerprint),
-        },
+        pageInfo: trafficPageInfo(q, page.groups.length, page.totalCount),
         totalCount: page.totalCount,
         total: page.total,
         meta: page.meta,

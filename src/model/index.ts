@@ -40,6 +40,7 @@ export { encodeOffsetCursor, encodeKeyCursor } from './cursor.js';
 export {
   buildTrafficQuery,
   buildSeriesQuery,
+  trafficPageInfo,
   groupKeyColumn,
   type TrafficQuery,
   type SeriesQuery,

@@ -1,5 +1,5 @@
 import { DIMENSIONS, LABEL_NAME, labelColumn, type Dimension, type DimensionColumn, type LabelSide, type Metric } from './columns.js';
-import { decodeOffsetCursor } from './cursor.js';
+import { decodeOffsetCursor, encodeOffsetCursor } from './cursor.js';
 import { parseDuration, type Duration } from './duration.js';
 import { badInput, tooExpensive } from './errors.js';
 import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
@@ -196,4 +196,17 @@ function fingerprintOf(value: unknown): string {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(36);
+}
+
+/** Relay page info of a traffic page: the cursor points past its last group. */
+export function trafficPageInfo(
+  q: TrafficQuery,
+  groupsOnPage: number,
+  totalCount: number,
+): { hasNextPage: boolean; endCursor: string | null } {
+  const end = q.offset + groupsOnPage;
+  return {
+    hasNextPage: end < totalCount,
+    endCursor: groupsOnPage === 0 ? null : encodeOffsetCursor(end, q.now, q.fingerprint),
+  };
 }

@@ -1,0 +1,138 @@
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import {
+  GatewayError,
+  buildSeriesQuery,
+  buildTrafficQuery,
+  parseDuration,
+  parseTiers,
+  trafficPageInfo,
+  type BuildContext,
+  type Retention,
+  type SessionRecord,
+  type TrafficArgs,
+} from '../../src/model/index.js';
+import type { SessionStore } from '../../src/stores/types.js';
+import { ERROR_CASES, SERIES_CASES, TRAFFIC_CASES } from './cases.js';
+import { generateSessions } from './generator.js';
+import { referenceSeries, referenceTraffic } from './reference.js';
+
+export interface SessionStoreUnderTest {
+  readonly store: SessionStore;
+  /** Called once after the records are written: fold into tiers, refresh, ... */
+  readonly afterWrite?: () => Promise<void>;
+  readonly cleanup: () => Promise<void>;
+}
+
+export interface SessionSuiteContext {
+  /** The fixed "now" of the data set and of every query. */
+  readonly now: bigint;
+  readonly retention: Retention;
+}
+
+export const CONFORMANCE_RETENTION: Retention = (() => {
+  const raw = parseDuration('24h', 'RAW_RETENTION');
+  return { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
+})();
+
+/**
+ * The session conformance suite, parameterised by store: the same seeded
+ * records and the same table of cases, each compared with the reference
+ * evaluator. `open` gets the fixed clock and tiers the store must use.
+ */
+export function describeSessionConformance(
+  name: string,
+  open: (ctx: SessionSuiteContext) => Promise<SessionStoreUnderTest>,
+  options: { readonly records?: number; readonly now?: bigint } = {},
+): void {
+  describe(`session conformance: ${name}`, () => {
+    const now = options.now ?? BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
+    const data = generateSessions(20261125, now, options.records ?? 3000, 20 * 24);
+    const ctx: BuildContext = {
+      now,
+      retention: CONFORMANCE_RETENTION,
+      limits: { maxPageSize: 10_000, maxGroups: 100_000, maxSeriesPoints: 10_000 },
+    };
+    let sut: SessionStoreUnderTest;
+
+    beforeAll(async () => {
+      sut = await open({ now, retention: CONFORMANCE_RETENTION });
+      for (let i = 0; i < data.records.length; i += 500) await sut.store.write(data.records.slice(i, i + 500));
+      await sut.afterWrite?.();
+    }, 300_000);
+
+    afterAll(async () => {
+      await sut?.cleanup();
+    });
+
+    for (const c of TRAFFIC_CASES) {
+      it(`traffic: ${c.name}`, async () => {
+        const q = buildTrafficQuery(c.args, ctx);
+        const got = await sut.store.traffic(q);
+        const want = referenceTraffic(data.records, q);
+        expect(got.totalCount).toBe(want.totalCount);
+        expect(got.total).toEqual(want.total);
+        expect(got.groups.map((g) => ({ values: [...g.values], traffic: g.traffic }))).toEqual(want.groups);
+        expect(got.meta.tier).toBe(c.tier ?? 'raw');
+        expect(got.meta.from).toBe(q.source.span.from);
+        expect(got.meta.query.length).toBeGreaterThan(0);
+      });
+    }
+
+    it('paging through every page yields every group once, with totals on each page', async () => {
+      const args: TrafficArgs = { range: { last: '2h' }, groupBy: [{ dimension: 'LOCAL_IP' }, { dimension: 'SERVER_PORT' }], first: 7 };
+      const all = referenceTraffic(data.records, buildTrafficQuery({ ...args, first: 10_000 }, ctx));
+      const seen: string[] = [];
+      let after: string | null = null;
+      let pages = 0;
+      for (;;) {
+        const q = buildTrafficQuery({ ...args, after }, ctx);
+        const page = await sut.store.traffic(q);
+        expect(page.totalCount).toBe(all.totalCount);
+        expect(page.total).toEqual(all.total);
+        seen.push(...page.groups.map((g) => JSON.stringify(g.values)));
+        const info = trafficPageInfo(q, page.groups.length, page.totalCount);
+        pages++;
+        if (!info.hasNextPage) break;
+        after = info.endCursor;
+      }
+      expect(pages).toBe(Math.ceil(all.totalCount / 7));
+      expect(seen).toEqual(all.groups.map((g) => JSON.stringify(g.values)));
+      expect(new Set(seen).size).toBe(all.totalCount);
+    });
+
+    for (const c of SERIES_CASES) {
+      it(`series: ${c.name}`, async () => {
+        const q = buildSeriesQuery(c.args, ctx);
+        const got = await sut.store.series(q);
+        const want = referenceSeries(data.records, q);
+        expect(got.series.map((s) => ({ values: [...s.values], points: [...s.points] }))).toEqual(want.series);
+        for (const s of got.series) for (const p of s.points) expect(p.time % q.every.ns).toBe(0n);
+        expect(got.meta.tier).toBe(c.tier ?? 'raw');
+      });
+    }
+
+    for (const c of ERROR_CASES) {
+      it(`error: ${c.name}`, async () => {
+        const run = async () => {
+          if (c.kind === 'traffic') return sut.store.traffic(buildTrafficQuery(c.args as TrafficArgs, ctx));
+          return sut.store.series(buildSeriesQuery(c.args as Parameters<typeof buildSeriesQuery>[0], ctx));
+        };
+        const err = await run().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(GatewayError);
+        expect((err as GatewayError).code).toBe(c.code);
+        expect((err as GatewayError).message).toContain(c.message);
+      });
+    }
+
+    it('the data set exercises what the cases claim', () => {
+      const old = data.records.filter((r: SessionRecord) => r.time < now - CONFORMANCE_RETENTION.raw.ns);
+      expect(old.length).toBeGreaterThan(100);
+      expect(data.records.some((r) => r.sessionType === 'server')).toBe(true);
+      expect(data.records.some((r) => r.vmi === null)).toBe(true);
+      expect(data.records.some((r) => r.localLabels['app'] === undefined)).toBe(true);
+    });
+  });
+}
