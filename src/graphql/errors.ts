@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 import { GatewayError } from '../model/index.js';
 
 export interface ErrorLog {
@@ -7,28 +7,38 @@ export interface ErrorLog {
 
 /**
  * Maps every error once to its public form: a GatewayError keeps its code
- * and message; GraphQL's own validation errors keep theirs; anything else is
- * logged with its detail and answered as INTERNAL, with no stack or secret.
+ * and message; GraphQL's own parse, validation and coercion errors keep
+ * theirs; anything else is logged with its detail and answered as INTERNAL,
+ * with no message, stack or secret.
  */
 export function formatError(log: ErrorLog) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
-    const strip = ({ extensions, ...rest }: GraphQLFormattedError) => {
-      const { stacktrace: _drop, ...ext } = extensions ?? {};
-      return { ...rest, extensions: ext };
-    };
+    const original = innermost(error);
+    const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
     if (original instanceof GatewayError) {
       if (original.code === 'BACKEND_UNAVAILABLE' || original.code === 'INTERNAL') {
         log.error({ err: original, cause: original.cause }, original.message);
       }
-      return { ...strip(formatted), message: original.message, extensions: { code: original.code, ...(original.field ? { field: original.field } : {}) } };
+      return {
+        ...formatted,
+        message: original.message,
+        extensions: { code: original.code, ...(original.field === undefined ? {} : { field: original.field }) },
+      };
     }
-    if (original === undefined || original instanceof GraphQLError) {
-      // A parse, validation or scalar error: the client's to fix.
-      const code = formatted.extensions?.['code'] ?? 'BAD_USER_INPUT';
-      return { ...strip(formatted), extensions: { ...strip(formatted).extensions, code } };
+    // graphql-js may be loaded twice (ESM and CJS), so match by name, not class.
+    if (original instanceof Error && original.name === 'GraphQLError') {
+      return { ...formatted, extensions: { ...extensions, code: extensions['code'] ?? 'BAD_USER_INPUT' } };
     }
     log.error({ err: original }, 'internal error while resolving a request');
     return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
   };
+}
+
+/** The error at the end of the `originalError` chain GraphQL wraps around it. */
+function innermost(error: unknown): unknown {
+  let e = error;
+  while (e !== null && typeof e === 'object' && 'originalError' in e && (e as { originalError?: unknown }).originalError) {
+    e = (e as { originalError: unknown }).originalError;
+  }
+  return e;
 }

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { buildTrafficQuery, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
+import { DuckDb } from './database.js';
+import { DuckDbSessionStore } from './session-store.js';
+
+const MIN = 60_000_000_000n;
+const DAY = 1440n * MIN;
+
+function record(time: bigint, bytes: bigint, app: string): SessionRecord {
+  return {
+    time,
+    vn: 'vn-a',
+    vmi: null,
+    remoteVn: 'vn-b',
+    vrouterIp: '192.168.0.1',
+    localIp: '10.0.0.1',
+    clientPort: 40000,
+    remoteIp: '10.0.0.2',
+    serverPort: 443,
+    protocol: 6,
+    sessionType: 'client',
+    localLabels: { app },
+    remoteLabels: {},
+    forwardSampledBytes: bytes,
+    forwardSampledPkts: 1n,
+    reverseSampledBytes: 0n,
+    reverseSampledPkts: 1n,
+    totalBytes: bytes,
+  };
+}
+
+describe('embedded rollup job', () => {
+  it('folds late records into windows already rolled up, compacts, and expires raw rows', async () => {
+    let now = 1_795_600_800_000_000_000n;
+    const raw = parseDuration('24h', 'raw');
+    const retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
+    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now });
+    const old = now - 2n * DAY; // only a tier can serve this after expiry
+    await store.write([record(old + MIN, 100n, 'web'), record(old + 2n * MIN, 50n, 'web')]);
+    expect((await store.rollup.run()).deletedRaw).toBe(2);
+    // A record for the same 5m window arrives late, after its window was rolled up.
+    await store.write([record(old + 3n * MIN, 7n, 'web'), record(old + 4n * MIN, 1n, 'new-label-value')]);
+    now += MIN;
+    const stats = await store.rollup.run();
+    expect(stats.rolledUp['5m']).toBeGreaterThan(0);
+    expect(stats.deletedRaw).toBe(2);
+
+    const q = buildTrafficQuery(
+      { range: { last: '3d' }, groupBy: [{ localLabel: 'app' }] },
+      { now, retention, limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 } },
+    );
+    const page = await store.traffic(q);
+    expect(page.meta.tier).toBe('5m');
+    expect(page.groups.map((g) => [g.values[0], g.traffic.totalBytes, g.traffic.sessions])).toEqual([
+      ['web', 157n, 3n],
+      ['new-label-value', 1n, 1n],
+    ]);
+    // A second run with nothing new changes nothing (each row counted once).
+    await store.rollup.run();
+    expect((await store.traffic(q)).total.totalBytes).toBe(158n);
+    await db.close();
+  });
+});

@@ -1,0 +1,223 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/server/index.js';
+import type { Services } from '../../src/graphql/index.js';
+import type { Gateway } from '../../src/gateway.js';
+import type { UveStore } from '../../src/stores/types.js';
+import { gql, testGateway } from '../support/gateway.js';
+
+const NOW = 1_795_600_800_000_000_000n; // 2026-11-25T10:00:00Z
+
+const INGEST = `mutation($records: [SessionRecordInput!]!) { ingestSessions(records: $records) { accepted rejected errors { index message } } }`;
+
+function rec(over: Record<string, unknown>) {
+  return {
+    time: '2026-11-25T09:30:00Z',
+    vn: 'default-domain:k8s-contrail-analytics:pod-network',
+    remoteVn: 'default-domain:k8s-shop:pod-network',
+    vrouterIp: '192.168.0.11',
+    localIp: '10.244.1.5',
+    clientPort: 51234,
+    remoteIp: '10.244.7.9',
+    serverPort: 8443,
+    protocol: 6,
+    localLabels: [{ name: 'app', value: 'collector' }, { name: 'namespace', value: 'contrail-analytics' }],
+    remoteLabels: [{ name: 'app', value: 'api' }],
+    forwardSampledBytes: 100,
+    forwardSampledPkts: 1,
+    reverseSampledBytes: 200,
+    reverseSampledPkts: 2,
+    ...over,
+  };
+}
+
+describe('GraphQL API on the embedded store', () => {
+  let gw: Gateway;
+
+  beforeAll(async () => {
+    gw = await testGateway({}, () => NOW);
+    const res = await gql(gw.app, INGEST, {
+      records: [
+        rec({}),
+        rec({ clientPort: 51235, forwardSampledBytes: '9007199254740993', totalBytes: '9007199254740993' }),
+        rec({ remoteLabels: [{ name: 'app', value: 'db' }], remoteVn: 'default-domain:k8s-db:pod-network' }),
+        rec({ localLabels: [{ name: 'app', value: 'web' }, { name: 'namespace', value: 'shop' }] }),
+        rec({ sessionType: 'SERVER', vn: 'default-domain:k8s-shop:pod-network', remoteVn: 'default-domain:k8s-contrail-analytics:pod-network' }),
+        rec({ clientPort: 70000 }),
+      ],
+    });
+    expect(res.data?.ingestSessions).toEqual({
+      accepted: 5,
+      rejected: 1,
+      errors: [{ index: 5, message: 'clientPort: 70000 is outside 0..65535' }],
+    });
+    for (const name of ['default-domain:k8s-shop:pod-network', 'default-domain:k8s-db:pod-network']) {
+      await gql(gw.app, `mutation($n: String!) { upsertUve(type: "virtual-network", name: $n, document: {UveVirtualNetworkAgent: {in_bytes: 5}}) { name } }`, { n: name });
+    }
+  });
+
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  it('answers the README example: bytes per client-app / server-app pair in a namespace', async () => {
+    const res = await gql(
+      gw.app,
+      `{ sessionTraffic(range: {last: "1h"}, where: {localLabels: [{name: "namespace", eq: "contrail-analytics"}]},
+           groupBy: [{localLabel: "app"}, {remoteLabel: "app"}]) {
+           totalCount total { totalBytes sessions }
+           nodes { group { key value } traffic { totalBytes sessions } }
+           meta { backend tier from to } } }`,
+    );
+    expect(res.errors).toBeUndefined();
+    const t = res.data!.sessionTraffic;
+    expect(t.totalCount).toBe(2);
+    expect(t.nodes).toEqual([
+      { group: [{ key: 'label.local.app', value: 'collector' }, { key: 'label.remote.app', value: 'api' }], traffic: { totalBytes: 9007199254741293, sessions: 2 } },
+      { group: [{ key: 'label.local.app', value: 'collector' }, { key: 'label.remote.app', value: 'db' }], traffic: { totalBytes: 300, sessions: 1 } },
+    ]);
+    expect(t.meta).toEqual({ backend: 'duckdb', tier: 'raw', from: '2026-11-25T09:00:00Z', to: '2026-11-25T10:00:00Z' });
+  });
+
+  it('counts a server-side report only when asked, turned around to client orientation', async () => {
+    const res = await gql(
+      gw.app,
+      `{ sessionTraffic(range: {last: "1h"}, where: {sessionType: SERVER}, groupBy: [{dimension: VN}, {localLabel: "app"}]) { nodes { group { value } } } }`,
+    );
+    expect(res.data!.sessionTraffic.nodes).toEqual([
+      { group: [{ value: 'default-domain:k8s-contrail-analytics:pod-network' }, { value: 'api' }] },
+    ]);
+  });
+
+  it('resolves GroupValue.uve and value paths', async () => {
+    const res = await gql(
+      gw.app,
+      `{ sessionTraffic(range: {last: "1h"}, groupBy: [{dimension: REMOTE_VN}, {dimension: SERVER_PORT}]) {
+           nodes { group { key value uve { type name structs value(path: "UveVirtualNetworkAgent.in_bytes") } } } } }`,
+    );
+    const groups = res.data!.sessionTraffic.nodes.map((n: any) => n.group);
+    expect(groups).toContainEqual([
+      { key: 'remote_vn', value: 'default-domain:k8s-db:pod-network', uve: { type: 'virtual-network', name: 'default-domain:k8s-db:pod-network', structs: ['UveVirtualNetworkAgent'], value: 5 } },
+      { key: 'server_port', value: '8443', uve: null },
+    ]);
+  });
+
+  it('answers BAD_USER_INPUT naming the field', async () => {
+    const res = await gql(gw.app, `{ sessionTraffic(range: {last: "1h"}, where: {vn: {in: []}}) { totalCount } }`);
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+    expect(res.errors?.[0]?.message).toBe('where.vn.in: an empty list matches nothing; give at least one value');
+  });
+
+  it('answers a bad scalar literal as BAD_USER_INPUT', async () => {
+    const res = await gql(gw.app, `{ sessionSeries(range: {last: "1h"}, every: "5 min") { meta { tier } } }`);
+    expect(res.errors?.[0]?.message).toContain('is not a duration');
+  });
+
+  it('series buckets are epoch aligned', async () => {
+    const res = await gql(gw.app, `{ sessionSeries(range: {last: "1h"}, every: "15m", metric: SESSIONS) { series { group { key } points { time value } } } }`);
+    expect(res.data!.sessionSeries.series).toEqual([{ group: [], points: [{ time: '2026-11-25T09:30:00Z', value: 4 }] }]);
+  });
+
+  it('pages UVEs with cursors and reads uveTypes', async () => {
+    const p1 = await gql(gw.app, `{ uves(type: "virtual-network", first: 1) { totalCount nodes { name } pageInfo { hasNextPage endCursor } } }`);
+    expect(p1.data!.uves.totalCount).toBe(2);
+    expect(p1.data!.uves.nodes).toEqual([{ name: 'default-domain:k8s-db:pod-network' }]);
+    const p2 = await gql(gw.app, `query($a: String) { uves(type: "virtual-network", first: 1, after: $a) { nodes { name } pageInfo { hasNextPage } } }`, {
+      a: p1.data!.uves.pageInfo.endCursor,
+    });
+    expect(p2.data!.uves).toEqual({ nodes: [{ name: 'default-domain:k8s-shop:pod-network' }], pageInfo: { hasNextPage: false } });
+    expect((await gql(gw.app, `{ uveTypes }`)).data!.uveTypes).toEqual(['virtual-network']);
+  });
+
+  it('refuses a UVE type that could address another index', async () => {
+    const res = await gql(gw.app, `{ uve(type: "*", name: "x") { name } }`);
+    expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
+  it('upserts, reads and deletes a UVE', async () => {
+    const up = await gql(gw.app, `mutation { upsertUve(type: "vrouter", name: "vr1", document: {VrouterAgent: {build: "2"}}) { name updatedAt structs } }`);
+    expect(up.data!.upsertUve).toEqual({ name: 'vr1', updatedAt: '2026-11-25T10:00:00Z', structs: ['VrouterAgent'] });
+    expect((await gql(gw.app, `{ uve(type: "vrouter", name: "vr1") { value(path: "VrouterAgent.build") } }`)).data!.uve.value).toBe('2');
+    expect((await gql(gw.app, `mutation { deleteUve(type: "vrouter", name: "vr1") }`)).data!.deleteUve).toBe(true);
+    expect((await gql(gw.app, `{ uve(type: "vrouter", name: "vr1") { name } }`)).data!.uve).toBeNull();
+  });
+
+  it('serves /health and /ready', async () => {
+    expect((await gw.app.inject({ url: '/health' })).statusCode).toBe(200);
+    const ready = await gw.app.inject({ url: '/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toMatchObject({ status: 'ready' });
+  });
+});
+
+describe('GroupValue.uve batching', () => {
+  it('costs one getMany per UVE type per request, whatever the page size', async () => {
+    const gw = await testGateway({}, () => NOW);
+    const calls: Array<[string, number]> = [];
+    const uves: UveStore = {
+      ...gw.services.uves,
+      backend: gw.services.uves.backend,
+      getMany: (type, names) => {
+        calls.push([type, names.length]);
+        return gw.services.uves.getMany(type, names);
+      },
+    } as UveStore;
+    const services: Services = { ...gw.services, uves };
+    const app = await buildApp(services, { logLevel: 'silent' });
+    const records = Array.from({ length: 30 }, (_, i) =>
+      rec({ vn: `vn-${i % 10}`, remoteVn: `vn-${(i + 1) % 10}`, vmi: `vmi-${i}`, clientPort: 40000 + i }),
+    );
+    expect((await gql(app, INGEST, { records })).data!.ingestSessions.accepted).toBe(30);
+    const res = await gql(
+      app,
+      `{ sessionTraffic(range: {last: "1h"}, groupBy: [{dimension: VN}, {dimension: REMOTE_VN}, {dimension: VMI}], first: 100) {
+          nodes { group { uve { name } } } } }`,
+    );
+    expect(res.data!.sessionTraffic.nodes).toHaveLength(30);
+    expect(calls.sort()).toEqual([
+      ['virtual-machine-interface', 30],
+      ['virtual-network', 10],
+    ]);
+    await app.close();
+    await gw.close();
+  });
+});
+
+describe('internal errors', () => {
+  it('answer INTERNAL without the message, stack or secrets', async () => {
+    const gw = await testGateway({}, () => NOW);
+    const services: Services = {
+      ...gw.services,
+      sessions: {
+        ...gw.services.sessions,
+        backend: 'duckdb',
+        traffic: () => Promise.reject(new Error('connect failed: http://admin:s3cret@influx:8086')),
+      } as Services['sessions'],
+    };
+    const app = await buildApp(services, { logLevel: 'silent' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ query: '{ sessionTraffic(range: {last: "1h"}) { totalCount } }' }),
+    });
+    expect(res.body).not.toContain('s3cret');
+    expect(res.body).not.toContain('stack');
+    expect(JSON.parse(res.body).errors[0]).toMatchObject({ message: 'internal error', extensions: { code: 'INTERNAL' } });
+    await app.close();
+    await gw.close();
+  });
+
+  it('/ready answers 503 naming the store that failed', async () => {
+    const gw = await testGateway({}, () => NOW);
+    const services: Services = {
+      ...gw.services,
+      uves: { ...gw.services.uves, backend: 'opensearch', ping: () => Promise.reject(new Error('down')) } as UveStore,
+    };
+    const app = await buildApp(services, { logLevel: 'silent' });
+    const res = await app.inject({ url: '/ready' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 'unavailable', failed: ['uves (opensearch)'] });
+    await app.close();
+    await gw.close();
+  });
+});
