@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { FileDeadLetterSink, SessionIngest } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterSink, InflightBudget, SessionIngest, UveIngest } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { buildApp } from './server/index.js';
+import { buildApp, ingestRoutes } from './server/index.js';
 import { DuckDb, DuckDbSessionStore, DuckDbUveStore } from './stores/duckdb/index.js';
+import { OpenSearchUveStore } from './stores/opensearch/index.js';
 import type { SessionStore, UveStore } from './stores/types.js';
 import type { Services } from './graphql/index.js';
-import { join, dirname } from 'node:path';
 
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly services: Services;
   /** The embedded store's rollup job, when the embedded store holds sessions. */
   readonly duckSessions: DuckDbSessionStore | undefined;
+  /** The embedded database (sessions, UVEs or both live there by default). */
+  readonly duckdb: DuckDb;
   close(): Promise<void>;
 }
 
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   /** Start the embedded rollup job on its interval (off in tests, which run it by hand). */
   readonly runJobs?: boolean;
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Wraps the session store (tests put a failing decorator around the real one). */
+  readonly decorateSessions?: (store: SessionStore) => SessionStore;
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
@@ -42,13 +46,42 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     case 'duckdb':
       uves = await DuckDbUveStore.open(db, clock);
       break;
+    case 'opensearch': {
+      // Opening needs no node: the gateway starts and recovers while it is down.
+      const os = config.opensearch;
+      if (os === null) throw new Error('UVE_STORE=opensearch without OPENSEARCH_* settings');
+      uves = OpenSearchUveStore.open({
+        connection: os,
+        indexPrefix: os.indexPrefix,
+        refreshIntervalMs: os.refreshIntervalMs,
+        clock,
+      });
+      break;
+    }
     default:
       throw new Error(`UVE_STORE=${config.uveStore} is not built yet`);
   }
-  const deadLetters = new FileDeadLetterSink(deadLetterPath(config), clock);
+  if (options.decorateSessions !== undefined) sessions = options.decorateSessions(sessions);
+  const deadLetters = new FileDeadLetterSink(config.deadLetterPath, clock);
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest });
-  const services: Services = { sessions, uves, ingest, clock, retention: config.retention, limits: config.limits };
+  const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
+  const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
+  const services: Services = {
+    sessions,
+    uves,
+    ingest,
+    deadLetters: admin,
+    clock,
+    retention: config.retention,
+    limits: config.limits,
+  };
   const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel });
+  await ingestRoutes(app, {
+    sessions: ingest,
+    uves: uveIngest,
+    budget: new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes),
+    limits: config.ingest,
+  });
   if (duckSessions !== undefined && options.runJobs !== false) {
     duckSessions.rollup.start(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
@@ -56,6 +89,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     app,
     services,
     duckSessions,
+    duckdb: db,
     async close() {
       await app.close();
       await sessions.close();
@@ -64,9 +98,4 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       await db.close();
     },
   };
-}
-
-function deadLetterPath(config: Config): string {
-  const base = config.duckdbPath === ':memory:' ? './data' : dirname(config.duckdbPath);
-  return join(base, 'dead-letter.ndjson');
 }

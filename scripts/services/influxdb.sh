@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# InfluxDB 2.x (with Flux) for the project's tests: built from the Go module
-# proxy and crates.io into a cache outside the work tree, run on loopback only.
+# InfluxDB 2.x (with Flux) for the project's tests: built with go and cargo from
+# the Go module proxy and Rust crates into a cache outside the work tree, run on
+# loopback only.
 #
 #   scripts/services/influxdb.sh build    build influxd once per machine (cached)
 #   scripts/services/influxdb.sh start    fresh server on 127.0.0.1:$INFLUX_PORT,
@@ -19,6 +20,7 @@
 #   SERVICE_TTL        seconds before a forgotten server kills itself (default 7200)
 #   INFLUXDB_VERSIONS  versions tried in order by `build` (default "2.9.1 2.8.0 2.7.12")
 #   INFLUX_START_TIMEOUT  seconds to wait for /health (default 120)
+#   INFLUX_LOG_LEVEL   influxd log level (default info)
 #
 # How the build works (see the project's services design notes):
 #   - the influxdb module has `replace` directives, so `go install pkg@version`
@@ -241,6 +243,7 @@ kill_tree() { # PID: the process and its descendants
 cleanup_build() {
 	local d
 	if [[ -n "${STEP_PID:-}" ]]; then
+		note "interrupted: stopping the build step and removing its temp dirs"
 		kill_tree "$STEP_PID"
 		wait "$STEP_PID" 2>/dev/null || true
 	fi
@@ -272,7 +275,7 @@ cmd_build() {
 	rm -rf "$INFLUX_CACHE"/*/tmp.* "$INFLUX_CACHE"/libflux/*/tmp.* "$INFLUX_CACHE"/libflux/tmp.* 2>/dev/null || true
 	TMP_DIRS=()
 	STEP_PID=
-	trap cleanup_build EXIT
+	trap 'cleanup_build' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 	for v in $INFLUXDB_VERSIONS; do
@@ -341,7 +344,7 @@ new_token() {
 }
 
 cmd_start() {
-	local bin pid started token body code i
+	local bin pid started token body resp code i
 	command -v curl >/dev/null 2>&1 || die "curl is required"
 	bin=$(find_binary) || {
 		note "influxd not built yet; building first"
@@ -370,8 +373,10 @@ cmd_start() {
 		cd "$DATA_DIR"
 		while read -r v; do unset "$v"; done < <(compgen -e | grep '^INFLUXD_' || true)
 		# `timeout` puts itself in its own process group (so ^C of the caller does
-		# not reach it), forwards TERM to influxd, and ends a forgotten server.
-		exec nohup timeout --kill-after=30 "$SERVICE_TTL" "$bin" \
+		# not reach it), passes the signals it gets on to influxd, and ends a
+		# forgotten server. influxd shuts down cleanly on SIGINT only (SIGTERM
+		# kills it outright), hence -s INT here and in `stop`.
+		exec nohup timeout -s INT --kill-after=30 "$SERVICE_TTL" "$bin" \
 			--http-bind-address "$INFLUX_HOST:$INFLUX_PORT" \
 			--reporting-disabled \
 			--bolt-path "$DATA_DIR/influxd.bolt" \
@@ -402,10 +407,12 @@ cmd_start() {
 	token=$(new_token)
 	body=$(printf '{"username":"%s","password":"%s","org":"%s","bucket":"%s","token":"%s"}' \
 		"$INFLUX_USER" "$INFLUX_PASSWORD" "$INFLUX_ORG" "$INFLUX_BUCKET" "$token")
-	code=$(curl -sS -o "$DATA_DIR/setup.json" -w '%{http_code}' --max-time 30 \
-		-H 'Content-Type: application/json' -X POST --data "$body" "$INFLUX_URL/api/v2/setup") || code=000
+	# The body (with the token) goes through stdin, not the command line.
+	resp=$(curl -sS -w '\n%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
+		-X POST --data-binary @- "$INFLUX_URL/api/v2/setup" <<<"$body") || resp=$'\n000'
+	code=${resp##*$'\n'}
 	if [[ "$code" != 201 ]]; then
-		cat "$DATA_DIR/setup.json" >&2 2>/dev/null || true
+		printf '%s\n' "${resp%$'\n'*}" >&2
 		cmd_stop || true
 		die "onboarding (POST /api/v2/setup) answered HTTP $code"
 	fi
@@ -434,9 +441,10 @@ cmd_stop() {
 	fi
 	kids=$(child_pids "$pid")
 	note "stopping pid $pid"
-	kill -TERM "$pid" 2>/dev/null || true
+	kill -INT "$pid" 2>/dev/null || true
 	for ((i = 0; i < 150; i++)); do
 		alive "$pid" || break
+		((i == 75)) && kill -TERM "$pid" 2>/dev/null
 		sleep 0.2
 	done
 	if alive "$pid"; then
@@ -478,7 +486,7 @@ cmd_status() {
 }
 
 usage() {
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 case "${1:-}" in

@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
@@ -7,9 +9,13 @@ export interface Config {
   readonly sessionStore: 'duckdb' | 'influxdb';
   readonly uveStore: 'duckdb' | 'opensearch';
   readonly duckdbPath: string;
+  /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
+  readonly opensearch: OpenSearchConfig | null;
   readonly retention: Retention;
   readonly limits: QueryLimits & { readonly queryTimeoutMs: number };
   readonly ingest: IngestLimits;
+  /** The dead-letter log: an append-only NDJSON file (docs/ingest.md). */
+  readonly deadLetterPath: string;
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -20,6 +26,31 @@ export interface IngestLimits extends RecordLimits {
   readonly maxBodyBytes: number;
   /** Most records in one request or mutation. */
   readonly maxRecords: number;
+  /** Most records held by ingest requests at once; past it, HTTP 429. */
+  readonly maxInflightRecords: number;
+  /** Most body bytes (after decompression) held by ingest requests at once; past it, HTTP 429. */
+  readonly maxInflightBytes: number;
+  /** The Retry-After of a 429 or 503 ingest answer, in whole seconds. */
+  readonly retryAfterSeconds: number;
+}
+
+/** Where the OpenSearch UVE store connects to (docs/opensearch.md). */
+export interface OpenSearchConfig {
+  /** http(s)://host:port[/path], without credentials. */
+  readonly url: string;
+  /** Each UVE type lives in the index `<indexPrefix><type>`. */
+  readonly indexPrefix: string;
+  readonly username: string | null;
+  readonly password: string | null;
+  /** Sent as `Authorization: ApiKey <apiKey>`; exclusive with username/password. */
+  readonly apiKey: string | null;
+  /** PEM file of the CA(s) that signed the node's certificate (https only). */
+  readonly caFile: string | null;
+  /** Accept any certificate: unsafe, for a throw-away test node only. */
+  readonly insecureSkipVerify: boolean;
+  readonly requestTimeoutMs: number;
+  /** index.refresh_interval of new UVE indices: how long an acknowledged write waits to be searchable. */
+  readonly refreshIntervalMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -50,6 +81,7 @@ export function parseConfig(env: Env): Config {
     sessionStore: oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb'),
     uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
+    opensearch: env['UVE_STORE'] === 'opensearch' ? openSearch(env) : null,
     retention: { raw, tiers },
     limits: {
       maxPageSize: int(env, 'MAX_PAGE_SIZE', 10_000, 1, 1_000_000),
@@ -57,14 +89,122 @@ export function parseConfig(env: Env): Config {
       maxSeriesPoints: int(env, 'MAX_SERIES_POINTS', 10_000, 1, 10_000_000),
       queryTimeoutMs: Number(duration(env, 'QUERY_TIMEOUT', '30s').ns / 1_000_000n),
     },
-    ingest: {
-      maxBodyBytes: int(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-      maxRecords: int(env, 'INGEST_MAX_RECORDS', 50_000, 1, 10_000_000),
-      maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
-    },
+    ingest: ingestLimits(env),
+    deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
     rollupIntervalMs: Number(duration(env, 'ROLLUP_INTERVAL', '30s').ns / 1_000_000n),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
   };
+}
+
+/** OPENSEARCH_*: read only when UVE_STORE=opensearch. */
+function openSearch(env: Env): OpenSearchConfig {
+  const text = env['OPENSEARCH_URL'];
+  if (text === undefined || text.trim() === '') {
+    throw new ConfigError('OPENSEARCH_URL', 'must be set when UVE_STORE=opensearch, e.g. http://127.0.0.1:9200');
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError('OPENSEARCH_URL', 'is not a URL such as https://opensearch:9200');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('OPENSEARCH_URL', `must be http:// or https://, not ${url.protocol}//`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError('OPENSEARCH_URL', 'must not carry credentials; set OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD (or OPENSEARCH_API_KEY)');
+  }
+  if (url.search !== '' || url.hash !== '') throw new ConfigError('OPENSEARCH_URL', 'must not have a query or fragment');
+  const indexPrefix = env['OPENSEARCH_INDEX_PREFIX'] ?? 'uve-';
+  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(indexPrefix)) {
+    throw new ConfigError(
+      'OPENSEARCH_INDEX_PREFIX',
+      `"${indexPrefix.slice(0, 64)}" is not an index prefix: 1 to 100 of a-z 0-9 . _ -, starting with a letter or digit`,
+    );
+  }
+  const username = optional(env, 'OPENSEARCH_USERNAME');
+  const password = optional(env, 'OPENSEARCH_PASSWORD');
+  const apiKey = optional(env, 'OPENSEARCH_API_KEY');
+  if ((username === null) !== (password === null)) {
+    throw new ConfigError(username === null ? 'OPENSEARCH_USERNAME' : 'OPENSEARCH_PASSWORD', 'OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD go together');
+  }
+  if (apiKey !== null && username !== null) {
+    throw new ConfigError('OPENSEARCH_API_KEY', 'set either OPENSEARCH_API_KEY or OPENSEARCH_USERNAME/OPENSEARCH_PASSWORD, not both');
+  }
+  const caFile = optional(env, 'OPENSEARCH_CA_FILE');
+  const insecureSkipVerify = bool(env, 'OPENSEARCH_INSECURE_SKIP_VERIFY', false);
+  if (url.protocol !== 'https:') {
+    if (caFile !== null) throw new ConfigError('OPENSEARCH_CA_FILE', 'applies to an https:// OPENSEARCH_URL only');
+    if (insecureSkipVerify) throw new ConfigError('OPENSEARCH_INSECURE_SKIP_VERIFY', 'applies to an https:// OPENSEARCH_URL only');
+  }
+  if (caFile !== null) {
+    try {
+      accessSync(caFile, constants.R_OK);
+    } catch {
+      throw new ConfigError('OPENSEARCH_CA_FILE', `cannot read ${caFile}`);
+    }
+  }
+  return {
+    url: url.href.replace(/\/$/, ''),
+    indexPrefix,
+    username,
+    password,
+    apiKey,
+    caFile,
+    insecureSkipVerify,
+    requestTimeoutMs: millis(env, 'OPENSEARCH_REQUEST_TIMEOUT', '10s'),
+    refreshIntervalMs: millis(env, 'OPENSEARCH_REFRESH_INTERVAL', '1s'),
+  };
+}
+
+function millis(env: Env, name: string, fallback: string): number {
+  const ms = Number(duration(env, name, fallback).ns / 1_000_000n);
+  if (ms < 1 || ms > 3_600_000) throw new ConfigError(name, `"${env[name]}" must be from 1ms to 1h`);
+  return ms;
+}
+
+function optional(env: Env, name: string): string | null {
+  const text = env[name];
+  return text === undefined || text === '' ? null : text;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === '1') return true;
+  if (text === 'false' || text === '0') return false;
+  throw new ConfigError(name, `"${text}" is not true or false`);
+}
+
+/** INGEST_*: a request must fit in the in-flight budget on its own, or it could never pass. */
+function ingestLimits(env: Env): IngestLimits {
+  const maxBodyBytes = int(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  const maxRecords = int(env, 'INGEST_MAX_RECORDS', 50_000, 1, 10_000_000);
+  const maxInflightBytes = int(env, 'INGEST_MAX_INFLIGHT_BYTES', Math.max(64 * 1024 * 1024, maxBodyBytes), 1024, 16 * 1024 * 1024 * 1024);
+  if (maxInflightBytes < maxBodyBytes) {
+    throw new ConfigError('INGEST_MAX_INFLIGHT_BYTES', `${maxInflightBytes} is below INGEST_MAX_BODY_BYTES (${maxBodyBytes}): a full request could never be taken`);
+  }
+  const maxInflightRecords = int(env, 'INGEST_MAX_INFLIGHT_RECORDS', Math.max(100_000, maxRecords), 1, 100_000_000);
+  if (maxInflightRecords < maxRecords) {
+    throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
+  }
+  const retryAfter = duration(env, 'INGEST_RETRY_AFTER', '1s');
+  if (retryAfter.ns < 1_000_000_000n || retryAfter.ns > 3_600_000_000_000n) {
+    throw new ConfigError('INGEST_RETRY_AFTER', `"${env['INGEST_RETRY_AFTER']}" must be from 1s to 1h`);
+  }
+  return {
+    maxBodyBytes,
+    maxRecords,
+    maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
+    maxInflightRecords,
+    maxInflightBytes,
+    retryAfterSeconds: Math.ceil(Number(retryAfter.ns / 1_000_000n) / 1000),
+  };
+}
+
+/** Beside the DuckDB file; under ./data for an in-memory database. */
+function defaultDeadLetterPath(duckdbPath: string): string {
+  return join(duckdbPath === ':memory:' ? './data' : dirname(duckdbPath), 'dead-letter.ndjson');
 }
 
 function duration(env: Env, name: string, fallback: string): Duration {

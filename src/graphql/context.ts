@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import type { SessionIngest } from '../ingest/index.js';
+import type { DeadLetterAdmin, SessionIngest } from '../ingest/index.js';
 import type { BuildContext, Clock, QueryLimits, Retention, UveDocument } from '../model/index.js';
 import type { SessionStore, UveStore } from '../stores/types.js';
 import { createUveLoader, type UveKey } from './loaders.js';
@@ -9,6 +9,8 @@ export interface Services {
   readonly sessions: SessionStore;
   readonly uves: UveStore;
   readonly ingest: SessionIngest;
+  /** The dead-letter log: list and replay (schema/ingest.graphql). */
+  readonly deadLetters: DeadLetterAdmin;
   readonly clock: Clock;
   readonly retention: Retention;
   readonly limits: QueryLimits;

@@ -15,7 +15,9 @@ import {
   type RecordCandidate,
 } from '../model/index.js';
 import type { Resolvers } from './generated/resolvers.js';
+import { ingestResolvers } from './ingest-resolvers.js';
 import type { GroupValueParent } from './parents.js';
+import { requestedTraffic } from './selection.js';
 import { DateTimeScalar, DurationScalar, JsonScalar, LongScalar } from './scalars.js';
 
 /**
@@ -29,8 +31,10 @@ export const resolvers: Resolvers = {
   JSON: JsonScalar,
 
   Query: {
-    async sessionTraffic(_, args, ctx) {
-      const q = buildTrafficQuery(args, ctx.build);
+    ...ingestResolvers.Query,
+
+    async sessionTraffic(_, args, ctx, info) {
+      const q = buildTrafficQuery(args, ctx.build, requestedTraffic(info));
       const page = await ctx.services.sessions.traffic(q);
       return {
         nodes: page.groups.map((g) => ({ group: groupValues(q.groupBy, g.values), traffic: g.traffic })),
@@ -72,6 +76,8 @@ export const resolvers: Resolvers = {
   },
 
   Mutation: {
+    ...ingestResolvers.Mutation,
+
     async ingestSessions(_, args, ctx) {
       const incoming = args.records.map((r) => ({ candidate: r as RecordCandidate, raw: r }));
       const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql');

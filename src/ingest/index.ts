@@ -1,2 +1,24 @@
-export { SessionIngest, type IngestResult, type IngestError, type IncomingRecord, type SessionIngestOptions } from './session-ingest.js';
-export { FileDeadLetterSink, type DeadLetter, type DeadLetterSink } from './dead-letter.js';
+export {
+  SessionIngest,
+  type IngestResult,
+  type IngestError,
+  type IncomingRecord,
+  type IngestOptions,
+  type SessionIngestOptions,
+} from './session-ingest.js';
+export { UveIngest, type UveIngestOptions } from './uve-ingest.js';
+export {
+  FileDeadLetterSink,
+  UndecodedInput,
+  type DeadLetter,
+  type DeadLetterEntry,
+  type DeadLetterPage,
+  type DeadLetterReader,
+  type DeadLetterSink,
+} from './dead-letter.js';
+export { InflightBudget, Saturated, type Reservation } from './inflight-budget.js';
+export { splitBody, type BodyFormat, type BodyItem } from './body.js';
+export { expandSessionItem } from './session-decoder.js';
+export { parseJson } from './json-reader.js';
+export { JsonSyntaxError } from './json-parser.js';
+export { DeadLetterAdmin, type DeadLetterAdminOptions } from './dead-letter-admin.js';

@@ -1,6 +1,8 @@
 import {
   GatewayError,
+  backendUnavailable,
   badInput,
+  tooExpensive,
   validateSessionRecord,
   type Clock,
   type FieldNaming,
@@ -8,8 +10,10 @@ import {
   type RecordLimits,
   type SessionRecord,
 } from '../model/index.js';
-import type { SessionStore } from '../stores/types.js';
-import type { DeadLetterSink } from './dead-letter.js';
+import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
+import { splitBody, undecodedBody, type BodyFormat } from './body.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import { expandSessionItem } from './session-decoder.js';
 
 export interface IngestError {
   readonly index: number;
@@ -20,6 +24,8 @@ export interface IngestResult {
   readonly accepted: number;
   readonly rejected: number;
   readonly errors: readonly IngestError[];
+  /** True when this is the stored answer to an earlier request with the same idempotency key. */
+  readonly replayed?: boolean;
 }
 
 /** A candidate and what was received for it, kept for the dead-letter log. */
@@ -28,6 +34,23 @@ export interface IncomingRecord {
   readonly raw: unknown;
   /** Set by a decoder that already knows the record is bad. */
   readonly error?: string;
+  /** Where the record is in the request (`line 3, sess_agg_info[0].sessionMap[1]`): prefixes its error. */
+  readonly context?: string;
+}
+
+export interface IngestOptions {
+  /**
+   * Makes the request idempotent where the store supports it: the answer is
+   * stored with the records in one commit, and a later request with the same
+   * key gets that answer back instead of writing again.
+   */
+  readonly idempotencyKey?: string;
+  /** Identifies the request's content, so that a key reused for other content is refused. */
+  readonly fingerprint?: string;
+  /** False when replaying from the dead-letter log: a record rejected again is already there. */
+  readonly keepRejects?: boolean;
+  /** Called with the number of records once they are decoded; throws to refuse the request (backpressure). */
+  readonly admit?: (records: number) => void;
 }
 
 export interface SessionIngestOptions {
@@ -37,6 +60,9 @@ export interface SessionIngestOptions {
   readonly limits: RecordLimits & { readonly maxRecords: number };
 }
 
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
+
 /**
  * The one write path for session records, behind both the mutation and the
  * HTTP listener: validate each record, dead-letter the rejects, store the
@@ -44,30 +70,144 @@ export interface SessionIngestOptions {
  * failure rejects with BACKEND_UNAVAILABLE and nothing is reported accepted.
  */
 export class SessionIngest {
+  private readonly pendingKeys = new Map<string, Promise<IngestResult>>();
+
   constructor(private readonly options: SessionIngestOptions) {}
 
-  async ingest(records: readonly IncomingRecord[], naming: FieldNaming, source: string): Promise<IngestResult> {
-    const { limits, clock, store, deadLetters } = this.options;
-    if (records.length > limits.maxRecords) {
-      throw badInput('records', `${records.length} records in one request; at most ${limits.maxRecords} are allowed`);
-    }
+  /** Ingests decoded records (the mutation, a replay). `naming` says how errors name fields. */
+  ingest(
+    records: readonly IncomingRecord[],
+    naming: FieldNaming,
+    source: string,
+    options: IngestOptions = {},
+  ): Promise<IngestResult> {
+    return this.once(options, () => {
+      this.checkCount(records.length);
+      options.admit?.(records.length);
+      return this.write(records, naming, source, options);
+    });
+  }
+
+  /**
+   * Ingests a request body of flat records and SessionEndpoint messages
+   * (ARCHITECTURE §2). Records are numbered in the order they come out of the
+   * body, after SessionEndpoint messages are expanded. A body that is not
+   * JSON at all is kept in the dead-letter log whole and answered as one
+   * rejected record.
+   */
+  ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
+    return this.once(options, async () => {
+      let items;
+      try {
+        items = splitBody(body, format);
+      } catch (e) {
+        if (!(e instanceof GatewayError) || e.code !== 'BAD_USER_INPUT') throw e;
+        await this.keep([{ source, index: 0, reason: e.message, raw: undecodedBody(body) }], options);
+        return { accepted: 0, rejected: 1, errors: [{ index: 0, message: e.message }] };
+      }
+      const records: IncomingRecord[] = [];
+      for (const item of items) {
+        if (item.error !== undefined) {
+          records.push({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
+        } else {
+          expandSessionItem(item.value, item.where, records);
+        }
+        this.checkCount(records.length);
+      }
+      options.admit?.(records.length);
+      return this.write(records, 'snake', source, options);
+    });
+  }
+
+  /** Validates, keeps the rejects, then writes the valid records (with the answer, when idempotent). */
+  private async write(
+    records: readonly IncomingRecord[],
+    naming: FieldNaming,
+    source: string,
+    options: IngestOptions,
+  ): Promise<IngestResult> {
+    const { limits, clock, store } = this.options;
     const ctx = { receivedAt: clock(), limits, naming };
     const valid: SessionRecord[] = [];
     const errors: IngestError[] = [];
-    records.forEach((r, index) => {
-      if (r.error !== undefined) {
-        errors.push({ index, message: r.error });
-        return;
+    const rejects: DeadLetter[] = [];
+    for (let index = 0; index < records.length; index++) {
+      const r = records[index]!;
+      let problem = r.error;
+      if (problem === undefined) {
+        try {
+          const record = validateSessionRecord(r.candidate, ctx);
+          if (record.time > MAX_I64 || record.time < MIN_I64) {
+            problem = `time: is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)`;
+          } else {
+            valid.push(record);
+            continue;
+          }
+        } catch (e) {
+          if (!(e instanceof GatewayError)) throw e;
+          problem = e.message;
+        }
       }
-      try {
-        valid.push(validateSessionRecord(r.candidate, ctx));
-      } catch (e) {
-        if (!(e instanceof GatewayError)) throw e;
-        errors.push({ index, message: e.message });
-      }
-    });
-    const rejects = errors.map((e) => ({ source, index: e.index, reason: e.message, raw: records[e.index]!.raw }));
-    await Promise.all([store.write(valid), deadLetters.append(rejects)]);
-    return { accepted: valid.length, rejected: errors.length, errors };
+      const message = r.context === undefined || r.context === '' ? problem : `${r.context}: ${problem}`;
+      errors.push({ index, message });
+      rejects.push({ source, index, reason: message, raw: r.raw });
+    }
+    // Rejects are kept first: a 503 after this makes the sender retry, and a
+    // reject kept twice is better than one lost.
+    await this.keep(rejects, options);
+    const answer: IngestResult = { accepted: valid.length, rejected: errors.length, errors };
+    const key = options.idempotencyKey;
+    const idempotency: IdempotencyRecord | undefined =
+      key === undefined || store.findIdempotency === undefined
+        ? undefined
+        : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
+    // The answer is remembered only with stored records: a request that stored
+    // nothing can simply be sent again (say, replayed after a limit was raised).
+    if (valid.length > 0) await store.write(valid, idempotency === undefined ? undefined : { idempotency });
+    return answer;
+  }
+
+  private keep(rejects: readonly DeadLetter[], options: IngestOptions): Promise<void> {
+    return options.keepRejects === false ? Promise.resolve() : this.options.deadLetters.append(rejects);
+  }
+
+  private checkCount(n: number): void {
+    const max = this.options.limits.maxRecords;
+    if (n > max) throw tooExpensive(`more than ${max} records in one request; send at most ${max} (INGEST_MAX_RECORDS)`);
+  }
+
+  /**
+   * Runs `work` at most once per idempotency key: requests with the same key
+   * run one after the other, and each first looks for a stored answer. A
+   * store that keeps no idempotency records (no `findIdempotency`) ignores
+   * the key.
+   */
+  private once(options: IngestOptions, work: () => Promise<IngestResult>): Promise<IngestResult> {
+    const key = options.idempotencyKey;
+    const store = this.options.store;
+    if (key === undefined || store.findIdempotency === undefined) return work();
+    const find = store.findIdempotency.bind(store);
+    const before = this.pendingKeys.get(key) ?? Promise.resolve(undefined);
+    const run = before
+      .catch(() => undefined)
+      .then(async (): Promise<IngestResult> => {
+        let stored;
+        try {
+          stored = await find(key);
+        } catch (e) {
+          throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
+        }
+        if (stored === null) return work();
+        if (stored.fingerprint !== (options.fingerprint ?? '')) {
+          throw badInput('Idempotency-Key', 'was already used for a different request; send new records under a new key');
+        }
+        return { ...(JSON.parse(stored.answer) as IngestResult), replayed: true };
+      });
+    this.pendingKeys.set(key, run);
+    const forget = () => {
+      if (this.pendingKeys.get(key) === run) this.pendingKeys.delete(key);
+    };
+    run.then(forget, forget);
+    return run;
   }
 }

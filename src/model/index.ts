@@ -39,6 +39,7 @@ export { parseTiers, routeSource, tierName, DEFAULT_DROP, type TierSpec, type Re
 export { encodeOffsetCursor, encodeKeyCursor } from './cursor.js';
 export {
   buildTrafficQuery,
+  ALL_METRICS,
   buildSeriesQuery,
   trafficPageInfo,
   groupKeyColumn,

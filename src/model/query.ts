@@ -37,6 +37,12 @@ export interface TrafficQuery {
   readonly now: EpochNs;
   /** More matching groups than this is QUERY_TOO_EXPENSIVE. */
   readonly maxGroups: number;
+  /**
+   * The Traffic fields the caller reads (always including the order metric).
+   * A store may leave the others at zero: summing only what is asked is most
+   * of the cost of a scan over millions of records.
+   */
+  readonly needs: readonly Metric[];
 }
 
 /** A validated `sessionSeries` query: buckets [t, t+every) aligned to the epoch. */
@@ -96,8 +102,20 @@ export function groupKeyColumn(k: GroupKey): string {
   return k.kind === 'dimension' ? k.column : labelColumn(k.side, k.name);
 }
 
-/** Builds and validates a traffic query from the GraphQL arguments. */
-export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext): TrafficQuery {
+export const ALL_METRICS: readonly Metric[] = [
+  'FORWARD_SAMPLED_BYTES',
+  'FORWARD_SAMPLED_PKTS',
+  'REVERSE_SAMPLED_BYTES',
+  'REVERSE_SAMPLED_PKTS',
+  'TOTAL_BYTES',
+  'SESSIONS',
+];
+
+/**
+ * Builds and validates a traffic query from the GraphQL arguments. `needs`
+ * names the Traffic fields the caller will read (default: all of them).
+ */
+export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: readonly Metric[] = ALL_METRICS): TrafficQuery {
   const filter = buildFilter(args.where);
   const groupBy = buildGroupBy(args.groupBy);
   const order: TrafficOrder = {
@@ -127,6 +145,7 @@ export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext): Traffic
     fingerprint,
     now,
     maxGroups: ctx.limits.maxGroups,
+    needs: ALL_METRICS.filter((m) => m === order.metric || needs.includes(m)),
   };
 }
 

@@ -1,1 +1,2 @@
 export { buildApp, type AppOptions } from './app.js';
+export { ingestRoutes, type IngestRoutesOptions, type BodyIngest } from './ingest-routes.js';

@@ -18,6 +18,7 @@ export interface QueryMeta {
   readonly to: EpochNs;
 }
 
+/** Traffic fields not in the query's `needs` may be zero in these rows. */
 export interface TrafficGroupRow {
   /** One value per group key, in groupBy order; null where the label is missing. */
   readonly values: readonly (string | null)[];
@@ -48,6 +49,20 @@ export interface SeriesResult {
   readonly meta: QueryMeta;
 }
 
+/** What an idempotent ingest request leaves behind: its key, what it held, and its answer. */
+export interface IdempotencyRecord {
+  readonly key: string;
+  /** A digest of the request's content: the same key with other content is refused. */
+  readonly fingerprint: string;
+  /** The answer given, as JSON: a retry gets it back. */
+  readonly answer: string;
+}
+
+export interface WriteOptions {
+  /** Committed together with the records (or alone, when there are none). */
+  readonly idempotency?: IdempotencyRecord;
+}
+
 /**
  * Where session records live. `write` resolves only once the backend has
  * confirmed the records durable and rejects (BACKEND_UNAVAILABLE) otherwise;
@@ -55,7 +70,14 @@ export interface SeriesResult {
  */
 export interface SessionStore {
   readonly backend: string;
-  write(records: readonly SessionRecord[]): Promise<void>;
+  write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void>;
+  /**
+   * Optional (ingest idempotency, docs/ingest.md): the record stored by an
+   * earlier write under this key, or null. A store that has it commits
+   * `options.idempotency` with the records of that write; a store without it
+   * ignores `options.idempotency`.
+   */
+  findIdempotency?(key: string): Promise<IdempotencyRecord | null>;
   traffic(query: TrafficQuery): Promise<TrafficPage>;
   series(query: SeriesQuery): Promise<SeriesResult>;
   /** Resolves when the backend answers; used by /ready. */

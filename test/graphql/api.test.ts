@@ -78,6 +78,21 @@ describe('GraphQL API on the embedded store', () => {
     expect(t.meta).toEqual({ backend: 'duckdb', tier: 'raw', from: '2026-11-25T09:00:00Z', to: '2026-11-25T10:00:00Z' });
   });
 
+  it('sums only the Traffic fields the selection reads, fragments followed', async () => {
+    const res = await gql(
+      gw.app,
+      `fragment T on Traffic { sessions }
+       { sessionTraffic(range: {last: "1h"}, groupBy: [{localLabel: "app"}], orderBy: {metric: REVERSE_SAMPLED_PKTS}) {
+           nodes { traffic { ...T } } total { ... on Traffic { totalBytes } } meta { query } } }`,
+    );
+    const t = res.data!.sessionTraffic;
+    expect(t.nodes[0].traffic.sessions).toBe(3);
+    expect(t.meta.query).toContain('sum(total_bytes)');
+    expect(t.meta.query).toContain('sum(reverse_sampled_pkts)');
+    expect(t.meta.query).toContain('count(*)');
+    expect(t.meta.query).not.toContain('sum(forward_sampled_bytes)');
+  });
+
   it('counts a server-side report only when asked, turned around to client orientation', async () => {
     const res = await gql(
       gw.app,

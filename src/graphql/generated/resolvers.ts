@@ -26,6 +26,34 @@ export type Scalars = {
   Long: { input: bigint; output: bigint; }
 };
 
+/** One rejected record (or request body) as the dead-letter log keeps it. */
+export type DeadLetter = {
+  __typename?: 'DeadLetter';
+  /** When it was rejected. */
+  at: Scalars['DateTime']['output'];
+  /** Its id in the log (the byte offset of its line); pass it to replayDeadLetters. */
+  id: Scalars['ID']['output'];
+  /** Its position in the rejected request. */
+  index: Scalars['Int']['output'];
+  /** The record as received, when it was JSON (integers past 2^53 as decimal strings). */
+  raw?: Maybe<Scalars['JSON']['output']>;
+  /** The input bytes in base64, when they were not UTF-8. */
+  rawBase64?: Maybe<Scalars['String']['output']>;
+  /** The input as received, when it was not JSON or held a duplicate key. */
+  rawText?: Maybe<Scalars['String']['output']>;
+  /** Why it was rejected: names the field and the problem. */
+  reason: Scalars['String']['output'];
+  /** Where it came in: http:/ingest/sessions, http:/ingest/uves or graphql. */
+  source: Scalars['String']['output'];
+};
+
+export type DeadLetterConnection = {
+  __typename?: 'DeadLetterConnection';
+  /** Oldest first. */
+  nodes: Array<DeadLetter>;
+  pageInfo: PageInfo;
+};
+
 /** One grouping key: exactly one of the three fields. */
 export type GroupKey = {
   dimension?: InputMaybe<SessionDimension>;
@@ -92,6 +120,12 @@ export type Mutation = {
   deleteUve: Scalars['Boolean']['output'];
   /** Stores the valid records, reports each invalid one; resolves only after the store confirmed the write. */
   ingestSessions: IngestResult;
+  /**
+   * Sends dead letters through the write path again, as they were first received.
+   * Records rejected again stay in the log once; an entry whose records were stored
+   * is not stored twice (within RAW_RETENTION). `errors[].index` is a position in `ids`.
+   */
+  replayDeadLetters: IngestResult;
   /** Creates or replaces one UVE document. */
   upsertUve: Uve;
 };
@@ -105,6 +139,11 @@ export type MutationDeleteUveArgs = {
 
 export type MutationIngestSessionsArgs = {
   records: Array<SessionRecordInput>;
+};
+
+
+export type MutationReplayDeadLettersArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -122,6 +161,8 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The dead-letter log, oldest first; `after` takes the endCursor of the previous page. */
+  deadLetters: DeadLetterConnection;
   /** One time series per group: the metric summed into buckets of `every`, aligned to multiples of `every` since the Unix epoch. Buckets with no data are omitted. */
   sessionSeries: TrafficSeriesResult;
   /** Traffic summed per group over the range. With no groupBy: one group holding the total. */
@@ -131,6 +172,12 @@ export type Query = {
   uveTypes: Array<Scalars['String']['output']>;
   /** UVEs of one type. `name` is a glob where * matches any run of characters. `structs` keeps only documents holding at least one of those structs. */
   uves: UveConnection;
+};
+
+
+export type QueryDeadLettersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -426,9 +473,12 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DeadLetter: ResolverTypeWrapper<DeadLetter>;
+  DeadLetterConnection: ResolverTypeWrapper<DeadLetterConnection>;
   Duration: ResolverTypeWrapper<Scalars['Duration']['output']>;
   GroupKey: GroupKey;
   GroupValue: ResolverTypeWrapper<GroupValueParentModel>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   IngestError: ResolverTypeWrapper<IngestError>;
   IngestResult: ResolverTypeWrapper<IngestResult>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -465,9 +515,12 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   DateTime: Scalars['DateTime']['output'];
+  DeadLetter: DeadLetter;
+  DeadLetterConnection: DeadLetterConnection;
   Duration: Scalars['Duration']['output'];
   GroupKey: GroupKey;
   GroupValue: GroupValueParentModel;
+  ID: Scalars['ID']['output'];
   IngestError: IngestError;
   IngestResult: IngestResult;
   Int: Scalars['Int']['output'];
@@ -499,6 +552,22 @@ export type ResolversParentTypes = {
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type DeadLetterResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['DeadLetter'] = ResolversParentTypes['DeadLetter']> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  raw?: Resolver<Maybe<ResolversTypes['JSON']>, ParentType, ContextType>;
+  rawBase64?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rawText?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type DeadLetterConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['DeadLetterConnection'] = ResolversParentTypes['DeadLetterConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['DeadLetter']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
 
 export interface DurationScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Duration'], any> {
   name: 'Duration';
@@ -532,6 +601,7 @@ export interface LongScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   deleteUve?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteUveArgs, 'name' | 'type'>>;
   ingestSessions?: Resolver<ResolversTypes['IngestResult'], ParentType, ContextType, RequireFields<MutationIngestSessionsArgs, 'records'>>;
+  replayDeadLetters?: Resolver<ResolversTypes['IngestResult'], ParentType, ContextType, RequireFields<MutationReplayDeadLettersArgs, 'ids'>>;
   upsertUve?: Resolver<ResolversTypes['Uve'], ParentType, ContextType, RequireFields<MutationUpsertUveArgs, 'document' | 'name' | 'type'>>;
 };
 
@@ -541,6 +611,7 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  deadLetters?: Resolver<ResolversTypes['DeadLetterConnection'], ParentType, ContextType, RequireFields<QueryDeadLettersArgs, 'first'>>;
   sessionSeries?: Resolver<ResolversTypes['TrafficSeriesResult'], ParentType, ContextType, RequireFields<QuerySessionSeriesArgs, 'every' | 'limit' | 'metric' | 'range'>>;
   sessionTraffic?: Resolver<ResolversTypes['TrafficGroupConnection'], ParentType, ContextType, RequireFields<QuerySessionTrafficArgs, 'first' | 'range'>>;
   uve?: Resolver<Maybe<ResolversTypes['Uve']>, ParentType, ContextType, RequireFields<QueryUveArgs, 'name' | 'type'>>;
@@ -610,6 +681,8 @@ export type UveConnectionResolvers<ContextType = GatewayContext, ParentType exte
 
 export type Resolvers<ContextType = GatewayContext> = {
   DateTime?: GraphQLScalarType;
+  DeadLetter?: DeadLetterResolvers<ContextType>;
+  DeadLetterConnection?: DeadLetterConnectionResolvers<ContextType>;
   Duration?: GraphQLScalarType;
   GroupValue?: GroupValueResolvers<ContextType>;
   IngestError?: IngestErrorResolvers<ContextType>;

@@ -30,31 +30,27 @@ const METRIC_ALIAS: Record<Metric, (typeof TRAFFIC_ALIASES)[number]> = {
 
 /**
  * Compiles a traffic query to one DuckDB statement
- * (https://duckdb.org/docs/sql/query_syntax/select). The grouped sums are
- * materialised once; the statement returns one row per group of the page,
- * each carrying the group count and the totals over all groups, or a single
- * row with `present = 0` when the page is empty. Every value is a parameter.
+ * (https://duckdb.org/docs/sql/query_syntax/select): the groups' sums, and
+ * beside each row of the page, as window functions over the grouped rows,
+ * the number of groups and the totals over all of them (a window over
+ * groups is nearly free; materialising the groups twice was not). A page
+ * past the last group has no rows to carry the totals: the store then asks
+ * again for the first group. Every value is a parameter.
  */
 export function compileTraffic(q: TrafficQuery, schema: StoreSchema): SqlStatement {
   const p = new Params();
   const from = sourceFrom(q.source, q.filter, schema, p);
   const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
-  const sums = trafficSums(q.source);
+  const needed = new Set(q.needs.map((m) => METRIC_ALIAS[m]));
+  const sums = trafficSums(q.source).map((s, i) => (needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'));
+  const totals = sums.map((s, i) => (s === '0' ? '0' : `coalesce(sum(${s}) OVER (), 0)`) + ` AS total_${TRAFFIC_ALIASES[i]}`);
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.map((_, i) => `k${i}`).join(', ')}`;
-  const order = orderBy(q.order.direction, METRIC_ALIAS[q.order.metric], q.groupBy.length, 'p.');
-  const totals = TRAFFIC_ALIASES.map((a) => `coalesce(sum(${a}), 0) AS total_${a}`).join(', ');
-  const limit = p.add(q.first);
-  const offset = p.add(q.offset);
-  const text = `WITH g AS MATERIALIZED (
-  SELECT ${[...keys, ...sums].join(', ')}
+  const order = orderBy(q.order.direction, METRIC_ALIAS[q.order.metric], q.groupBy.length, '');
+  const text = `SELECT ${[...keys, ...sums.map((s, i) => `${s === '0' ? s : `coalesce(${s}, 0)`} AS ${TRAFFIC_ALIASES[i]}`)].join(', ')},
+  count(*) OVER () AS group_count, ${totals.join(', ')}
   ${from}${groupBy}
-), t AS (
-  SELECT count(*) AS group_count, ${totals} FROM g
-)
-SELECT t.*, p.* FROM t LEFT JOIN (
-  SELECT 1 AS present, * FROM g AS p ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}
-) AS p ON TRUE
-ORDER BY ${order}`;
+ORDER BY ${order}
+LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
   return { text, params: p.values };
 }
 
@@ -103,9 +99,10 @@ function timeColumn(source: Source): string {
   return source.tier === 'raw' ? 'time_ns' : 'window_start';
 }
 
+/** The aggregate of each Traffic field, in TRAFFIC_ALIASES order. */
 function trafficSums(source: Source): string[] {
-  const counters = COUNTER_COLUMNS.map((c, i) => `coalesce(sum(${c}), 0)::HUGEINT AS ${TRAFFIC_ALIASES[i]}`);
-  return [...counters, `${source.tier === 'raw' ? 'count(*)' : 'coalesce(sum(sessions), 0)'}::HUGEINT AS n`];
+  const counters = COUNTER_COLUMNS.map((c) => `sum(${c})`);
+  return [...counters, source.tier === 'raw' ? 'count(*)' : 'sum(sessions)'];
 }
 
 function metricSum(metric: Metric, source: Source): string {

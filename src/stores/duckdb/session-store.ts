@@ -12,10 +12,11 @@ import {
   type Traffic,
   type TrafficQuery,
 } from '../../model/index.js';
-import type { SeriesResult, SessionStore, TrafficPage } from '../types.js';
+import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, WriteOptions } from '../types.js';
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
 import type { DuckDb, Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
+import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
 import { inlineSql, quoteIdent } from './sql.js';
 
@@ -26,6 +27,7 @@ export interface DuckDbSessionStoreOptions {
 
 interface PendingWrite {
   readonly records: readonly SessionRecord[];
+  readonly idempotency: IdempotencyRecord | undefined;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -44,6 +46,7 @@ export class DuckDbSessionStore implements SessionStore {
   private pending: PendingWrite[] = [];
   private flushing = false;
   private seq = 0n;
+  private prunedAt = 0n;
 
   private constructor(
     private readonly db: DuckDb,
@@ -58,6 +61,7 @@ export class DuckDbSessionStore implements SessionStore {
     await db.exclusive(async (conn) => {
       await conn.run(RAW_DDL);
       await conn.run(STATE_DDL);
+      await conn.run(IDEMPOTENCY_DDL);
       for (const tier of options.retention.tiers) await conn.run(tierDdl(tier));
       const cols = await conn.runAndReadAll(
         `SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND column_name LIKE 'label.%' ORDER BY ordinal_position`,
@@ -76,10 +80,11 @@ export class DuckDbSessionStore implements SessionStore {
     return store;
   }
 
-  write(records: readonly SessionRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
+  write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void> {
+    const idempotency = options?.idempotency;
+    if (records.length === 0 && idempotency === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ records, resolve, reject });
+      this.pending.push({ records, idempotency, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         void this.db.exclusive((conn) => this.flush(conn));
@@ -90,17 +95,18 @@ export class DuckDbSessionStore implements SessionStore {
   async traffic(q: TrafficQuery): Promise<TrafficPage> {
     const stmt = compileTraffic(q, this.schema);
     const rows = await this.db.read(stmt);
-    const head = rows[0]!;
-    const totalCount = Number(head['group_count']);
+    // An empty page (first: 0, or past the last group) has no row carrying
+    // the totals: read them off the first group instead.
+    const probe = rows.length === 0 && (q.offset > 0 || q.first === 0);
+    const head = probe ? (await this.db.read(compileTraffic({ ...q, offset: 0, first: 1 }, this.schema)))[0] : rows[0];
+    const totalCount = head === undefined ? 0 : Number(head['group_count']);
     if (totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
     return {
-      groups: rows
-        .filter((r) => r['present'] !== null)
-        .map((r) => ({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), traffic: traffic(r, '') })),
+      groups: rows.map((r) => ({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), traffic: traffic(r, '') })),
       totalCount,
-      total: traffic(head, 'total_'),
+      total: head === undefined ? zeroTraffic() : traffic(head, 'total_'),
       meta: this.meta(q, inlineSql(stmt)),
     };
   }
@@ -120,6 +126,10 @@ export class DuckDbSessionStore implements SessionStore {
     return { series, meta: this.meta(q, inlineSql(stmt)) };
   }
 
+  findIdempotency(key: string): Promise<IdempotencyRecord | null> {
+    return findIdempotency(this.db, key);
+  }
+
   ping(): Promise<void> {
     return this.db.ping();
   }
@@ -137,26 +147,49 @@ export class DuckDbSessionStore implements SessionStore {
     this.schema = { labelColumns: new Set(cols) };
   }
 
-  /** Appends every pending write in one commit; settles each caller. */
+  /**
+   * Appends every pending write, and the idempotency records that came with
+   * them, in one transaction; settles each caller. On failure nothing of the
+   * batch stays, new label columns included.
+   */
   private async flush(conn: DuckDBConnection): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     this.flushing = false;
+    const columns = this.labelColumns;
     try {
+      await conn.run('BEGIN TRANSACTION');
       await this.ensureLabelColumns(conn, batch);
       const seq = this.seq + 1n;
-      const appender = await conn.createAppender(RAW_TABLE);
-      try {
-        for (const w of batch) for (const r of w.records) this.appendRow(appender, r, seq);
-        appender.flushSync();
-      } finally {
-        appender.closeSync();
+      if (batch.some((w) => w.records.length > 0)) {
+        const appender = await conn.createAppender(RAW_TABLE);
+        try {
+          for (const w of batch) for (const r of w.records) this.appendRow(appender, r, seq);
+          appender.flushSync();
+        } finally {
+          appender.closeSync();
+        }
       }
+      const keys = batch.flatMap((w) => (w.idempotency === undefined ? [] : [w.idempotency]));
+      if (keys.length > 0) await this.rememberKeys(conn, keys);
+      await conn.run('COMMIT');
       this.seq = seq;
       for (const w of batch) w.resolve();
     } catch (e) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      this.setLabelColumns(columns);
       const err = backendUnavailable(this.backend, e);
       for (const w of batch) w.reject(err);
+    }
+  }
+
+  /** Inserts idempotency records and, once a minute, forgets those older than the raw retention. */
+  private async rememberKeys(conn: DuckDBConnection, keys: readonly IdempotencyRecord[]): Promise<void> {
+    const now = this.options.clock();
+    await insertIdempotency(conn, keys, now);
+    if (now - this.prunedAt > 60_000_000_000n) {
+      await pruneIdempotency(conn, now - this.options.retention.raw.ns);
+      this.prunedAt = now;
     }
   }
 

@@ -1,0 +1,163 @@
+import { isUtf8 } from 'node:buffer';
+import { badInput } from '../model/index.js';
+import { JsonSyntaxError, DEFAULT_MAX_DEPTH } from './json-parser.js';
+import { parseJson } from './json-reader.js';
+import { UndecodedInput } from './dead-letter.js';
+
+/** How a request body is framed: one JSON text, or one JSON object per line. */
+export type BodyFormat = 'json' | 'ndjson';
+
+/** One top-level value of a body: an element of a JSON array, the lone object, or one NDJSON line. */
+export interface BodyItem {
+  /** Where it is in the body, for messages: `line 3` (1-based), `item 2` (0-based) or empty for a lone object. */
+  readonly where: string;
+  /** The decoded value; meaningless when `error` is set. */
+  readonly value: unknown;
+  /** Why the item could not be decoded (bad UTF-8, bad JSON, a duplicate key). */
+  readonly error?: string;
+  /** What the dead-letter log keeps for it: the value, or the undecoded input. */
+  readonly raw: unknown;
+}
+
+/**
+ * Splits a request body into items. A JSON body must be UTF-8 and valid
+ * JSON as a whole, or the request is rejected (BAD_USER_INPUT naming the
+ * line and column); within it, an array element holding a duplicate key is
+ * one bad item. In NDJSON each line stands alone: a line that is not UTF-8
+ * or not JSON is one bad item naming its line, and the other lines count.
+ * Blank lines are skipped.
+ */
+export function splitBody(body: Buffer, format: BodyFormat, maxDepth = DEFAULT_MAX_DEPTH): BodyItem[] {
+  return format === 'json' ? splitJson(body, maxDepth) : splitNdjson(body, maxDepth);
+}
+
+/** The whole body as the dead-letter log keeps it when the body did not decode. */
+export function undecodedBody(body: Buffer): UndecodedInput {
+  return isUtf8(body) ? UndecodedInput.text(body.toString('utf8')) : UndecodedInput.bytes(body);
+}
+
+function splitJson(body: Buffer, maxDepth: number): BodyItem[] {
+  if (!isUtf8(body)) throw badInput('body', `is not valid UTF-8 (first bad byte at offset ${firstBadByte(body)})`);
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badInput('body', 'is empty; expected a JSON object or array');
+  let parsed;
+  try {
+    parsed = parseJson(text, maxDepth);
+  } catch (e) {
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    throw badInput('body', `${position(text, e.offset)}: ${e.message}`);
+  }
+  return parsed.elements.map((el, i) => {
+    const where = parsed.array ? `item ${i}` : '';
+    return el.duplicateKey === undefined
+      ? { where, value: el.value, raw: el.value }
+      : { where, value: el.value, error: duplicateMessage(el.duplicateKey), raw: UndecodedInput.text(el.source ?? '') };
+  });
+}
+
+function splitNdjson(body: Buffer, maxDepth: number): BodyItem[] {
+  const items: BodyItem[] = [];
+  if (isUtf8(body)) {
+    const text = body.toString('utf8');
+    let line = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      let end = text.indexOf('\n', pos);
+      if (end < 0) end = text.length;
+      line++;
+      const item = ndjsonLine(text.slice(pos, end), line, maxDepth);
+      if (item !== null) items.push(item);
+      pos = end + 1;
+    }
+    return items;
+  }
+  // Some line is not UTF-8: find it byte-wise, and keep the others.
+  let line = 0;
+  let pos = 0;
+  while (pos < body.length) {
+    let end = body.indexOf(0x0a, pos);
+    if (end < 0) end = body.length;
+    line++;
+    const bytes = body.subarray(pos, end);
+    const item = isUtf8(bytes)
+      ? ndjsonLine(bytes.toString('utf8'), line, maxDepth)
+      : {
+          where: `line ${line}`,
+          value: undefined,
+          error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(bytes) + 1})`,
+          raw: UndecodedInput.bytes(bytes),
+        };
+    if (item !== null) items.push(item);
+    pos = end + 1;
+  }
+  return items;
+}
+
+function ndjsonLine(text: string, line: number, maxDepth: number): BodyItem | null {
+  const where = `line ${line}`;
+  if (isBlank(text)) return null;
+  try {
+    const parsed = parseJson(text, maxDepth);
+    const el = parsed.elements[0];
+    if (parsed.array || el === undefined) {
+      return { where, value: undefined, error: 'expected one JSON object per line, found an array', raw: UndecodedInput.text(text) };
+    }
+    return el.duplicateKey === undefined
+      ? { where, value: el.value, raw: el.value }
+      : { where, value: el.value, error: duplicateMessage(el.duplicateKey), raw: UndecodedInput.text(text) };
+  } catch (e) {
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    return { where: `${where}, column ${e.offset + 1}`, value: undefined, error: e.message, raw: UndecodedInput.text(text) };
+  }
+}
+
+function duplicateMessage(key: string): string {
+  return `key ${JSON.stringify(key.length > 64 ? `${key.slice(0, 61)}...` : key)} is given twice in one object`;
+}
+
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) return false;
+  }
+  return true;
+}
+
+/** `line L, column C` (1-based) of an offset in a text. */
+function position(text: string, offset: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `line ${line}, column ${offset - lineStart + 1}`;
+}
+
+/** The offset of the first byte that breaks UTF-8 (RFC 3629: no overlongs, surrogates or values past U+10FFFF). */
+export function firstBadByte(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    const [n, lo, hi] =
+      b >= 0xc2 && b <= 0xdf ? [1, 0x80, 0xbf]
+      : b === 0xe0 ? [2, 0xa0, 0xbf]
+      : (b >= 0xe1 && b <= 0xec) || b === 0xee || b === 0xef ? [2, 0x80, 0xbf]
+      : b === 0xed ? [2, 0x80, 0x9f]
+      : b === 0xf0 ? [3, 0x90, 0xbf]
+      : b >= 0xf1 && b <= 0xf3 ? [3, 0x80, 0xbf]
+      : b === 0xf4 ? [3, 0x80, 0x8f]
+      : [0, 0, 0];
+    if (n === 0) return i;
+    for (let k = 1; k <= n; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return bytes.length;
+}

@@ -1,0 +1,94 @@
+import {
+  GatewayError,
+  backendUnavailable,
+  tooExpensive,
+  validateUveDocument,
+  validateUveName,
+  validateUveType,
+} from '../model/index.js';
+import type { UveStore } from '../stores/types.js';
+import { splitBody, undecodedBody, type BodyFormat, type BodyItem } from './body.js';
+import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import type { IngestError, IngestOptions, IngestResult } from './session-ingest.js';
+
+export interface UveIngestOptions {
+  readonly store: UveStore;
+  readonly deadLetters: DeadLetterSink;
+  /** Most documents in one request (INGEST_MAX_RECORDS). */
+  readonly maxRecords: number;
+}
+
+/**
+ * The write path of `POST /ingest/uves` (ARCHITECTURE §2, §6): each item a
+ * `{type, name, document}` object, validated like the upsertUve mutation;
+ * rejects go to the dead-letter log, valid documents are upserted in order
+ * (the last of two with one name wins), and the answer waits for the store.
+ * An upsert replaces the whole document, so a retried request does no harm:
+ * idempotency keys are not needed here.
+ */
+export class UveIngest {
+  constructor(private readonly options: UveIngestOptions) {}
+
+  async ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
+    let items: BodyItem[];
+    try {
+      items = splitBody(body, format);
+    } catch (e) {
+      if (!(e instanceof GatewayError) || e.code !== 'BAD_USER_INPUT') throw e;
+      await this.keep([{ source, index: 0, reason: e.message, raw: undecodedBody(body) }], options);
+      return { accepted: 0, rejected: 1, errors: [{ index: 0, message: e.message }] };
+    }
+    return this.ingest(items, source, options);
+  }
+
+  /** Validates and upserts decoded items; `where` of each prefixes its error. */
+  async ingest(items: readonly BodyItem[], source: string, options: IngestOptions = {}): Promise<IngestResult> {
+    const max = this.options.maxRecords;
+    if (items.length > max) throw tooExpensive(`more than ${max} UVEs in one request; send at most ${max} (INGEST_MAX_RECORDS)`);
+    options.admit?.(items.length);
+    const valid: { type: string; name: string; document: Record<string, unknown> }[] = [];
+    const errors: IngestError[] = [];
+    const rejects: DeadLetter[] = [];
+    items.forEach((item, index) => {
+      let problem = item.error;
+      if (problem === undefined) {
+        try {
+          valid.push(validateUve(item.value));
+          return;
+        } catch (e) {
+          if (!(e instanceof GatewayError)) throw e;
+          problem = e.message;
+        }
+      }
+      const message = item.where === '' ? problem : `${item.where}: ${problem}`;
+      errors.push({ index, message });
+      rejects.push({ source, index, reason: message, raw: item.raw });
+    });
+    await this.keep(rejects, options);
+    const { store } = this.options;
+    for (const u of valid) {
+      try {
+        await store.upsert(u.type, u.name, u.document);
+      } catch (e) {
+        throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
+      }
+    }
+    return { accepted: valid.length, rejected: errors.length, errors };
+  }
+
+  private keep(rejects: readonly DeadLetter[], options: IngestOptions): Promise<void> {
+    return options.keepRejects === false ? Promise.resolve() : this.options.deadLetters.append(rejects);
+  }
+}
+
+function validateUve(v: unknown): { type: string; name: string; document: Record<string, unknown> } {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new GatewayError('BAD_USER_INPUT', 'expected a JSON object {"type", "name", "document"}');
+  }
+  const o = v as Record<string, unknown>;
+  return {
+    type: validateUveType(o['type'], 'type'),
+    name: validateUveName(o['name'], 'name'),
+    document: validateUveDocument(o['document'], 'document'),
+  };
+}

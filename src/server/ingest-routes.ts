@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IngestLimits } from '../config/index.js';
+import { Saturated, type BodyFormat, type InflightBudget, type IngestOptions, type IngestResult } from '../ingest/index.js';
+import { GatewayError } from '../model/index.js';
+import { HTTP_STATUS } from './http-status.js';
+import { BadEncoding, BodyTooLarge, readBody, type ContentEncoding } from './read-body.js';
+
+/** What one ingest route writes through. */
+export interface BodyIngest {
+  ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions): Promise<IngestResult>;
+}
+
+export interface IngestRoutesOptions {
+  readonly sessions: BodyIngest;
+  readonly uves: BodyIngest;
+  readonly budget: InflightBudget;
+  readonly limits: Pick<IngestLimits, 'maxBodyBytes' | 'retryAfterSeconds'>;
+}
+
+/** The answer of an ingest request; `code` and `message` when the request as a whole failed. */
+interface IngestAnswer {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly errors: readonly { readonly index: number; readonly message: string }[];
+  readonly code?: string;
+  readonly message?: string;
+}
+
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines']);
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `POST /ingest/sessions` and `POST /ingest/uves` (ARCHITECTURE §2,
+ * docs/ingest.md): JSON (an array or one object) or NDJSON, optionally
+ * gzip. 200 when something was accepted, 400 when nothing was valid or the
+ * body is not JSON, 413 past a size limit, 415 for another content type or
+ * encoding, 429 past the in-flight budget, 503 when the store did not
+ * confirm; 429 and 503 carry Retry-After. The answer is sent only after the
+ * store confirmed the write.
+ */
+export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOptions): Promise<void> {
+  await app.register(async (scope) => {
+    // The body is read here, as a stream, so that its size is counted after decompression.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    const route = (path: string, ingest: BodyIngest) =>
+      scope.post(path, { bodyLimit: options.limits.maxBodyBytes }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options));
+    route('/ingest/sessions', options.sessions);
+    route('/ingest/uves', options.uves);
+  });
+}
+
+async function handle(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ingest: BodyIngest,
+  source: string,
+  options: IngestRoutesOptions,
+): Promise<IngestAnswer> {
+  const { limits, budget } = options;
+  const format = bodyFormat(req.headers['content-type']);
+  if (format === undefined) {
+    return fail(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not accepted; send application/json or application/x-ndjson (UTF-8)`);
+  }
+  const encoding = contentEncoding(req.headers['content-encoding']);
+  if (encoding === undefined) {
+    return fail(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(req.headers['content-encoding'])} is not accepted; send gzip or no encoding`);
+  }
+  const key = req.headers['idempotency-key'];
+  if (key !== undefined && (typeof key !== 'string' || !KEY.test(key))) {
+    return fail(reply, 400, 'BAD_USER_INPUT', 'Idempotency-Key: must be 1 to 255 printable ASCII characters');
+  }
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (length > limits.maxBodyBytes) {
+    reply.header('connection', 'close');
+    return fail(reply, 413, 'QUERY_TOO_EXPENSIVE', new BodyTooLarge(limits.maxBodyBytes).message);
+  }
+  const held = budget.reserve();
+  try {
+    let reserved = Number.isSafeInteger(length) ? length : 0;
+    held.addBytes(reserved);
+    const body = await readBody(req.body as Readable, encoding, limits.maxBodyBytes, (total) => {
+      if (total > reserved) {
+        held.addBytes(total - reserved);
+        reserved = total;
+      }
+    });
+    const result = await ingest.ingestBody(body, format, source, {
+      ...(key === undefined ? {} : { idempotencyKey: key, fingerprint: fingerprint(source, format, body) }),
+      admit: (records) => held.addRecords(records),
+    });
+    if (result.replayed === true) reply.header('idempotent-replayed', 'true');
+    reply.code(result.accepted === 0 && result.rejected > 0 ? 400 : 200);
+    return { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
+  } catch (e) {
+    return failure(req, reply, e, options);
+  } finally {
+    held.release();
+  }
+}
+
+function failure(req: FastifyRequest, reply: FastifyReply, e: unknown, options: IngestRoutesOptions): IngestAnswer {
+  const retryAfter = String(options.limits.retryAfterSeconds);
+  if (e instanceof Saturated) {
+    reply.header('retry-after', retryAfter).header('connection', 'close');
+    return fail(reply, 429, 'SATURATED', e.message);
+  }
+  if (e instanceof BodyTooLarge) {
+    reply.header('connection', 'close');
+    return fail(reply, 413, 'QUERY_TOO_EXPENSIVE', e.message);
+  }
+  if (e instanceof BadEncoding) return fail(reply, 400, 'BAD_USER_INPUT', e.message);
+  if (e instanceof GatewayError) {
+    const status = HTTP_STATUS[e.code];
+    if (status === 503) {
+      req.log.warn({ err: e, cause: e.cause }, 'ingest: the store did not confirm the write');
+      reply.header('retry-after', retryAfter);
+    } else if (status >= 500) req.log.error({ err: e, cause: e.cause }, 'ingest failed');
+    return fail(reply, status, e.code, e.message);
+  }
+  req.log.error({ err: e }, 'ingest failed');
+  return fail(reply, 500, 'INTERNAL', 'internal error');
+}
+
+function fail(reply: FastifyReply, status: number, code: string, message: string): IngestAnswer {
+  reply.code(status);
+  return { accepted: 0, rejected: 0, errors: [], code, message };
+}
+
+/** JSON or NDJSON by media type; UTF-8 only. Undefined for anything else. */
+function bodyFormat(header: string | undefined): BodyFormat | undefined {
+  if (header === undefined) return undefined;
+  const [type = '', ...params] = header.split(';').map((p) => p.trim().toLowerCase());
+  const charset = params.find((p) => p.startsWith('charset='))?.slice(8).replace(/"/g, '');
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return undefined;
+  if (type === 'application/json') return 'json';
+  return NDJSON_TYPES.has(type) ? 'ndjson' : undefined;
+}
+
+function contentEncoding(header: string | undefined): ContentEncoding | undefined {
+  const e = (header ?? 'identity').trim().toLowerCase();
+  if (e === 'identity' || e === '') return 'identity';
+  return e === 'gzip' || e === 'x-gzip' ? 'gzip' : undefined;
+}
+
+/** The same key with another body is refused; a retry sends the same body. */
+function fingerprint(source: string, format: BodyFormat, body: Buffer): string {
+  return createHash('sha256').update(`${source}\n${format}\n`).update(body).digest('base64url');
+}

@@ -1,0 +1,45 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { EpochNs } from '../../model/index.js';
+import type { IdempotencyRecord } from '../types.js';
+import type { DuckDb } from './database.js';
+
+/**
+ * The embedded store's memory of idempotent ingest requests: key ->
+ * fingerprint and answer, inserted in the same transaction as the records
+ * of the request, so that either both are committed or neither is. Rows are
+ * kept as long as raw records are (RAW_RETENTION).
+ */
+export const IDEMPOTENCY_TABLE = 'ingest_idempotency';
+
+export const IDEMPOTENCY_DDL = `CREATE TABLE IF NOT EXISTS ${IDEMPOTENCY_TABLE} (
+  key VARCHAR PRIMARY KEY,
+  fingerprint VARCHAR NOT NULL,
+  answer VARCHAR NOT NULL,
+  created_ns BIGINT NOT NULL
+)`;
+
+/** Inserts the records; a key already there is kept as it is (the ingest path serialises requests per key). */
+export async function insertIdempotency(conn: DuckDBConnection, records: readonly IdempotencyRecord[], now: EpochNs): Promise<void> {
+  for (const r of records) {
+    await conn.run(
+      `INSERT INTO ${IDEMPOTENCY_TABLE} (key, fingerprint, answer, created_ns) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+      [r.key, r.fingerprint, r.answer, now],
+    );
+  }
+}
+
+/** Forgets the keys created before `before`. */
+export async function pruneIdempotency(conn: DuckDBConnection, before: EpochNs): Promise<void> {
+  await conn.run(`DELETE FROM ${IDEMPOTENCY_TABLE} WHERE created_ns < $1`, [before]);
+}
+
+export async function findIdempotency(db: DuckDb, key: string): Promise<IdempotencyRecord | null> {
+  const rows = await db.read({
+    text: `SELECT key, fingerprint, answer FROM ${IDEMPOTENCY_TABLE} WHERE key = $1`,
+    params: [key],
+  });
+  const row = rows[0];
+  return row === undefined
+    ? null
+    : { key: String(row['key']), fingerprint: String(row['fingerprint']), answer: String(row['answer']) };
+}

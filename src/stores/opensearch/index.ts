@@ -1,0 +1,26 @@
+export { OpenSearchUveStore, type OpenSearchUveStoreOptions } from './uve-store.js';
+export {
+  OpenSearchClient,
+  OpenSearchRequestError,
+  clientOptions,
+  toGatewayError,
+  type OpenSearchConnection,
+  type OsResponse,
+} from './client.js';
+export {
+  compileList,
+  compileMget,
+  compileGet,
+  compileUpsert,
+  compileDelete,
+  compileTemplate,
+  compileTypes,
+  docId,
+  formatRequest,
+  globToWildcard,
+  MAX_RESULT_WINDOW,
+  indexName,
+  templateName,
+  type OsRequest,
+} from './compile.js';
+export { UVE_MAPPINGS } from './mapping.js';
