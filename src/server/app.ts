@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { playgroundPlugin } from './playground.js';
 import { createContext, formatError, loadTypeDefs, resolvers, type GatewayContext, type Services } from '../graphql/index.js';
 
 export interface AppOptions {
@@ -18,8 +18,8 @@ export interface AppOptions {
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: options.logLevel },
-    // Error bodies never carry stacks; Fastify's default already omits them.
-    disableRequestLogging: options.logLevel !== 'debug',
+    // One line per request only at debug: ingest runs at thousands a second.
+    logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
   });
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
@@ -27,7 +27,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(app.log),
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageLocalDefault({ embed: true })],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app)],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), { context: async () => createContext(services) });

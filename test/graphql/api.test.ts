@@ -156,6 +156,18 @@ describe('GraphQL API on the embedded store', () => {
     expect((await gql(gw.app, `{ uve(type: "vrouter", name: "vr1") { name } }`)).data!.uve).toBeNull();
   });
 
+  it('serves a self-hosted playground to browsers, its assets from node_modules', async () => {
+    const page = await gw.app.inject({ url: '/graphql', headers: { accept: 'text/html' } });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<script src="/playground/graphiql.js"></script>');
+    expect(page.body).not.toMatch(/https?:\/\//);
+    const js = await gw.app.inject({ url: '/playground/graphiql.js' });
+    expect(js.statusCode).toBe(200);
+    expect(js.headers['content-type']).toContain('javascript');
+    expect(js.body).toContain('GraphiQL');
+    expect((await gw.app.inject({ url: '/playground/..%2Fpackage.json' })).statusCode).toBe(404);
+  });
+
   it('serves /health and /ready', async () => {
     expect((await gw.app.inject({ url: '/health' })).statusCode).toBe(200);
     const ready = await gw.app.inject({ url: '/ready' });

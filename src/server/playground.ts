@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { FastifyInstance } from 'fastify';
+
+const require = createRequire(import.meta.url);
+
+/** The GraphiQL bundle and its React, served from node_modules: no CDN. */
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'react.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
+  'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
+  'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
+  'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
+};
+
+/** A file of an installed package, past its `exports` map. */
+function packageFile(pkg: string, file: string): Buffer {
+  return readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file));
+}
+
+const EXAMPLE = `# Bytes between every client-app / server-app pair in a namespace, last hour
+{
+  sessionTraffic(
+    range: { last: "1h" }
+    where: { localLabels: [{ name: "namespace", eq: "contrail-analytics" }] }
+    groupBy: [{ localLabel: "app" }, { remoteLabel: "app" }]
+    first: 20
+  ) {
+    totalCount
+    total { totalBytes sessions }
+    nodes { group { key value } traffic { totalBytes sessions } }
+    pageInfo { hasNextPage endCursor }
+    meta { backend tier query from to }
+  }
+}
+`;
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Session analytics gateway</title>
+<link rel="stylesheet" href="/playground/graphiql.css">
+<style>html,body,#graphiql{height:100%;margin:0}</style></head>
+<body><div id="graphiql">Loading the playground...</div>
+<script src="/playground/react.js"></script>
+<script src="/playground/react-dom.js"></script>
+<script src="/playground/graphiql.js"></script>
+<script>
+  const fetcher = GraphiQL.createFetcher({ url: location.pathname });
+  ReactDOM.createRoot(document.getElementById('graphiql')).render(
+    React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(EXAMPLE)}, defaultEditorToolsVisibility: true }),
+  );
+</script></body></html>`;
+
+/**
+ * A GraphiQL playground for browser GETs of /graphql, self-hosted so that it
+ * works in clusters without internet access (Apollo's default page loads its
+ * IDE from a CDN). Registers the asset routes on `app`.
+ */
+export function playgroundPlugin(app: FastifyInstance): ApolloServerPlugin {
+  const files = Object.fromEntries(
+    Object.entries(ASSETS).map(([name, a]) => [name, { body: packageFile(a.pkg, a.file), type: a.type }]),
+  );
+  app.get<{ Params: { file: string } }>('/playground/:file', async (req, reply) => {
+    const f = files[req.params.file];
+    if (f === undefined) return reply.code(404).send({ error: 'no such playground file' });
+    return reply.header('content-type', f.type).header('cache-control', 'public, max-age=86400').send(f.body);
+  });
+  return {
+    async serverWillStart() {
+      return { renderLandingPage: async () => ({ html: PAGE }) };
+    },
+  };
+}
