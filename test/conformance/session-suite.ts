@@ -6,6 +6,7 @@ import {
   parseDuration,
   parseTiers,
   trafficPageInfo,
+  validateSessionRecord,
   type BuildContext,
   type Retention,
   type SessionRecord,
@@ -126,6 +127,40 @@ export function describeSessionConformance(
         expect((err as GatewayError).message).toContain(c.message);
       });
     }
+
+    // Runs last: it adds a record the reference data set does not hold.
+    it('a server-side report is stored turned around, counted only when asked', async () => {
+      const reported = validateSessionRecord(
+        {
+          time: String(now - 600_000_000_000n),
+          vn: 'default-domain:k8s-probe:server-net',
+          remoteVn: 'default-domain:k8s-probe:client-net',
+          vrouterIp: '192.168.9.9',
+          localIp: '10.9.0.2',
+          remoteIp: '10.9.0.1',
+          clientPort: 45678,
+          serverPort: 9443,
+          protocol: 6,
+          sessionType: 'server',
+          localLabels: { app: 'probe-server' },
+          remoteLabels: { app: 'probe-client' },
+          forwardSampledBytes: 11,
+          forwardSampledPkts: 1,
+          reverseSampledBytes: 22,
+          reverseSampledPkts: 2,
+        },
+        { receivedAt: now, limits: { maxLabels: 64 }, naming: 'camel' },
+      );
+      await sut.store.write([reported]);
+      await sut.afterWrite?.();
+      const probe = { localLabels: [{ name: 'app', eq: 'probe-client' }] };
+      const groupBy = [{ dimension: 'VN' as const }, { dimension: 'LOCAL_IP' as const }, { remoteLabel: 'app' }];
+      const asServer = await sut.store.traffic(buildTrafficQuery({ range: { last: '2h' }, where: { ...probe, sessionType: 'SERVER' }, groupBy }, ctx));
+      expect(asServer.groups.map((g) => [...g.values])).toEqual([['default-domain:k8s-probe:client-net', '10.9.0.1', 'probe-server']]);
+      expect(asServer.total.totalBytes).toBe(33n);
+      const byDefault = await sut.store.traffic(buildTrafficQuery({ range: { last: '2h' }, where: probe, groupBy }, ctx));
+      expect(byDefault.totalCount).toBe(0);
+    });
 
     it('the data set exercises what the cases claim', () => {
       const old = data.records.filter((r: SessionRecord) => r.time < now - CONFORMANCE_RETENTION.raw.ns);
