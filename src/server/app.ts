@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
 import { createContext, formatError, loadTypeDefs, resolvers, type GatewayContext, type Services } from '../graphql/index.js';
 
@@ -12,8 +13,9 @@ export interface AppOptions {
 
 /**
  * The HTTP front: Apollo Server on Fastify at /graphql (the playground on a
- * browser GET), /health (the process answers) and /ready (every configured
- * store answers). Ingest routes are registered on the returned instance.
+ * browser GET), /health (the process answers), /ready (every configured
+ * store answers) and /metrics (Prometheus text). Ingest routes are
+ * registered on the returned instance.
  */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -21,13 +23,15 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // One line per request only at debug: ingest runs at thousands a second.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
   });
+  const metrics = new Metrics();
+  metrics.register(app);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
     resolvers: resolvers as never,
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(app.log),
-    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app)],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin()],
   });
   await apollo.start();
   await app.register(fastifyApollo(apollo), { context: async () => createContext(services) });

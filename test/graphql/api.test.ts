@@ -168,6 +168,15 @@ describe('GraphQL API on the embedded store', () => {
     expect((await gw.app.inject({ url: '/playground/..%2Fpackage.json' })).statusCode).toBe(404);
   });
 
+  it('exposes Prometheus metrics of the requests served', async () => {
+    await gql(gw.app, `{ uveTypes }`);
+    await gql(gw.app, `{ uve(type: "*", name: "x") { name } }`);
+    const text = (await gw.app.inject({ url: '/metrics' })).body;
+    expect(text).toMatch(/^sag_graphql_operation_seconds_count\{field="uveTypes"\} [1-9]/m);
+    expect(text).toMatch(/^sag_graphql_errors_total\{code="BAD_USER_INPUT"\} [1-9]/m);
+    expect(text).toMatch(/^sag_http_responses_total\{route="\/graphql",status="200"\} [1-9]/m);
+  });
+
   it('serves /health and /ready', async () => {
     expect((await gw.app.inject({ url: '/health' })).statusCode).toBe(200);
     const ready = await gw.app.inject({ url: '/ready' });
