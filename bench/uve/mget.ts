@@ -7,13 +7,17 @@
  *   scripts/services/opensearch.sh start
  *   npm run bench:uve            # or OPENSEARCH_URL=... npm run bench:uve
  *
+ * It also times the write path with the production refresh interval (1s,
+ * refresh=wait_for): upserts one after another against one upsertMany
+ * (`_bulk`), since an acknowledged write waits for the next refresh.
+ *
  * Environment: OPENSEARCH_URL (default: the URL written by opensearch.sh),
  * BENCH_DOCS (UVEs in the index, default 10000), BENCH_ROUNDS (default 200).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { OpenSearchUveStore } from '../../src/stores/opensearch/index.js';
+import { OpenSearchUveStore, templateName } from '../../src/stores/opensearch/index.js';
 import { fmt, machine, percentile, time } from '../support.js';
 
 const PAGE = 100;
@@ -69,11 +73,11 @@ async function main(): Promise<void> {
   }
   try {
     process.stdout.write(`machine: ${machine()}\nnode: ${url}\nloading ${DOCS} UVEs...\n`);
-    for (let i = 0; i < DOCS; i += 500) {
-      await Promise.all(
-        Array.from({ length: Math.min(500, DOCS - i) }, (_, k) => store.upsert(TYPE, nameOf(i + k), document(i + k))),
-      );
-    }
+    const load = await time(() =>
+      store.upsertMany(Array.from({ length: DOCS }, (_, i) => ({ type: TYPE, name: nameOf(i), document: document(i) }))),
+    );
+    const serialWrites: number[] = [];
+    for (let i = 0; i < 10; i++) serialWrites.push(await time(() => store.upsert(TYPE, nameOf(i), document(i))));
     // Pages of 100 names spread over the index; every 10th absent.
     let seed = 42;
     const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
@@ -108,11 +112,16 @@ async function main(): Promise<void> {
         row(`${PAGE} single GETs, concurrent`, parallel),
         row(`${PAGE} single GETs, one after another`, serial),
         '',
+        `| writes, refresh_interval 1s, refresh=wait_for | writes | time |`,
+        '|---|---|---|',
+        `| one upsertMany (\`_bulk\`, 1000 per request, 4 in flight) | ${DOCS} | ${fmt(load)} |`,
+        `| one upsert (p50 of ${serialWrites.length}, one after another) | 1 | ${fmt(percentile(serialWrites, 50))} |`,
+        '',
       ].join('\n'),
     );
   } finally {
     await fetch(`${url}/${prefix}*`, { method: 'DELETE' }).catch(() => undefined);
-    await fetch(`${url}/_index_template/sag-uves-${prefix}`, { method: 'DELETE' }).catch(() => undefined);
+    await fetch(`${url}/_index_template/${templateName(prefix)}`, { method: 'DELETE' }).catch(() => undefined);
     await store.close();
   }
 }

@@ -11,6 +11,8 @@ export interface Config {
   readonly duckdbPath: string;
   /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
   readonly opensearch: OpenSearchConfig | null;
+  /** The InfluxDB connection and layout; set only when SESSION_STORE=influxdb. */
+  readonly influx: InfluxConfig | null;
   readonly retention: Retention;
   readonly limits: QueryLimits & { readonly queryTimeoutMs: number };
   readonly ingest: IngestLimits;
@@ -53,6 +55,28 @@ export interface OpenSearchConfig {
   readonly refreshIntervalMs: number;
 }
 
+/** Where the InfluxDB session store connects to and what it creates there (docs/influxdb.md). */
+export interface InfluxConfig {
+  /** http(s)://host:port[/path], without credentials. */
+  readonly url: string;
+  readonly token: string;
+  /** The organization name (not its ID). */
+  readonly org: string;
+  /** The bucket of raw records, kept for RAW_RETENTION. */
+  readonly bucket: string;
+  /** Each tier's bucket: `{bucket}` and `{tier}` replaced, e.g. `sessions_5m`. */
+  readonly tierBucket: string;
+  /** How long one HTTP call may take. */
+  readonly requestTimeoutMs: number;
+  /** How long a write is retried (429, 5xx, network) before it fails with BACKEND_UNAVAILABLE. */
+  readonly writeRetryMs: number;
+  /**
+   * A record older than this when it is written is "late": its sums go
+   * straight into the tiers, and the tier tasks skip it.
+   */
+  readonly lateAfter: Duration;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** A setting that stops start-up; the message names the variable. */
@@ -82,6 +106,7 @@ export function parseConfig(env: Env): Config {
     uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
     opensearch: env['UVE_STORE'] === 'opensearch' ? openSearch(env) : null,
+    influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },
     limits: {
       maxPageSize: int(env, 'MAX_PAGE_SIZE', 10_000, 1, 1_000_000),
@@ -155,6 +180,70 @@ function openSearch(env: Env): OpenSearchConfig {
     requestTimeoutMs: millis(env, 'OPENSEARCH_REQUEST_TIMEOUT', '10s'),
     refreshIntervalMs: millis(env, 'OPENSEARCH_REFRESH_INTERVAL', '1s'),
   };
+}
+
+const INFLUX_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const HOUR_NS = 3_600_000_000_000n;
+
+/** INFLUX_*: read only when SESSION_STORE=influxdb. */
+function influx(env: Env, retention: Retention): InfluxConfig {
+  if (optional(env, 'INFLUX_URL') === null) {
+    throw new ConfigError('INFLUX_URL', 'must be set when SESSION_STORE=influxdb, e.g. http://127.0.0.1:8086');
+  }
+  const url = httpUrl(env, 'INFLUX_URL', 'http://127.0.0.1:8086');
+  const token = optional(env, 'INFLUX_TOKEN');
+  if (token === null) throw new ConfigError('INFLUX_TOKEN', 'must be set when SESSION_STORE=influxdb (an API token with read and write access to the org)');
+  const org = optional(env, 'INFLUX_ORG');
+  if (org === null) throw new ConfigError('INFLUX_ORG', 'must be set when SESSION_STORE=influxdb (the organization name)');
+  const bucket = env['INFLUX_BUCKET'] || 'sessions';
+  if (!INFLUX_NAME.test(bucket)) {
+    throw new ConfigError('INFLUX_BUCKET', `"${bucket.slice(0, 64)}" is not a bucket name: 1 to 100 of A-Z a-z 0-9 . _ -, starting with a letter or digit`);
+  }
+  const tierBucket = env['INFLUX_TIER_BUCKET'] || '{bucket}_{tier}';
+  if (!tierBucket.includes('{tier}')) throw new ConfigError('INFLUX_TIER_BUCKET', 'must contain {tier}, e.g. {bucket}_{tier}');
+  const names = new Set([bucket]);
+  for (const t of retention.tiers) {
+    const name = tierBucket.replaceAll('{bucket}', bucket).replaceAll('{tier}', t.name);
+    if (!INFLUX_NAME.test(name)) throw new ConfigError('INFLUX_TIER_BUCKET', `makes "${name.slice(0, 64)}" for tier ${t.name}, which is not a bucket name`);
+    if (names.has(name)) throw new ConfigError('INFLUX_TIER_BUCKET', `makes "${name}" twice`);
+    names.add(name);
+  }
+  // InfluxDB refuses bucket retention below one hour.
+  if (retention.raw.ns < HOUR_NS) throw new ConfigError('RAW_RETENTION', `${retention.raw.text} is below 1h, the shortest retention InfluxDB accepts`);
+  const requestTimeoutMs = millis(env, 'INFLUX_REQUEST_TIMEOUT', '10s');
+  const writeRetryMs = millis(env, 'INFLUX_WRITE_RETRY', '5s');
+  const lateAfter = duration(env, 'INFLUX_LATE_AFTER', '5m');
+  // Each tier task recomputes the windows a record younger than INFLUX_LATE_AFTER
+  // can still land in, reading them from the raw bucket: they must lie well
+  // inside the raw retention (docs/influxdb.md, "Late records").
+  const offsetNs = BigInt(requestTimeoutMs + writeRetryMs) * 1_000_000n + 30_000_000_000n;
+  for (const t of retention.tiers) {
+    const w = t.window.ns;
+    const span = ((lateAfter.ns + w - 1n) / w + 2n) * w + offsetNs;
+    if (span > retention.raw.ns) {
+      throw new ConfigError(
+        lateAfter.ns >= w ? 'INFLUX_LATE_AFTER' : 'TIERS',
+        `tier ${t.name} would recompute windows older than RAW_RETENTION (${retention.raw.text}); ` +
+          'use a shorter tier window or INFLUX_LATE_AFTER, or a longer RAW_RETENTION',
+      );
+    }
+  }
+  return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter };
+}
+
+/** An http(s) URL without credentials, query or fragment, with no trailing slash. */
+function httpUrl(env: Env, name: string, fallback: string): string {
+  const text = env[name] || fallback;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, `is not a URL such as ${fallback}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, not ${url.protocol}//`);
+  if (url.username !== '' || url.password !== '') throw new ConfigError(name, 'must not carry credentials');
+  if (url.search !== '' || url.hash !== '') throw new ConfigError(name, 'must not have a query or fragment');
+  return url.href.replace(/\/$/, '');
 }
 
 function millis(env: Env, name: string, fallback: string): number {

@@ -1,1 +1,1 @@
-export { parseConfig, ConfigError, type Config, type Env, type IngestLimits, type OpenSearchConfig } from './config.js';
+export { parseConfig, ConfigError, type Config, type Env, type IngestLimits, type OpenSearchConfig, type InfluxConfig } from './config.js';

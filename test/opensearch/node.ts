@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { OpenSearchUveStore } from '../../src/stores/opensearch/index.js';
+import { OpenSearchUveStore, templateName } from '../../src/stores/opensearch/index.js';
 
 /**
  * Which OpenSearch node the server suites use, and whether they must run.
@@ -82,7 +82,7 @@ export function openTestStore(url: string, prefix: string, clock: () => bigint):
 /** Deletes every index of `prefix` and its template. */
 export async function dropPrefix(url: string, prefix: string): Promise<void> {
   await rest(url, 'DELETE', `/${prefix}*?expand_wildcards=all`);
-  await rest(url, 'DELETE', `/_index_template/sag-uves-${prefix}`, [404]);
+  await rest(url, 'DELETE', `/_index_template/${templateName(prefix)}`, [404]);
 }
 
 /** A raw REST call for test setup and inspection. */

@@ -73,6 +73,27 @@ describeWithNode('OpenSearch UVE store', node, () => {
     expect(await store.getMany('ids', names)).toEqual(names.map(() => null));
   });
 
+  it('upsertMany writes a batch in order with one refresh wait per 1000 writes (the last write of a name wins)', async () => {
+    const writes = Array.from({ length: 2500 }, (_, i) => ({
+      type: i % 2 === 0 ? 'batch-a' : 'batch-b',
+      name: `n-${String(i % 1200).padStart(4, '0')}`,
+      document: { S: { i } },
+    }));
+    const started = Date.now();
+    const done = await store.upsertMany(writes);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(done).toHaveLength(writes.length);
+    expect(done[0]).toEqual({ ...writes[0], updatedAt: T0 });
+    const last = new Map(writes.map((w) => [`${w.type}/${w.name}`, w.document]));
+    for (const type of ['batch-a', 'batch-b']) {
+      const page = await store.list(buildUveListQuery({ type, first: 10_000 }, 10_000));
+      const want = [...last].filter(([k]) => k.startsWith(`${type}/`));
+      expect(page.totalCount).toBe(want.length);
+      expect(page.nodes.map((d) => [`${type}/${d.name}`, d.document])).toEqual(want.sort(([a], [b]) => (a < b ? -1 : 1)));
+    }
+    expect(await store.upsertMany([])).toEqual([]);
+  });
+
   it('reads of a type with no index answer empty, not an error', async () => {
     expect(await store.get('nothing-here', 'x')).toBeNull();
     expect(await store.getMany('nothing-here', ['x', 'y'])).toEqual([null, null]);
@@ -161,6 +182,9 @@ describeWithNode('OpenSearch UVE store', node, () => {
       expect((await other.getMany('t', ['x', 'y'])).map((d) => d?.name ?? null)).toEqual([null, 'y']);
       const again = await rest(node.url, 'GET', `/${noAuto}t/_mapping`);
       expect(again[`${noAuto}t`].mappings.dynamic).toBe('strict');
+      await rest(node.url, 'DELETE', `/${noAuto}t`);
+      await other.upsertMany([{ type: 't', name: 'z', document: { S: { v: 3 } } }]);
+      expect((await other.getMany('t', ['y', 'z'])).map((d) => d?.name ?? null)).toEqual([null, 'z']);
     } finally {
       await rest(node.url, 'PUT', '/_cluster/settings', [], { transient: { 'action.auto_create_index': null } });
       await other.close();

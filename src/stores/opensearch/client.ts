@@ -43,9 +43,8 @@ export class OpenSearchRequestError extends Error {
 }
 
 /**
- * The options of the official client for one connection. Retries once on a
- * connection failure or 502/503/504 (a pooled socket can be stale after the
- * node restarted); every request the store sends is idempotent.
+ * The options of the official client for one connection. The client itself
+ * never retries; OpenSearchClient.send does, once, where that is safe.
  */
 export function clientOptions(conn: OpenSearchConnection, readFile: (path: string) => Buffer = readFileSync): ClientOptions {
   const https = conn.url.startsWith('https:');
@@ -53,7 +52,7 @@ export function clientOptions(conn: OpenSearchConnection, readFile: (path: strin
     node: conn.url,
     requestTimeout: conn.requestTimeoutMs,
     pingTimeout: conn.requestTimeoutMs,
-    maxRetries: 1,
+    maxRetries: 0,
     resurrectStrategy: 'none',
     // Plain JSON.parse, as the embedded store reads documents: it never sets a
     // prototype, and a UVE struct may legitimately be called "constructor".
@@ -87,29 +86,48 @@ export class OpenSearchClient {
     return new OpenSearchClient(new Client(clientOptions(conn)));
   }
 
-  /** Resolves with 2xx answers and with the statuses in `ignore`; throws a GatewayError otherwise. */
+  /**
+   * Resolves with 2xx answers and with the statuses in `ignore`; throws a
+   * GatewayError otherwise. A connection failure (refused, reset) or a
+   * 502/503/504 is retried once at once: a pooled socket can be stale after
+   * the node restarted, and every request the store sends is idempotent. A
+   * timeout is not retried, so a call fails within OPENSEARCH_REQUEST_TIMEOUT.
+   */
   async send<T>(req: OsRequest, options: { readonly ignore?: readonly number[] } = {}): Promise<OsResponse<T>> {
-    try {
-      const res = await this.client.transport.request(
-        {
-          method: req.method,
-          path: req.path,
-          ...(req.querystring === undefined ? {} : { querystring: { ...req.querystring } }),
-          ...(req.body === undefined ? {} : { body: req.body as Record<string, unknown> }),
-        },
-        options.ignore === undefined ? {} : { ignore: [...options.ignore] },
-      );
-      return { status: res.statusCode ?? 0, body: res.body as T };
-    } catch (e) {
-      const error = toGatewayError(req, e);
-      if (error.code === 'BACKEND_UNAVAILABLE') this.unavailable++;
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await this.client.transport.request(
+          {
+            method: req.method,
+            path: req.path,
+            ...(req.querystring === undefined ? {} : { querystring: { ...req.querystring } }),
+            ...(req.body === undefined ? {} : { body: req.body as Record<string, unknown> }),
+            ...(req.bulkBody === undefined ? {} : { bulkBody: req.bulkBody as Record<string, unknown>[] }),
+          },
+          options.ignore === undefined ? {} : { ignore: [...options.ignore] },
+        );
+        return { status: res.statusCode ?? 0, body: res.body as T };
+      } catch (e) {
+        if (attempt === 1 && worthRetrying(e)) continue;
+        const error = toGatewayError(req, e);
+        if (error.code === 'BACKEND_UNAVAILABLE') this.unavailable++;
+        throw error;
+      }
     }
   }
 
   close(): Promise<void> {
     return this.client.close();
   }
+}
+
+function worthRetrying(e: unknown): boolean {
+  if (e instanceof errors.ConnectionError) return true;
+  if (e instanceof errors.ResponseError) {
+    const status = e.meta.statusCode;
+    return status === 502 || status === 503 || status === 504;
+  }
+  return false;
 }
 
 /** Whether an answer with this status means "try again later" rather than a bad request. */

@@ -3,6 +3,7 @@ import { globMatches, type UveListQuery } from '../../model/index.js';
 import {
   HASHED_ID_PREFIX,
   MAX_RESULT_WINDOW,
+  compileBulkUpsert,
   compileDelete,
   compileGet,
   compileList,
@@ -191,6 +192,33 @@ describe('document requests', () => {
       path: '/uve-vrouter/_mget',
       body: { ids: ['a', 'b', docId(long)] },
     });
+  });
+});
+
+describe('compileBulkUpsert', () => {
+  it('writes each UVE to its type index, in order, waiting for refresh once', () => {
+    const r = compileBulkUpsert(
+      'uve-',
+      [
+        { type: 'vrouter', name: 'a', document: { S: {} } },
+        { type: 'virtual-network', name: 'x'.repeat(600), document: {} },
+        { type: 'vrouter', name: 'a', document: { T: { v: 1 } } },
+      ],
+      0n,
+    );
+    expect(r.method).toBe('POST');
+    expect(r.path).toBe('/_bulk');
+    expect(r.querystring).toEqual({ refresh: 'wait_for' });
+    expect(r.bulkBody).toEqual([
+      { index: { _index: 'uve-vrouter', _id: 'a' } },
+      { name: 'a', structs: ['S'], updatedAt: '1970-01-01T00:00:00Z', document: { S: {} } },
+      { index: { _index: 'uve-virtual-network', _id: docId('x'.repeat(600)) } },
+      { name: 'x'.repeat(600), structs: [], updatedAt: '1970-01-01T00:00:00Z', document: {} },
+      { index: { _index: 'uve-vrouter', _id: 'a' } },
+      { name: 'a', structs: ['T'], updatedAt: '1970-01-01T00:00:00Z', document: { T: { v: 1 } } },
+    ]);
+    expect(formatRequest(r).split('\n')).toHaveLength(7);
+    expect(() => compileBulkUpsert('uve-', [{ type: '_all', name: 'a', document: {} }], 0n)).toThrow(/not a UVE type/);
   });
 });
 

@@ -17,6 +17,8 @@ export interface OsRequest {
   readonly path: string;
   readonly querystring?: Readonly<Record<string, string>>;
   readonly body?: Readonly<Record<string, unknown>>;
+  /** The lines of an NDJSON body (`_bulk`), instead of `body`. */
+  readonly bulkBody?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Largest `size` (from + size) a search may ask for: index.max_result_window. */
@@ -125,6 +127,31 @@ export function compileUpsert(
   };
 }
 
+/** One UVE of a batch. */
+export interface UveWrite {
+  readonly type: string;
+  readonly name: string;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Creates or replaces many UVEs in one `_bulk`, applied in order (the last
+ * of two writes to one name wins), acknowledged once all are searchable.
+ * https://opensearch.org/docs/2.19/api-reference/document-apis/bulk/
+ */
+export function compileBulkUpsert(prefix: string, writes: readonly UveWrite[], updatedAt: EpochNs): OsRequest {
+  return {
+    method: 'POST',
+    path: '/_bulk',
+    querystring: { refresh: WRITE_REFRESH },
+    bulkBody: writes.flatMap((w) => [
+      { index: { _index: indexName(prefix, w.type), _id: docId(w.name) } },
+      { ...uveSource(w.name, w.document, updatedAt) },
+    ]),
+  };
+}
+
+/** Deletes one UVE by id; acknowledged once a search no longer sees it. */
 export function compileDelete(prefix: string, type: string, name: string): OsRequest {
   return {
     method: 'DELETE',
@@ -209,6 +236,7 @@ export function compileTypes(prefix: string, maxTypes = 10_000): OsRequest {
   };
 }
 
+/** The cheapest call that proves the node answers and accepts our credentials (`/ready`). */
 export function compilePing(): OsRequest {
   return { method: 'GET', path: '/' };
 }
@@ -220,5 +248,6 @@ export function compilePing(): OsRequest {
 export function formatRequest(req: OsRequest): string {
   const qs = req.querystring === undefined ? '' : new URLSearchParams(req.querystring as Record<string, string>).toString();
   const line = `${req.method} ${req.path}${qs === '' ? '' : `?${qs}`}`;
+  if (req.bulkBody !== undefined) return [line, ...req.bulkBody.map((l) => JSON.stringify(l))].join('\n');
   return req.body === undefined ? line : `${line}\n${JSON.stringify(req.body)}`;
 }

@@ -21,6 +21,8 @@ export {
   MAX_RESULT_WINDOW,
   indexName,
   templateName,
+  compileBulkUpsert,
   type OsRequest,
+  type UveWrite,
 } from './compile.js';
 export { UVE_MAPPINGS } from './mapping.js';

@@ -1,4 +1,4 @@
-import { GatewayError, UVE_TYPE, parseDateTime, type Clock, type UveDocument, type UveListQuery } from '../../model/index.js';
+import { GatewayError, UVE_TYPE, backendUnavailable, parseDateTime, type Clock, type UveDocument, type UveListQuery } from '../../model/index.js';
 import type { UvePage, UveStore } from '../types.js';
 import { OpenSearchClient, OpenSearchRequestError, errorOf, type OpenSearchConnection } from './client.js';
 import {
@@ -6,6 +6,7 @@ import {
   compileCreateIndex,
   compileDelete,
   compileGet,
+  compileBulkUpsert,
   compileList,
   compileMget,
   compilePing,
@@ -14,7 +15,14 @@ import {
   compileUpsert,
   docId,
   formatRequest,
+  type UveWrite,
 } from './compile.js';
+
+/** A `_bulk` request holds at most this many writes, or about this many bytes of documents. */
+const BULK_MAX_WRITES = 1000;
+const BULK_MAX_BYTES = 8 * 1024 * 1024;
+/** `_bulk` requests of one upsertMany in flight at once. */
+const BULK_CONCURRENCY = 4;
 
 export interface OpenSearchUveStoreOptions {
   readonly connection: OpenSearchConnection;
@@ -30,6 +38,11 @@ interface Hit {
   readonly found?: boolean;
   readonly _source?: unknown;
   readonly error?: unknown;
+}
+
+interface BulkBody {
+  readonly errors?: boolean;
+  readonly items?: readonly Record<string, { status?: number; error?: unknown } | undefined>[];
 }
 
 interface SearchBody {
@@ -80,6 +93,67 @@ export class OpenSearchUveStore implements UveStore {
       await this.client.send(req);
     }
     return { type, name, document, updatedAt };
+  }
+
+  /**
+   * Creates or replaces many UVEs with `_bulk`. The last write of each name
+   * wins; the rest are dropped before sending, so the requests (up to 1000
+   * writes each, BULK_CONCURRENCY at a time) need no order, and the batch
+   * costs about one refresh wait instead of one per write. Resolves when
+   * every write is searchable; rejects with BACKEND_UNAVAILABLE when any was
+   * refused for load or availability (the batch can be sent again as a
+   * whole: each write replaces a whole document), INTERNAL for any other
+   * refusal.
+   */
+  async upsertMany(writes: readonly UveWrite[]): Promise<UveDocument[]> {
+    if (writes.length === 0) return [];
+    const updatedAt = this.clock();
+    const last = new Map<string, UveWrite>();
+    for (const w of writes) {
+      const key = `${w.type}\u0000${w.name}`;
+      last.delete(key); // keep the batch order of the last write
+      last.set(key, w);
+    }
+    const pending = [...chunks([...last.values()])];
+    const worker = async () => {
+      for (let chunk = pending.shift(); chunk !== undefined; chunk = pending.shift()) await this.bulkChunk(chunk, updatedAt);
+    };
+    await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, pending.length) }, worker));
+    return writes.map((w) => ({ type: w.type, name: w.name, document: w.document, updatedAt }));
+  }
+
+  private async bulkChunk(chunk: readonly UveWrite[], updatedAt: bigint): Promise<void> {
+    await Promise.all([...new Set(chunk.map((w) => w.type))].map((t) => this.ensureIndex(t)));
+    const missing = await this.bulk(chunk, updatedAt);
+    if (missing.length === 0) return;
+    // An index went away since (and the cluster does not auto-create it).
+    const types = [...new Set(missing.map((w) => w.type))];
+    for (const t of types) this.ready.delete(t);
+    await Promise.all(types.map((t) => this.ensureIndex(t)));
+    if ((await this.bulk(missing, updatedAt)).length > 0) throw internal('bulk: index_not_found_exception after creating the index');
+  }
+
+  /** Sends one `_bulk`; answers the writes refused because their index is missing. */
+  private async bulk(writes: readonly UveWrite[], updatedAt: bigint): Promise<UveWrite[]> {
+    const res = await this.client.send<BulkBody>(compileBulkUpsert(this.prefix, writes, updatedAt));
+    if (res.body.errors !== true) return [];
+    const missing: UveWrite[] = [];
+    let unavailable = false;
+    let refused: string | null = null;
+    (res.body.items ?? []).forEach((item, i) => {
+      const r = item['index'];
+      if (r?.error === undefined) return;
+      const type = errorOf(r).type;
+      if (type === 'index_not_found_exception') missing.push(writes[i]!);
+      else if (r.status === 429 || (r.status ?? 0) >= 500) unavailable = true;
+      else refused ??= `bulk item ${i}: HTTP ${r.status ?? '?'} ${type ?? 'error'}`;
+    });
+    if (refused !== null) throw internal(refused);
+    if (unavailable) {
+      this.client.unavailable++;
+      throw backendUnavailable(this.backend, new OpenSearchRequestError('bulk: some writes were refused (429/5xx)', null, null));
+    }
+    return missing;
   }
 
   async delete(type: string, name: string): Promise<boolean> {
@@ -180,6 +254,23 @@ export class OpenSearchUveStore implements UveStore {
       throw internal(`PUT index: ${errorOf(res.body).type ?? 'HTTP 400'}`);
     }
   }
+}
+
+/** Consecutive runs of writes within the bulk limits, in order. */
+function* chunks(writes: readonly UveWrite[]): Generator<UveWrite[]> {
+  let chunk: UveWrite[] = [];
+  let bytes = 0;
+  for (const w of writes) {
+    const size = JSON.stringify(w.document).length + w.name.length;
+    if (chunk.length > 0 && (chunk.length >= BULK_MAX_WRITES || bytes + size > BULK_MAX_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(w);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** The promise as void, calling `forget` if it rejects (so the next caller tries again). */
