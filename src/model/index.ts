@@ -64,6 +64,7 @@ export {
   globMatches,
   UVE_TYPE,
   type UveDocument,
+  type UveWrite,
   type UveListQuery,
   type UveListArgs,
 } from './uve.js';

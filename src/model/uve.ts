@@ -15,6 +15,13 @@ export interface UveDocument {
   readonly updatedAt: EpochNs | null;
 }
 
+/** One UVE of a batch write. */
+export interface UveWrite {
+  readonly type: string;
+  readonly name: string;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
 /** A validated `uves` query: names ascending, `first` after the name `after`. */
 export interface UveListQuery {
   readonly type: string;

@@ -6,6 +6,7 @@ import type {
   TrafficQuery,
   UveDocument,
   UveListQuery,
+  UveWrite,
 } from '../model/index.js';
 
 /** How an answer was computed (GraphQL `QueryMeta`). */
@@ -97,6 +98,11 @@ export interface UveStore {
   readonly backend: string;
   /** Creates or replaces; a read after the promise resolves sees the document. */
   upsert(type: string, name: string, document: Record<string, unknown>): Promise<UveDocument>;
+  /**
+   * Creates or replaces many at once (the last write of a name wins), with
+   * the same visibility promise as `upsert` once it resolves.
+   */
+  upsertMany(writes: readonly UveWrite[]): Promise<UveDocument[]>;
   delete(type: string, name: string): Promise<boolean>;
   get(type: string, name: string): Promise<UveDocument | null>;
   /** One batched lookup: the documents of `names`, null where absent, in order. */

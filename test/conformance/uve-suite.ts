@@ -103,6 +103,20 @@ export function describeUveConformance(name: string, open: () => Promise<UveStor
       expect(await sut.store.get(vn, 'replace-me')).toBeNull();
     });
 
+    it('upsertMany writes a batch, the last write of a name winning', async () => {
+      const written = await sut.store.upsertMany([
+        { type: vn, name: 'batch-a', document: { A: { v: 1 } } },
+        { type: vn, name: 'batch-b', document: { B: { v: 2 } } },
+        { type: vn, name: 'batch-a', document: { A: { v: 3 } } },
+      ]);
+      expect(written.length).toBeGreaterThanOrEqual(2);
+      expect((await sut.store.get(vn, 'batch-a'))?.document).toEqual({ A: { v: 3 } });
+      const { seen } = await listAll({ type: vn, name: 'batch-*' }, 10);
+      expect(seen).toEqual(['batch-a', 'batch-b']);
+      expect(await sut.store.delete(vn, 'batch-a')).toBe(true);
+      expect(await sut.store.delete(vn, 'batch-b')).toBe(true);
+    });
+
     it('getMany answers in order, null where absent', async () => {
       const want = [all[2]!.name, 'absent', all[9]!.name];
       const got = await sut.store.getMany(vn, want);

@@ -3,6 +3,7 @@ import {
   type Clock,
   type UveDocument,
   type UveListQuery,
+  type UveWrite,
 } from '../../model/index.js';
 import type { UvePage, UveStore } from '../types.js';
 import type { DuckDb, Row } from './database.js';
@@ -27,14 +28,21 @@ export class DuckDbUveStore implements UveStore {
   }
 
   async upsert(type: string, name: string, document: Record<string, unknown>): Promise<UveDocument> {
+    return (await this.upsertMany([{ type, name, document }]))[0]!;
+  }
+
+  /** All in one transaction, in order, so the last write of a name wins. */
+  async upsertMany(writes: readonly UveWrite[]): Promise<UveDocument[]> {
     const updatedAt = this.clock();
-    await this.db.exclusive((conn) =>
-      conn.run(
-        `INSERT OR REPLACE INTO ${UVE_TABLE} (type, name, document, structs, updated_at) VALUES ($1, $2, $3, $4, $5)`,
-        [type, name, JSON.stringify(document), listValue(Object.keys(document).sort()), updatedAt],
-      ),
-    );
-    return { type, name, document, updatedAt };
+    await this.db.transaction(async (conn) => {
+      for (const w of writes) {
+        await conn.run(
+          `INSERT OR REPLACE INTO ${UVE_TABLE} (type, name, document, structs, updated_at) VALUES ($1, $2, $3, $4, $5)`,
+          [w.type, w.name, JSON.stringify(w.document), listValue(Object.keys(w.document).sort()), updatedAt],
+        );
+      }
+    });
+    return writes.map((w) => ({ type: w.type, name: w.name, document: w.document, updatedAt }));
   }
 
   async delete(type: string, name: string): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatDateTime, validateUveType, type EpochNs, type UveListQuery } from '../../model/index.js';
+import { formatDateTime, validateUveType, type EpochNs, type UveListQuery, type UveWrite } from '../../model/index.js';
 import { TEMPLATE_VERSION, UVE_MAPPINGS, type UveSource } from './mapping.js';
 
 /**
@@ -127,12 +127,7 @@ export function compileUpsert(
   };
 }
 
-/** One UVE of a batch. */
-export interface UveWrite {
-  readonly type: string;
-  readonly name: string;
-  readonly document: Readonly<Record<string, unknown>>;
-}
+export type { UveWrite };
 
 /**
  * Creates or replaces many UVEs in one `_bulk`, applied in order (the last
