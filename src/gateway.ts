@@ -4,6 +4,7 @@ import { DeadLetterAdmin, FileDeadLetterSink, InflightBudget, SessionIngest, Uve
 import { systemClock, type Clock } from './model/index.js';
 import { buildApp, ingestRoutes } from './server/index.js';
 import { DuckDb, DuckDbSessionStore, DuckDbUveStore } from './stores/duckdb/index.js';
+import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
 import type { SessionStore, UveStore } from './stores/types.js';
 import type { Services } from './graphql/index.js';
@@ -30,14 +31,43 @@ export interface GatewayOptions {
 /** Wires the stores, the write path and the HTTP app from one Config. */
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
-  const db = await DuckDb.open({ path: config.duckdbPath, queryTimeoutMs: config.limits.queryTimeoutMs });
+  // The HTTP app's logger, once it exists: stores opened before it log through it.
+  let log: FastifyInstance['log'] | undefined;
+  const db = await DuckDb.open({
+    path: config.duckdbPath,
+    queryTimeoutMs: config.limits.queryTimeoutMs,
+    ...(config.duckdbMemoryLimit === null ? {} : { memoryLimit: config.duckdbMemoryLimit }),
+  });
   let duckSessions: DuckDbSessionStore | undefined;
+  let influxSessions: InfluxSessionStore | undefined;
   let sessions: SessionStore;
   switch (config.sessionStore) {
     case 'duckdb':
       duckSessions = await DuckDbSessionStore.open(db, { retention: config.retention, clock });
       sessions = duckSessions;
       break;
+    case 'influxdb': {
+      // Opening needs no server: buckets and tasks are set up when it answers.
+      const influx = config.influx;
+      if (influx === null) throw new Error('SESSION_STORE=influxdb without INFLUX_* settings');
+      influxSessions = InfluxSessionStore.create({
+        connection: { url: influx.url, token: influx.token, requestTimeoutMs: influx.requestTimeoutMs, queryTimeoutMs: config.limits.queryTimeoutMs },
+        org: influx.org,
+        bucket: influx.bucket,
+        tierBucket: influx.tierBucket,
+        retention: config.retention,
+        clock,
+        writeRetryMs: influx.writeRetryMs,
+        lateAfter: influx.lateAfter,
+        log: {
+          info: (obj, msg) => log?.info(obj, msg),
+          warn: (obj, msg) => log?.warn(obj, msg),
+          error: (obj, msg) => log?.error(obj, msg),
+        },
+      });
+      sessions = influxSessions;
+      break;
+    }
     default:
       throw new Error(`SESSION_STORE=${config.sessionStore} is not built yet`);
   }
@@ -76,6 +106,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     limits: config.limits,
   };
   const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel });
+  log = app.log;
+  // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
+  await influxSessions?.setup().catch(() => undefined);
   await ingestRoutes(app, {
     sessions: ingest,
     uves: uveIngest,

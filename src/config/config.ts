@@ -9,6 +9,8 @@ export interface Config {
   readonly sessionStore: 'duckdb' | 'influxdb';
   readonly uveStore: 'duckdb' | 'opensearch';
   readonly duckdbPath: string;
+  /** DuckDB's memory_limit (DUCKDB_MEMORY_LIMIT, e.g. 256MB); null: DuckDB's default, 80% of RAM. */
+  readonly duckdbMemoryLimit: string | null;
   /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
   readonly opensearch: OpenSearchConfig | null;
   /** The InfluxDB connection and layout; set only when SESSION_STORE=influxdb. */
@@ -105,6 +107,7 @@ export function parseConfig(env: Env): Config {
     sessionStore: oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb'),
     uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
+    duckdbMemoryLimit: memorySize(env, 'DUCKDB_MEMORY_LIMIT'),
     opensearch: env['UVE_STORE'] === 'opensearch' ? openSearch(env) : null,
     influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },
@@ -216,7 +219,7 @@ function influx(env: Env, retention: Retention): InfluxConfig {
   // Each tier task recomputes the windows a record younger than INFLUX_LATE_AFTER
   // can still land in, reading them from the raw bucket: they must lie well
   // inside the raw retention (docs/influxdb.md, "Late records").
-  const offsetNs = BigInt(requestTimeoutMs + writeRetryMs) * 1_000_000n + 30_000_000_000n;
+  const offsetNs = BigInt(Math.ceil((requestTimeoutMs + writeRetryMs) / 1000) + 30) * 1_000_000_000n;
   for (const t of retention.tiers) {
     const w = t.window.ns;
     const span = ((lateAfter.ns + w - 1n) / w + 2n) * w + offsetNs;
@@ -269,11 +272,11 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 function ingestLimits(env: Env): IngestLimits {
   const maxBodyBytes = int(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
   const maxRecords = int(env, 'INGEST_MAX_RECORDS', 50_000, 1, 10_000_000);
-  const maxInflightBytes = int(env, 'INGEST_MAX_INFLIGHT_BYTES', Math.max(64 * 1024 * 1024, maxBodyBytes), 1024, 16 * 1024 * 1024 * 1024);
+  const maxInflightBytes = int(env, 'INGEST_MAX_INFLIGHT_BYTES', Math.max(48 * 1024 * 1024, maxBodyBytes), 1024, 16 * 1024 * 1024 * 1024);
   if (maxInflightBytes < maxBodyBytes) {
     throw new ConfigError('INGEST_MAX_INFLIGHT_BYTES', `${maxInflightBytes} is below INGEST_MAX_BODY_BYTES (${maxBodyBytes}): a full request could never be taken`);
   }
-  const maxInflightRecords = int(env, 'INGEST_MAX_INFLIGHT_RECORDS', Math.max(100_000, maxRecords), 1, 100_000_000);
+  const maxInflightRecords = int(env, 'INGEST_MAX_INFLIGHT_RECORDS', Math.max(60_000, maxRecords), 1, 100_000_000);
   if (maxInflightRecords < maxRecords) {
     throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
   }
@@ -289,6 +292,16 @@ function ingestLimits(env: Env): IngestLimits {
     maxInflightBytes,
     retryAfterSeconds: Math.ceil(Number(retryAfter.ns / 1_000_000n) / 1000),
   };
+}
+
+/** A DuckDB memory size such as 256MB or 2GiB; null when unset. */
+function memorySize(env: Env, name: string): string | null {
+  const text = env[name];
+  if (text === undefined || text === '') return null;
+  if (!/^[0-9]{1,6}(\.[0-9]{1,3})?\s?(KB|MB|GB|KiB|MiB|GiB)$/i.test(text)) {
+    throw new ConfigError(name, `"${text.slice(0, 32)}" is not a size such as 256MB or 2GiB`);
+  }
+  return text;
 }
 
 /** Beside the DuckDB file; under ./data for an in-memory database. */

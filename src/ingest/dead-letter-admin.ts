@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { tooExpensive, type RecordCandidate } from '../model/index.js';
 import { UndecodedInput, type DeadLetterPage, type DeadLetterReader } from './dead-letter.js';
 import { expandSessionItem } from './session-decoder.js';
-import type { IncomingRecord, IngestError, IngestOptions, IngestResult, SessionIngest } from './session-ingest.js';
+import type { SessionIngest } from './session-ingest.js';
+import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import type { UveIngest } from './uve-ingest.js';
 
 export interface DeadLetterAdminOptions {

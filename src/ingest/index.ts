@@ -1,11 +1,5 @@
-export {
-  SessionIngest,
-  type IngestResult,
-  type IngestError,
-  type IncomingRecord,
-  type IngestOptions,
-  type SessionIngestOptions,
-} from './session-ingest.js';
+export { SessionIngest, type SessionIngestOptions } from './session-ingest.js';
+export type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 export { UveIngest, type UveIngestOptions } from './uve-ingest.js';
 export {
   FileDeadLetterSink,

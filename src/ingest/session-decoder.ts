@@ -1,5 +1,5 @@
 import type { RecordCandidate, SessionType } from '../model/index.js';
-import type { IncomingRecord } from './session-ingest.js';
+import type { IncomingRecord } from './types.js';
 
 /**
  * Decoders from the agents' JSON to record candidates (ARCHITECTURE §2, §3).

@@ -6,52 +6,15 @@ import {
   validateSessionRecord,
   type Clock,
   type FieldNaming,
-  type RecordCandidate,
   type RecordLimits,
   type SessionRecord,
 } from '../model/index.js';
 import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
-import { splitBody, undecodedBody, type BodyFormat } from './body.js';
+import type { BodyFormat } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import { keepRejects, splitOrReject } from './rejects.js';
+import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
-
-export interface IngestError {
-  readonly index: number;
-  readonly message: string;
-}
-
-export interface IngestResult {
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly errors: readonly IngestError[];
-  /** True when this is the stored answer to an earlier request with the same idempotency key. */
-  readonly replayed?: boolean;
-}
-
-/** A candidate and what was received for it, kept for the dead-letter log. */
-export interface IncomingRecord {
-  readonly candidate: RecordCandidate;
-  readonly raw: unknown;
-  /** Set by a decoder that already knows the record is bad. */
-  readonly error?: string;
-  /** Where the record is in the request (`line 3, sess_agg_info[0].sessionMap[1]`): prefixes its error. */
-  readonly context?: string;
-}
-
-export interface IngestOptions {
-  /**
-   * Makes the request idempotent where the store supports it: the answer is
-   * stored with the records in one commit, and a later request with the same
-   * key gets that answer back instead of writing again.
-   */
-  readonly idempotencyKey?: string;
-  /** Identifies the request's content, so that a key reused for other content is refused. */
-  readonly fingerprint?: string;
-  /** False when replaying from the dead-letter log: a record rejected again is already there. */
-  readonly keepRejects?: boolean;
-  /** Called with the number of records once they are decoded; throws to refuse the request (backpressure). */
-  readonly admit?: (records: number) => void;
-}
 
 export interface SessionIngestOptions {
   readonly store: SessionStore;
@@ -97,14 +60,8 @@ export class SessionIngest {
    */
   ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
     return this.once(options, async () => {
-      let items;
-      try {
-        items = splitBody(body, format);
-      } catch (e) {
-        if (!(e instanceof GatewayError) || e.code !== 'BAD_USER_INPUT') throw e;
-        await this.keep([{ source, index: 0, reason: e.message, raw: undecodedBody(body) }], options);
-        return { accepted: 0, rejected: 1, errors: [{ index: 0, message: e.message }] };
-      }
+      const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
+      if (!Array.isArray(items)) return items;
       const records: IncomingRecord[] = [];
       for (const item of items) {
         if (item.error !== undefined) {
@@ -154,7 +111,7 @@ export class SessionIngest {
     }
     // Rejects are kept first: a 503 after this makes the sender retry, and a
     // reject kept twice is better than one lost.
-    await this.keep(rejects, options);
+    await keepRejects(this.options.deadLetters, rejects, options);
     const answer: IngestResult = { accepted: valid.length, rejected: errors.length, errors };
     const key = options.idempotencyKey;
     const idempotency: IdempotencyRecord | undefined =
@@ -165,10 +122,6 @@ export class SessionIngest {
     // nothing can simply be sent again (say, replayed after a limit was raised).
     if (valid.length > 0) await store.write(valid, idempotency === undefined ? undefined : { idempotency });
     return answer;
-  }
-
-  private keep(rejects: readonly DeadLetter[], options: IngestOptions): Promise<void> {
-    return options.keepRejects === false ? Promise.resolve() : this.options.deadLetters.append(rejects);
   }
 
   private checkCount(n: number): void {

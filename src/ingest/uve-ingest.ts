@@ -7,9 +7,10 @@ import {
   validateUveType,
 } from '../model/index.js';
 import type { UveStore } from '../stores/types.js';
-import { splitBody, undecodedBody, type BodyFormat, type BodyItem } from './body.js';
+import type { BodyFormat, BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import type { IngestError, IngestOptions, IngestResult } from './session-ingest.js';
+import { keepRejects, splitOrReject } from './rejects.js';
+import type { IngestError, IngestOptions, IngestResult } from './types.js';
 
 export interface UveIngestOptions {
   readonly store: UveStore;
@@ -30,15 +31,8 @@ export class UveIngest {
   constructor(private readonly options: UveIngestOptions) {}
 
   async ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
-    let items: BodyItem[];
-    try {
-      items = splitBody(body, format);
-    } catch (e) {
-      if (!(e instanceof GatewayError) || e.code !== 'BAD_USER_INPUT') throw e;
-      await this.keep([{ source, index: 0, reason: e.message, raw: undecodedBody(body) }], options);
-      return { accepted: 0, rejected: 1, errors: [{ index: 0, message: e.message }] };
-    }
-    return this.ingest(items, source, options);
+    const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
+    return Array.isArray(items) ? this.ingest(items, source, options) : items;
   }
 
   /** Validates and upserts decoded items; `where` of each prefixes its error. */
@@ -64,20 +58,15 @@ export class UveIngest {
       errors.push({ index, message });
       rejects.push({ source, index, reason: message, raw: item.raw });
     });
-    await this.keep(rejects, options);
+    await keepRejects(this.options.deadLetters, rejects, options);
     const { store } = this.options;
-    for (const u of valid) {
-      try {
-        await store.upsert(u.type, u.name, u.document);
-      } catch (e) {
-        throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-      }
+    // One batch: an acknowledged OpenSearch write waits for a refresh, once.
+    try {
+      await store.upsertMany(valid);
+    } catch (e) {
+      throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
     }
     return { accepted: valid.length, rejected: errors.length, errors };
-  }
-
-  private keep(rejects: readonly DeadLetter[], options: IngestOptions): Promise<void> {
-    return options.keepRejects === false ? Promise.resolve() : this.options.deadLetters.append(rejects);
   }
 }
 

@@ -24,36 +24,65 @@ export type ContentEncoding = 'identity' | 'gzip';
  * as soon as the decompressed size passes `maxBytes`, so a gzip bomb costs at
  * most `maxBytes`. `grow(total)` is called with the running decompressed size
  * before each chunk is kept and may throw to refuse it (the in-flight budget).
+ * On a refusal the request stream is paused, not destroyed, so that the
+ * answer can still be sent; the route closes the connection after it.
  */
-export async function readBody(
+export function readBody(
   stream: Readable,
   encoding: ContentEncoding,
   maxBytes: number,
   grow: (total: number) => void,
 ): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const keep = (chunk: Buffer) => {
-    total += chunk.length;
-    if (total > maxBytes) throw new BodyTooLarge(maxBytes);
-    grow(total);
-    chunks.push(chunk);
-  };
-  if (encoding === 'identity') {
-    for await (const chunk of stream) keep(chunk as Buffer);
-    return Buffer.concat(chunks, total);
-  }
-  const gunzip = createGunzip();
-  stream.on('error', (e) => gunzip.destroy(e));
-  stream.pipe(gunzip);
-  try {
-    for await (const chunk of gunzip) keep(chunk as Buffer);
-  } catch (e) {
-    if (e instanceof BodyTooLarge || !(e instanceof Error) || !('code' in e) || !String(e.code).startsWith('Z_')) throw e;
-    throw new BadEncoding('gzip', e);
-  } finally {
-    stream.unpipe(gunzip);
-    gunzip.destroy();
-  }
-  return Buffer.concat(chunks, total);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const gunzip = encoding === 'gzip' ? createGunzip() : undefined;
+    const source: Readable = gunzip ?? stream;
+    let settled = false;
+    const stop = () => {
+      settled = true;
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onSourceError);
+      stream.off('error', onStreamError);
+      if (gunzip !== undefined) {
+        stream.unpipe(gunzip);
+        gunzip.destroy();
+      }
+      stream.pause();
+    };
+    const fail = (e: unknown) => {
+      if (settled) return;
+      stop();
+      reject(e);
+    };
+    const onData = (chunk: Buffer) => {
+      try {
+        total += chunk.length;
+        if (total > maxBytes) throw new BodyTooLarge(maxBytes);
+        grow(total);
+        chunks.push(chunk);
+      } catch (e) {
+        fail(e);
+      }
+    };
+    const onEnd = () => {
+      if (settled) return;
+      stop();
+      resolve(Buffer.concat(chunks, total));
+    };
+    const onSourceError = (e: Error) => fail(gunzip !== undefined && isZlibError(e) ? new BadEncoding('gzip', e) : e);
+    const onStreamError = (e: Error) => fail(e);
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onSourceError);
+    if (gunzip !== undefined) {
+      stream.on('error', onStreamError);
+      stream.pipe(gunzip);
+    }
+  });
+}
+
+function isZlibError(e: Error): boolean {
+  return 'code' in e && String((e as NodeJS.ErrnoException).code).startsWith('Z_');
 }

@@ -11,6 +11,8 @@ export interface DuckDbOptions {
   readonly queryTimeoutMs: number;
   /** DuckDB worker threads; default: DuckDB's own (the core count). */
   readonly threads?: number;
+  /** DuckDB's memory_limit, e.g. `256MB`; default: DuckDB's own (80% of RAM). Data past it spills to disk. */
+  readonly memoryLimit?: string;
 }
 
 export type Row = Record<string, DuckDBValue>;
@@ -34,6 +36,7 @@ export class DuckDb {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
+    if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
     const instance = await DuckDBInstance.create(options.path, config);
     const db = new DuckDb(instance, options);
     db.writer = await instance.connect();

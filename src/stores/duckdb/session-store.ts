@@ -43,6 +43,8 @@ export class DuckDbSessionStore implements SessionStore {
   readonly rollup: Rollup;
   private labelColumns: string[] = [];
   private schema: StoreSchema = { labelColumns: new Set() };
+  private labelSlots: { readonly local: boolean; readonly name: string }[] = [];
+  private knownLabels: { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> } = { local: new Set(), remote: new Set() };
   private pending: PendingWrite[] = [];
   private flushing = false;
   private seq = 0n;
@@ -145,6 +147,12 @@ export class DuckDbSessionStore implements SessionStore {
   private setLabelColumns(cols: string[]): void {
     this.labelColumns = cols;
     this.schema = { labelColumns: new Set(cols) };
+    // Per column, which side and label it holds: the write path looks labels up by name, not by column text.
+    this.labelSlots = cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
+    this.knownLabels = {
+      local: new Set(this.labelSlots.filter((l) => l.local).map((l) => l.name)),
+      remote: new Set(this.labelSlots.filter((l) => !l.local).map((l) => l.name)),
+    };
   }
 
   /**
@@ -194,18 +202,12 @@ export class DuckDbSessionStore implements SessionStore {
   }
 
   private async ensureLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<void> {
-    const known = this.schema.labelColumns;
+    const { local, remote } = this.knownLabels;
     const added = new Set<string>();
     for (const w of batch) {
       for (const r of w.records) {
-        for (const name in r.localLabels) {
-          const c = labelColumn('local', name);
-          if (!known.has(c)) added.add(c);
-        }
-        for (const name in r.remoteLabels) {
-          const c = labelColumn('remote', name);
-          if (!known.has(c)) added.add(c);
-        }
+        for (const name in r.localLabels) if (!local.has(name)) added.add(labelColumn('local', name));
+        for (const name in r.remoteLabels) if (!remote.has(name)) added.add(labelColumn('remote', name));
       }
     }
     if (added.size === 0) return;
@@ -238,9 +240,8 @@ export class DuckDbSessionStore implements SessionStore {
     a.appendBigInt(r.reverseSampledBytes);
     a.appendBigInt(r.reverseSampledPkts);
     a.appendBigInt(r.totalBytes);
-    for (const c of this.labelColumns) {
-      const local = c.startsWith('label.local.');
-      const v = (local ? r.localLabels : r.remoteLabels)[c.slice(local ? 12 : 13)];
+    for (const slot of this.labelSlots) {
+      const v = (slot.local ? r.localLabels : r.remoteLabels)[slot.name];
       if (v === undefined) a.appendNull();
       else a.appendVarchar(v);
     }

@@ -1,0 +1,195 @@
+/**
+ * Sustained NDJSON ingest over HTTP into the embedded store (issue #3,
+ * docs/benchmarks.md "Ingest"): requests of 5 000 records from CLIENTS
+ * concurrent senders for SECONDS, against a gateway in its own process, whose
+ * RSS is sampled throughout. The gateway process also measures how fast it
+ * merely JSON.parses the same records, before and after the run.
+ *
+ *   npm run bench:ingest                      (SECONDS=60 CLIENTS=4 IDEMPOTENCY=1)
+ *   SECONDS=20 CLIENTS=32 npm run bench:ingest   (overload: 429s, bounded memory)
+ */
+import { fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { machine, percentile } from '../support.js';
+import { RECORDS_PER_BODY, bodies } from './records.js';
+
+const SECONDS = Number(process.env['SECONDS'] ?? 60);
+const CLIENTS = Number(process.env['CLIENTS'] ?? 4);
+const IDEMPOTENCY = (process.env['IDEMPOTENCY'] ?? '1') !== '0';
+/** The memory settings docs/ingest.md recommends for a gateway held to 512 MB. */
+const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=32 --max-old-space-size=256';
+const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '128MB';
+
+interface Baseline {
+  readonly jsonParse: number;
+  readonly gatewayParser: number;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly ms: number;
+  readonly accepted: number;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sag-ingest-bench-'));
+const child = fork(join(import.meta.dirname, 'server.ts'), [], {
+  execArgv: [
+    '--import',
+    'tsx',
+    ...NODE_FLAGS.split(' ').filter((f) => f !== ''),
+    ...(process.env['PROFILE'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env['PROFILE']}`]),
+  ],
+  env: {
+    DUCKDB_MEMORY_LIMIT,
+    ...process.env,
+    DUCKDB_PATH: join(dir, 'gateway.duckdb'),
+    DEAD_LETTER_PATH: join(dir, 'dead-letter.ndjson'),
+  },
+  stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+});
+
+try {
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
+  });
+  const { port, baseline: before } = JSON.parse(first) as { port: number; baseline: Baseline };
+  const payloads = bodies().map((b) => Buffer.from(b));
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const load = [loadavg()[0]!];
+
+  let rssMax = 0;
+  const rssSamples: number[] = [];
+  const sampler = setInterval(() => {
+    const rss = rssMb(child.pid!);
+    rssSamples.push(rss);
+    rssMax = Math.max(rssMax, rss);
+  }, 200);
+
+  const answers: Answer[] = [];
+  let sent = 0;
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        const n = sent++;
+        const answer = await post(agent, port, payloads[n % payloads.length]!, IDEMPOTENCY ? `bench-${n}` : undefined);
+        answers.push(answer);
+        if (answer.status === 429 || answer.status === 503) await new Promise((r) => setTimeout(r, 50));
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  load.push(loadavg()[0]!);
+  const after = await new Promise<Baseline>((resolve) => {
+    child.once('message', (m) => resolve(m as Baseline));
+    child.send('baseline');
+  });
+  agent.destroy();
+
+  const accepted = answers.reduce((s, a) => s + a.accepted, 0);
+  const ok = answers.filter((a) => a.status === 200).map((a) => a.ms);
+  const rate = accepted / elapsed;
+  const jsonParse = Math.min(before.jsonParse, after.jsonParse);
+  const result = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    cpuModel: cpuModel(),
+    loadavg1: load.map((l) => l.toFixed(2)),
+    settings: {
+      seconds: SECONDS,
+      clients: CLIENTS,
+      recordsPerRequest: RECORDS_PER_BODY,
+      idempotencyKeys: IDEMPOTENCY,
+      nodeFlags: NODE_FLAGS,
+      duckdbMemoryLimit: process.env['DUCKDB_MEMORY_LIMIT'] ?? DUCKDB_MEMORY_LIMIT,
+      store: process.env['DISCARD'] === '1' ? 'discard (ingest layer alone)' : 'duckdb file',
+    },
+    requests: countBy(answers.map((a) => String(a.status))),
+    recordsPerSecond: Math.round(rate),
+    jsonParseRecordsPerSecond: { before: Math.round(before.jsonParse), after: Math.round(after.jsonParse) },
+    gatewayParserRecordsPerSecond: { before: Math.round(before.gatewayParser), after: Math.round(after.gatewayParser) },
+    ratioToJsonParse: Number((rate / jsonParse).toFixed(3)),
+    ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
+    gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwmMb(child.pid!)) },
+  };
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(join('bench/results', `ingest-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
+} finally {
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function post(agent: Agent, port: number, body: Buffer, key: string | undefined): Promise<Answer> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/ingest/sessions',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/x-ndjson',
+          'content-length': body.length,
+          ...(key === undefined ? {} : { 'idempotency-key': key }),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const accepted = res.statusCode === 200 ? (JSON.parse(text) as { accepted: number }).accepted : 0;
+          resolve({ status: res.statusCode ?? 0, ms: performance.now() - start, accepted });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function rssMb(pid: number): number {
+  return statusField(pid, 'VmRSS');
+}
+
+function hwmMb(pid: number): number {
+  return statusField(pid, 'VmHWM');
+}
+
+function statusField(pid: number, field: string): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? 0 : Number(m[1]) / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function cpuModel(): string {
+  try {
+    return /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+function countBy(xs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

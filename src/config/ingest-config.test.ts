@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.js';
+
+describe('parseConfig: ingest settings', () => {
+  it('has the documented defaults', () => {
+    const c = parseConfig({});
+    expect(c.ingest).toEqual({
+      maxBodyBytes: 16 * 1024 * 1024,
+      maxRecords: 50_000,
+      maxLabels: 64,
+      maxInflightRecords: 60_000,
+      maxInflightBytes: 48 * 1024 * 1024,
+      retryAfterSeconds: 1,
+    });
+    expect(c.deadLetterPath).toBe('data/dead-letter.ndjson');
+    expect(c.duckdbMemoryLimit).toBeNull();
+  });
+
+  it('puts the dead-letter log beside the DuckDB file unless DEAD_LETTER_PATH says otherwise', () => {
+    expect(parseConfig({ DUCKDB_PATH: '/var/lib/gateway/g.duckdb' }).deadLetterPath).toBe('/var/lib/gateway/dead-letter.ndjson');
+    expect(parseConfig({ DEAD_LETTER_PATH: '/var/log/rejects.ndjson' }).deadLetterPath).toBe('/var/log/rejects.ndjson');
+  });
+
+  it('grows the in-flight budget to fit one full request', () => {
+    const c = parseConfig({ INGEST_MAX_RECORDS: '200000', INGEST_MAX_BODY_BYTES: String(64 * 1024 * 1024) });
+    expect([c.ingest.maxInflightRecords, c.ingest.maxInflightBytes]).toEqual([200_000, 64 * 1024 * 1024]);
+    expect(parseConfig({ INGEST_RETRY_AFTER: '1m', DUCKDB_MEMORY_LIMIT: '256MB' })).toMatchObject({
+      ingest: { retryAfterSeconds: 60 },
+      duckdbMemoryLimit: '256MB',
+    });
+  });
+
+  it.each([
+    [{ INGEST_MAX_INFLIGHT_RECORDS: '10', INGEST_MAX_RECORDS: '20' }, 'INGEST_MAX_INFLIGHT_RECORDS'],
+    [{ INGEST_MAX_INFLIGHT_BYTES: '2048', INGEST_MAX_BODY_BYTES: '4096' }, 'INGEST_MAX_INFLIGHT_BYTES'],
+    [{ INGEST_MAX_INFLIGHT_BYTES: 'lots' }, 'INGEST_MAX_INFLIGHT_BYTES'],
+    [{ INGEST_RETRY_AFTER: '500ms' }, 'INGEST_RETRY_AFTER'],
+    [{ INGEST_RETRY_AFTER: 'soon' }, 'INGEST_RETRY_AFTER'],
+    [{ DEAD_LETTER_PATH: ' ' }, 'DEAD_LETTER_PATH'],
+    [{ DUCKDB_MEMORY_LIMIT: 'half' }, 'DUCKDB_MEMORY_LIMIT'],
+  ])('stops on %j naming %s', (env, name) => {
+    let err: unknown;
+    try {
+      parseConfig(env);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).variable).toBe(name);
+  });
+});

@@ -1,0 +1,40 @@
+// The shapes the ingest path hands around: decoders, the write paths and the dead-letter replay.
+import type { RecordCandidate } from '../model/index.js';
+
+/** A candidate as a decoder hands it over, and what was received for it (kept for the dead-letter log). */
+export interface IncomingRecord {
+  readonly candidate: RecordCandidate;
+  readonly raw: unknown;
+  /** Set by a decoder that already knows the record is bad. */
+  readonly error?: string;
+  /** Where the record is in the request (`line 3, sess_agg_info[0], sessionMap[1]`): prefixes its error. */
+  readonly context?: string;
+}
+
+export interface IngestError {
+  readonly index: number;
+  readonly message: string;
+}
+
+export interface IngestResult {
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly errors: readonly IngestError[];
+  /** True when this is the stored answer to an earlier request with the same idempotency key. */
+  readonly replayed?: boolean;
+}
+
+export interface IngestOptions {
+  /**
+   * Makes the request idempotent where the store supports it: the answer is
+   * stored with the records in one commit, and a later request with the same
+   * key gets that answer back instead of writing again.
+   */
+  readonly idempotencyKey?: string;
+  /** Identifies the request's content, so that a key reused for other content is refused. */
+  readonly fingerprint?: string;
+  /** False when replaying from the dead-letter log: a record rejected again is already there. */
+  readonly keepRejects?: boolean;
+  /** Called with the number of records once they are decoded; throws to refuse the request (backpressure). */
+  readonly admit?: (records: number) => void;
+}

@@ -1,0 +1,181 @@
+import {
+  METRIC_COLUMN,
+  groupKeyColumn,
+  type GroupKey,
+  type Predicate,
+  type SeriesQuery,
+  type Source,
+  type TrafficQuery,
+} from '../../model/index.js';
+import { fluxColumn, fluxColumnList, fluxColumnName, fluxDuration, fluxInt, fluxString, fluxTime } from './flux.js';
+import { COUNTER_FIELDS, INT_MAX, MEASUREMENT, SESSIONS_FIELD, bucketOf, type InfluxLayout } from './layout.js';
+import { compilePredicate } from './predicate.js';
+
+/** The names of the results (`yield`) a compiled query returns. */
+export const RESULTS = {
+  page: 'page',
+  count: 'count',
+  total: 'total',
+  rank: 'rank',
+  points: 'points',
+} as const;
+
+/** The counter the count of raw records is taken on (every record has it). */
+const COUNTED_FIELD = 'total_bytes';
+
+/**
+ * Compiles a traffic query to Flux (https://docs.influxdata.com/flux/v0/).
+ * The storage engine computes the sums per group (range, filter, group and
+ * sum are pushed down); their rows are gathered into one table (`sort`
+ * merges the per-group tables, which makes the steps after it cheap), each
+ * named by `_gk`, its stored key values joined by U+0002, and pivoted on
+ * `_gk` to one row per group. Three results: `page` (by the metric, then
+ * the group values ascending with nulls last and ints as numbers; `limit`
+ * with offset), `count` (the number of groups) and `total` (the sums over
+ * every group). Only the fields in `q.needs` are read. Pure: the text is
+ * what `meta.query` shows.
+ *
+ * (The pivot is on the one column `_gk`: Flux's pivot joins the values of a
+ * multi-column rowKey without a separator, so the groups ("ab", "c") and
+ * ("a", "bc") would become one row.)
+ */
+export function compileTraffic(q: TrafficQuery, layout: InfluxLayout): string {
+  const keys = q.groupBy.map(groupKeyColumn);
+  const groupCols = fluxColumnList(['_start', '_stop', ...keys, '_field']);
+  const raw = q.source.tier === 'raw';
+  const needed = new Set(q.needs.map((m) => METRIC_COLUMN[m]));
+  const sumFields = COUNTER_FIELDS.filter((f) => needed.has(f)) as string[];
+  if (!raw && needed.has(SESSIONS_FIELD)) sumFields.push(SESSIONS_FIELD);
+  const countRaw = raw && needed.has(SESSIONS_FIELD);
+  const parts: string[] = [];
+  const inputs: string[] = [];
+  if (sumFields.length > 0) {
+    parts.push(`sums = ${source(q.source, layout, sumFields, q.filter)}
+  |> group(columns: ${groupCols})
+  |> sum()`);
+    inputs.push('sums');
+  }
+  if (countRaw) {
+    parts.push(`counts = ${source(q.source, layout, [COUNTED_FIELD], q.filter)}
+  |> group(columns: ${groupCols})
+  |> count()
+  |> set(key: "_field", value: ${fluxString(SESSIONS_FIELD)})`);
+    inputs.push('counts');
+  }
+  const fields = inputs.length === 1 ? inputs[0]! : `union(tables: [${inputs.join(', ')}])`;
+  const metric = METRIC_COLUMN[q.order.metric];
+  parts.push(`rows = ${fields}
+  |> group()
+  |> sort(columns: ["_field"])
+  |> map(fn: (r) => ({_gk: ${groupIdentity(keys)}, _field: r._field, _value: r._value}))`);
+  parts.push(`groups = rows
+  |> pivot(rowKey: ["_gk"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: ${orderFunction(q.groupBy, fluxColumn(metric), q.order.direction)})`);
+  parts.push(`groups
+  |> sort(columns: ${fluxColumnList(sortColumns(q.groupBy))})
+  |> limit(n: ${fluxInt(q.first)}, offset: ${fluxInt(q.offset)})
+  |> yield(name: ${fluxString(RESULTS.page)})`);
+  parts.push(`groups
+  |> count(column: ${fluxColumnName(metric)})
+  |> yield(name: ${fluxString(RESULTS.count)})`);
+  parts.push(`rows
+  |> group(columns: ["_field"])
+  |> sum()
+  |> yield(name: ${fluxString(RESULTS.total)})`);
+  return `import "strings"\n\n${parts.join('\n\n')}\n`;
+}
+
+/**
+ * Compiles a series query to Flux: per group, the metric summed (or, for
+ * SESSIONS on raw records, counted) in windows of `every` aligned to the
+ * epoch, with no empty windows (`aggregateWindow`, each window stamped with
+ * its start; the first is stamped with the range start when that is later,
+ * and the reader moves it back to the window start). `rank` holds the
+ * `limit` groups with the largest metric over the range (ties by group
+ * values, nulls last), and `points` their windows, joined on the group
+ * name `_gk`.
+ */
+export function compileSeries(q: SeriesQuery, layout: InfluxLayout): string {
+  const keys = q.groupBy.map(groupKeyColumn);
+  const raw = q.source.tier === 'raw';
+  const column = METRIC_COLUMN[q.metric];
+  const count = raw && column === SESSIONS_FIELD;
+  const field = count ? COUNTED_FIELD : column;
+  const gk = groupIdentity(keys);
+  return `import "join"
+import "strings"
+
+windows = ${source(q.source, layout, [field], q.filter)}
+  |> group(columns: ${fluxColumnList(keys)})
+  |> aggregateWindow(every: ${fluxDuration(q.every.ns)}, fn: ${count ? 'count' : 'sum'}, createEmpty: false, timeSrc: "_start")
+
+ranked = windows
+  |> sum()
+  |> group()
+  |> sort(columns: ["_value"])
+  |> map(fn: (r) => ({_gk: ${gk}, _value: r._value}))
+  |> map(fn: ${orderFunction(q.groupBy, 'r._value', 'DESC')})
+  |> sort(columns: ${fluxColumnList(sortColumns(q.groupBy))})
+  |> limit(n: ${fluxInt(q.limit)})
+
+ranked
+  |> yield(name: ${fluxString(RESULTS.rank)})
+
+points = windows
+  |> group()
+  |> sort(columns: ["_time"])
+  |> map(fn: (r) => ({_gk: ${gk}, _time: r._time, _value: r._value}))
+
+join.inner(left: ranked, right: points, on: (l, r) => l._gk == r._gk, as: (l, r) => ({_gk: r._gk, _time: r._time, _value: r._value}))
+  |> yield(name: ${fluxString(RESULTS.points)})
+`;
+}
+
+/** `from |> range |> filter` over the bucket serving `source`, reading `fields`. */
+function source(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate): string {
+  const fieldTest = fields.map((f) => `r._field == ${fluxString(f)}`);
+  const tests = [`r._measurement == ${fluxString(MEASUREMENT)}`, fieldTest.length === 1 ? fieldTest[0]! : `(${fieldTest.join(' or ')})`];
+  const where = compilePredicate(filter);
+  if (where !== 'true') tests.push(where);
+  return `from(bucket: ${fluxString(bucketOf(layout, src.tier))})
+  |> range(start: ${fluxTime(src.span.from)}, stop: ${fluxTime(src.span.to)})
+  |> filter(fn: (r) => ${tests.join(' and ')})`;
+}
+
+/** The separator of the stored values in `_gk`; no stored value holds it (tag-codec.ts). */
+const KEY_SEPARATOR = '\\x02';
+
+/** `_gk`: one string naming a group, its stored values joined by U+0002 ("" for a missing one). */
+function groupIdentity(keys: readonly string[]): string {
+  if (keys.length === 0) return '""';
+  return keys.map((c) => `(if exists ${fluxColumn(c)} then ${fluxColumn(c)} else "")`).join(` + "${KEY_SEPARATOR}" + `);
+}
+
+/**
+ * The map function adding the sort columns of a group row from its `_gk`:
+ * `_o` the metric (negated for DESC, since Flux sorts every column one
+ * way), then per key either `_iN`, the int value, or `_nN` (1 where the
+ * value is missing) and `_kN`, the stored value, whose byte order is the
+ * value's (tag-codec.ts).
+ */
+function orderFunction(groupBy: readonly GroupKey[], metric: string, direction: 'ASC' | 'DESC'): string {
+  const cols = [`_o: ${direction === 'DESC' ? `-${metric}` : metric}`];
+  groupBy.forEach((k, i) => {
+    if (INT_MAX.has(groupKeyColumn(k))) cols.push(`_i${i}: int(v: k[${i}])`);
+    else cols.push(`_n${i}: if k[${i}] == "" then 1 else 0`, `_k${i}: k[${i}]`);
+  });
+  if (groupBy.length === 0) return `(r) => ({r with ${cols.join(', ')}})`;
+  return `(r) => {
+    k = strings.split(v: r._gk, t: "${KEY_SEPARATOR}")
+    return {r with ${cols.join(', ')}}
+  }`;
+}
+
+function sortColumns(groupBy: readonly GroupKey[]): string[] {
+  const cols = ['_o'];
+  groupBy.forEach((k, i) => {
+    if (INT_MAX.has(groupKeyColumn(k))) cols.push(`_i${i}`);
+    else cols.push(`_n${i}`, `_k${i}`);
+  });
+  return cols;
+}

@@ -1,0 +1,261 @@
+import {
+  GatewayError,
+  tierName,
+  tooExpensive,
+  type Clock,
+  type Duration,
+  type EpochNs,
+  type Retention,
+  type SeriesQuery,
+  type SessionRecord,
+  type TrafficQuery,
+} from '../../model/index.js';
+import type { QueryMeta, SeriesResult, SessionStore, TrafficPage } from '../types.js';
+import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
+import { compileSeries, compileTraffic } from './compile.js';
+import { influxLayout, type InfluxLayout } from './layout.js';
+import { readSeries, readTraffic } from './results.js';
+import {
+  rollupRangeScript,
+  rollupSchedule,
+  rollupTaskDescription,
+  rollupTaskName,
+  rollupTaskScript,
+  type RollupSchedule,
+} from './rollup.js';
+import { setupInflux, type ManagedTask, type SetupReport } from './setup.js';
+import { planWrite } from './write-plan.js';
+
+export interface InfluxSessionStoreOptions {
+  readonly connection: InfluxConnection;
+  readonly org: string;
+  /** The raw bucket. */
+  readonly bucket: string;
+  /** The tier bucket template, `{bucket}_{tier}` by default. */
+  readonly tierBucket: string;
+  readonly retention: Retention;
+  readonly clock: Clock;
+  /** How long a write is retried before it fails. */
+  readonly writeRetryMs: number;
+  /** Records older than this when written are late (docs/influxdb.md). */
+  readonly lateAfter: Duration;
+  readonly timer?: RetryTimer;
+  readonly log?: StoreLog;
+}
+
+/** Where the store reports what no caller is waiting for (setup, dropped points). */
+export interface StoreLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const silent: StoreLog = { info() {}, warn() {}, error() {} };
+
+/** Most lines in one write request (InfluxDB suggests 5000). */
+const LINES_PER_REQUEST = 5000;
+/** Write requests of one store in flight at once. */
+const WRITE_CONCURRENCY = 4;
+/** After a failed setup, the next attempt waits at least this long. */
+const SETUP_RETRY_MS = 10_000;
+
+/**
+ * Session records in InfluxDB 2.x (docs/influxdb.md): a raw bucket, one
+ * bucket per tier filled by a Flux task, Flux compiled from the query model.
+ * `write` resolves once InfluxDB acknowledged every point (204). Buckets and
+ * tasks are created at `open` and again, lazily, whenever InfluxDB was not
+ * reachable for it, so the gateway starts and recovers while it is down.
+ */
+export class InfluxSessionStore implements SessionStore {
+  readonly backend = 'influxdb';
+  readonly layout: InfluxLayout;
+  private readonly http: InfluxHttp;
+  private readonly log: StoreLog;
+  private readonly schedules: RollupSchedule[];
+  private setupDone = false;
+  private setupRunning: Promise<SetupReport> | undefined;
+  private setupFailedAt = -Infinity;
+  private readonly timer: RetryTimer;
+
+  private constructor(private readonly options: InfluxSessionStoreOptions) {
+    this.timer = options.timer ?? realTimer;
+    this.http = new InfluxHttp(options.connection, this.timer);
+    this.log = options.log ?? silent;
+    this.layout = influxLayout(options.org, options.bucket, options.tierBucket, options.retention);
+    const maxWriteNs = BigInt(options.writeRetryMs + options.connection.requestTimeoutMs) * 1_000_000n;
+    this.schedules = this.layout.tiers.map((t) => rollupSchedule(t, options.lateAfter.ns, maxWriteNs));
+    this.schedules.forEach((s, i) => {
+      const w = this.layout.tiers[i]!.spec.window.ns;
+      // A run starts `offset` after its scheduled time and reads back (closed windows + 1) windows.
+      if ((s.closedWindows + 1n) * w + s.offsetNs > options.retention.raw.ns) {
+        throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its task would read past the raw retention (see INFLUX_LATE_AFTER)`);
+      }
+    });
+  }
+
+  /**
+   * Opens the store and sets up buckets and tasks once. When InfluxDB is
+   * not reachable the store opens anyway; setup is retried before later
+   * calls.
+   */
+  static async open(options: InfluxSessionStoreOptions): Promise<InfluxSessionStore> {
+    const store = InfluxSessionStore.create(options);
+    await store.setup().catch(() => undefined);
+    return store;
+  }
+
+  /** The store without the first setup: it runs before the first call (or call `setup`). */
+  static create(options: InfluxSessionStoreOptions): InfluxSessionStore {
+    return new InfluxSessionStore(options);
+  }
+
+  /** The tasks this store keeps, with their Flux. */
+  tasks(): ManagedTask[] {
+    return this.layout.tiers.map((t, i) => ({
+      name: rollupTaskName(t),
+      flux: rollupTaskScript(this.layout, t, this.schedules[i]!),
+      description: rollupTaskDescription(this.layout, t),
+    }));
+  }
+
+  /** Creates or updates buckets and tasks; concurrent calls share one run. */
+  setup(): Promise<SetupReport> {
+    this.setupRunning ??= setupInflux(this.http, this.layout, this.options.retention, this.tasks())
+      .then((report: SetupReport) => {
+        this.setupDone = true;
+        if (report.created.length + report.updated.length + report.deactivated.length > 0) {
+          this.log.info({ ...report }, 'influxdb buckets and tasks set up');
+        }
+        return report;
+      })
+      .catch((e: unknown) => {
+        this.setupFailedAt = this.timer.now();
+        this.log.error({ err: e, cause: (e as Error).cause }, 'influxdb setup failed; retrying before the next call');
+        throw e;
+      })
+      .finally(() => {
+        this.setupRunning = undefined;
+      });
+    return this.setupRunning;
+  }
+
+  async write(records: readonly SessionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.prepare();
+    const plan = planWrite(records, {
+      now: this.options.clock(),
+      retention: this.options.retention,
+      layout: this.layout,
+      lateAfterNs: this.options.lateAfter.ns,
+    });
+    const jobs: { bucket: string; body: string }[] = [];
+    const add = (bucket: string, lines: readonly string[]) => {
+      for (let i = 0; i < lines.length; i += LINES_PER_REQUEST) jobs.push({ bucket, body: lines.slice(i, i + LINES_PER_REQUEST).join('\n') });
+    };
+    add(this.layout.rawBucket, plan.raw);
+    for (const t of plan.tiers) add(t.bucket, t.lines);
+    const outcomes = await pool(jobs, WRITE_CONCURRENCY, (j) =>
+      this.http.write(this.layout.org, j.bucket, j.body, this.options.writeRetryMs).then((o) => ({ ...o, bucket: j.bucket })),
+    );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) {
+      this.noteFailure(failed.reason);
+      throw failed.reason;
+    }
+    for (const o of outcomes) {
+      if (o.status === 'fulfilled' && o.value.droppedBeyondRetention !== null) {
+        this.log.warn({ bucket: o.value.bucket, detail: o.value.droppedBeyondRetention }, 'influxdb dropped points older than the bucket retention');
+      }
+    }
+  }
+
+  async traffic(q: TrafficQuery): Promise<TrafficPage> {
+    const text = compileTraffic(q, this.layout);
+    const result = readTraffic(q, await this.query(text));
+    if (result.totalCount > q.maxGroups) {
+      throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
+    }
+    return { ...result, meta: this.meta(q, text) };
+  }
+
+  async series(q: SeriesQuery): Promise<SeriesResult> {
+    const text = compileSeries(q, this.layout);
+    return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
+  }
+
+  /**
+   * Runs every tier's rollup over the windows overlapping [from, to) now,
+   * instead of waiting for the tasks: for tests and for a backfill after
+   * InfluxDB was down longer than the tasks look back. Refuses windows the
+   * raw bucket no longer holds whole.
+   */
+  async rollup(from: EpochNs, to: EpochNs): Promise<void> {
+    const oldest = this.options.clock() - this.options.retention.raw.ns;
+    await this.prepare();
+    for (const tier of this.layout.tiers) {
+      if (from - (((from % tier.spec.window.ns) + tier.spec.window.ns) % tier.spec.window.ns) < oldest) {
+        throw new GatewayError('BAD_USER_INPUT', `rollup: windows of tier ${tier.spec.name} starting before the raw retention cannot be recomputed`);
+      }
+      await this.query(rollupRangeScript(this.layout, tier, from, to));
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.http.ping();
+  }
+
+  async close(): Promise<void> {}
+
+  private meta(q: TrafficQuery | SeriesQuery, query: string): QueryMeta {
+    return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  private async query(text: string): Promise<Map<string, FluxRow[]>> {
+    await this.prepare();
+    try {
+      return await this.http.query(this.layout.org, text);
+    } catch (e) {
+      this.noteFailure(e);
+      throw e;
+    }
+  }
+
+  /** Runs setup first while it has not succeeded (at most every few seconds); never fails the call. */
+  private async prepare(): Promise<void> {
+    if (this.setupDone) return;
+    if (this.setupRunning === undefined && this.timer.now() - this.setupFailedAt < SETUP_RETRY_MS) return;
+    await this.setup().catch(() => undefined);
+  }
+
+  /**
+   * A 404 means a bucket (or the org) went missing: set up again before the
+   * next call. A refusal of what the gateway built (Flux, line protocol) is
+   * a bug: logged with InfluxDB's message.
+   */
+  private noteFailure(e: unknown): void {
+    if (!(e instanceof GatewayError)) return;
+    if (e.code === 'INTERNAL') this.log.error({ cause: e.cause }, 'influxdb refused a request the gateway built');
+    if (/HTTP 404/.test(String((e.cause as Error | undefined)?.message ?? ''))) {
+      this.setupDone = false;
+      this.setupFailedAt = -Infinity;
+    }
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time; settles every one. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const out: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = { status: 'fulfilled', value: await fn(items[i]!) };
+      } catch (reason) {
+        out[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

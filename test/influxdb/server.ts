@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'vitest';
+import { parseDuration, type Clock, type Retention } from '../../src/model/index.js';
+import { InfluxHttp, InfluxSessionStore, type RetryTimer } from '../../src/stores/influxdb/index.js';
+
+/**
+ * Which InfluxDB the server suites use, and whether they must run.
+ *
+ * - INFLUX_URL set, or CI=true: the server is required; a suite whose
+ *   server does not answer FAILS (CI must never skip it silently).
+ * - Neither set: the server that `scripts/services/influxdb.sh start` wrote
+ *   to its env file is used when it answers; otherwise the suites skip with
+ *   a message, so `npm test` passes on a fresh machine on the embedded store.
+ */
+export interface InfluxServer {
+  readonly url: string;
+  readonly token: string;
+  readonly org: string;
+  readonly required: boolean;
+  readonly answers: boolean;
+  /** Why the server is not usable, for the failure or skip message. */
+  readonly problem: string;
+}
+
+export const STATE_DIR =
+  process.env['SAG_STATE'] ?? join(process.env['SAG_CACHE'] ?? join(homedir(), '.cache', 'session-analytics-gateway'), 'run');
+
+export async function findInflux(): Promise<InfluxServer> {
+  const fromEnv = process.env['INFLUX_URL'];
+  const required = (fromEnv !== undefined && fromEnv !== '') || process.env['CI'] === 'true';
+  const file = envFile();
+  const url = fromEnv || file['INFLUX_URL'] || 'http://127.0.0.1:8086';
+  const token = process.env['INFLUX_TOKEN'] || file['INFLUX_TOKEN'] || '';
+  const org = process.env['INFLUX_ORG'] || file['INFLUX_ORG'] || 'sag';
+  let problem = token === '' ? 'no INFLUX_TOKEN (set it, or start the server with the script)' : await probe(url, token);
+  if (problem !== '') {
+    problem =
+      `no InfluxDB answers at ${url} (${problem}); start one with scripts/services/influxdb.sh start` +
+      (required ? ' (required: INFLUX_URL or CI is set)' : '');
+  }
+  return { url, token, org, required, answers: problem === '', problem };
+}
+
+function envFile(): Record<string, string> {
+  try {
+    const text = readFileSync(join(STATE_DIR, 'influxdb.env'), 'utf8');
+    return Object.fromEntries(
+      text
+        .split('\n')
+        .map((l) => /^([A-Z_]+)=(.*)$/.exec(l.trim()))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => [m[1]!, m[2]!]),
+    );
+  } catch {
+    return {};
+  }
+}
+
+async function probe(url: string, token: string): Promise<string> {
+  try {
+    const res = await fetch(`${url}/api/v2/buckets?limit=1`, {
+      headers: { authorization: `Token ${token}` },
+      signal: AbortSignal.timeout(5000),
+    });
+    return res.ok ? '' : `HTTP ${res.status}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/**
+ * A suite that needs InfluxDB: runs when it answers, FAILS when it is
+ * required and does not answer, and skips with the reason otherwise.
+ */
+export function describeWithInflux(title: string, server: InfluxServer, body: () => void): void {
+  const full = `${title} (needs the InfluxDB server)`;
+  if (server.answers) {
+    describe(full, body);
+  } else if (server.required) {
+    describe(full, () => {
+      it('reaches the InfluxDB server', () => {
+        throw new Error(server.problem);
+      });
+    });
+  } else {
+    describe.skip(`${full}: skipped, ${server.problem}`, () => {
+      it('needs the InfluxDB server', () => {});
+    });
+  }
+}
+
+/** A raw bucket name unique to this run and file, so runs on one server never collide. */
+export function runBucket(tag: string): string {
+  return `sagt-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
+}
+
+export const TEST_RETENTION: Retention = (() => {
+  const raw = parseDuration('24h', 'raw');
+  return { raw, tiers: [] };
+})();
+
+export interface TestStoreOptions {
+  readonly bucket: string;
+  readonly retention: Retention;
+  readonly clock: Clock;
+  readonly writeRetryMs?: number;
+  readonly requestTimeoutMs?: number;
+  readonly queryTimeoutMs?: number;
+  readonly lateAfter?: string;
+  readonly timer?: RetryTimer;
+  readonly url?: string;
+  readonly token?: string;
+  /** Leave the first setup to the caller (`store.setup()`). */
+  readonly deferSetup?: boolean;
+}
+
+export async function openTestStore(server: InfluxServer, o: TestStoreOptions): Promise<InfluxSessionStore> {
+  return InfluxSessionStore[o.deferSetup === true ? 'create' : 'open']({
+    connection: {
+      url: o.url ?? server.url,
+      token: o.token ?? server.token,
+      requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+      queryTimeoutMs: o.queryTimeoutMs ?? 30_000,
+    },
+    org: server.org,
+    bucket: o.bucket,
+    tierBucket: '{bucket}_{tier}',
+    retention: o.retention,
+    clock: o.clock,
+    writeRetryMs: o.writeRetryMs ?? 5_000,
+    lateAfter: parseDuration(o.lateAfter ?? '5m', 'lateAfter'),
+    ...(o.timer === undefined ? {} : { timer: o.timer }),
+  });
+}
+
+/** A raw API client for test setup and inspection. */
+export function testHttp(server: InfluxServer): InfluxHttp {
+  return new InfluxHttp({ url: server.url, token: server.token, requestTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
+}
+
+/** Deletes a store's buckets and tasks. */
+export async function dropStore(server: InfluxServer, store: InfluxSessionStore): Promise<void> {
+  const http = testHttp(server);
+  const orgs = await http.find<{ orgs: { id: string }[] }>(`/api/v2/orgs?org=${encodeURIComponent(server.org)}`);
+  const orgID = orgs!.orgs[0]!.id;
+  for (const task of store.tasks()) {
+    const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${orgID}&name=${encodeURIComponent(task.name)}`);
+    for (const t of found?.tasks ?? []) if (t.name === task.name) await http.api('DELETE', `/api/v2/tasks/${t.id}`);
+  }
+  for (const name of [store.layout.rawBucket, ...store.layout.tiers.map((t) => t.bucket)]) {
+    const found = await http.find<{ buckets: { id: string; name: string }[] }>(`/api/v2/buckets?orgID=${orgID}&name=${encodeURIComponent(name)}`);
+    for (const b of found?.buckets ?? []) if (b.name === name) await http.api('DELETE', `/api/v2/buckets/${b.id}`);
+  }
+}

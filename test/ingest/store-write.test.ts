@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GatewayError, parseDuration, parseTiers, type SessionRecord } from '../../src/model/index.js';
+import { DuckDb, DuckDbSessionStore } from '../../src/stores/duckdb/index.js';
+import { NOW } from './support.js';
+
+/** A stored-form record; `time` past 2^63 is something only a test can hand the store directly. */
+function record(over: Partial<SessionRecord> = {}): SessionRecord {
+  return {
+    time: NOW - 1_000n,
+    vn: 'vn-a',
+    vmi: null,
+    remoteVn: 'vn-b',
+    vrouterIp: '192.168.0.1',
+    localIp: '10.0.0.1',
+    clientPort: 40000,
+    remoteIp: '10.0.0.2',
+    serverPort: 443,
+    protocol: 6,
+    sessionType: 'client',
+    localLabels: {},
+    remoteLabels: {},
+    forwardSampledBytes: 1n,
+    forwardSampledPkts: 1n,
+    reverseSampledBytes: 1n,
+    reverseSampledPkts: 1n,
+    totalBytes: 2n,
+    ...over,
+  };
+}
+
+describe('DuckDbSessionStore writes (the embedded store behind the ingest path)', () => {
+  let db: DuckDb;
+  let store: DuckDbSessionStore;
+
+  beforeEach(async () => {
+    db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+    const raw = parseDuration('24h', 'RAW_RETENTION');
+    store = await DuckDbSessionStore.open(db, { retention: { raw, tiers: parseTiers('5m:7d', raw) }, clock: () => NOW });
+  });
+  afterEach(async () => {
+    await store.close();
+    await db.close();
+  });
+
+  const count = async () => Number((await db.read({ text: 'SELECT count(*) AS n FROM sessions', params: [] }))[0]!['n']);
+
+  it('commits a group all or nothing: a failure in the middle of the batch leaves none of it, label columns and keys included', async () => {
+    await store.write([record()]);
+    const poisoned = [record({ localLabels: { fresh: 'x' } }), record({ time: 1n << 70n }), record()];
+    const results = await Promise.allSettled([
+      store.write(poisoned, { idempotency: { key: 'k1', fingerprint: 'f', answer: '{}' } }),
+      store.write([record({ vrouterIp: '192.168.0.2' })]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    const reason = (results[0] as PromiseRejectedResult).reason as GatewayError;
+    expect(reason.code).toBe('BACKEND_UNAVAILABLE');
+    expect(await count()).toBe(1);
+    expect(await store.findIdempotency('k1')).toBeNull();
+
+    // The store goes on: a label column that was rolled back is added again.
+    await store.write([record({ localLabels: { fresh: 'y' } })], { idempotency: { key: 'k2', fingerprint: 'f', answer: '{"accepted":1}' } });
+    expect(await count()).toBe(2);
+    expect(await store.findIdempotency('k2')).toEqual({ key: 'k2', fingerprint: 'f', answer: '{"accepted":1}' });
+  });
+
+  it('keeps an idempotency record with the records of its write, in one group commit with others', async () => {
+    await Promise.all([
+      store.write([record(), record()], { idempotency: { key: 'a', fingerprint: 'fa', answer: '{"accepted":2}' } }),
+      store.write([record()], { idempotency: { key: 'b', fingerprint: 'fb', answer: '{"accepted":1}' } }),
+      store.write([record()]),
+    ]);
+    expect(await count()).toBe(4);
+    expect((await store.findIdempotency('a'))?.answer).toBe('{"accepted":2}');
+    expect((await store.findIdempotency('b'))?.fingerprint).toBe('fb');
+    expect(await store.findIdempotency('c')).toBeNull();
+  });
+});
