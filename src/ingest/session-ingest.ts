@@ -23,8 +23,6 @@ export interface SessionIngestOptions {
   readonly limits: RecordLimits & { readonly maxRecords: number };
 }
 
-const MAX_I64 = (1n << 63n) - 1n;
-const MIN_I64 = -(1n << 63n);
 
 /**
  * The one write path for session records, behind both the mutation and the
@@ -93,13 +91,8 @@ export class SessionIngest {
       let problem = r.error;
       if (problem === undefined) {
         try {
-          const record = validateSessionRecord(r.candidate, ctx);
-          if (record.time > MAX_I64 || record.time < MIN_I64) {
-            problem = `time: is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)`;
-          } else {
-            valid.push(record);
-            continue;
-          }
+          valid.push(validateSessionRecord(r.candidate, ctx));
+          continue;
         } catch (e) {
           if (!(e instanceof GatewayError)) throw e;
           problem = e.message;

@@ -76,6 +76,8 @@ describe('validateSessionRecord', () => {
     ['too many labels', { ...good, localLabels: { a: '1', b: '2', c: '3', d: '4', e: '5' } }, 'localLabels: has 5 labels; at most 4'],
     ['a label given twice', { ...good, remoteLabels: [{ name: 'a', value: '1' }, { name: 'a', value: '2' }] }, 'remoteLabels: label a is given twice'],
     ['a bad session type', { ...good, sessionType: 'both' }, 'sessionType: must be client or server'],
+    ['a time past 64-bit nanoseconds', { ...good, time: '2300-01-01T00:00:00Z' }, 'time: is outside the 64-bit nanosecond range'],
+    ['an epoch time past 2^63', { ...good, time: '9999999999999999999' }, 'time: is outside the 64-bit nanosecond range'],
     ['a bad time', { ...good, time: 'yesterday' }, 'time: "yesterday" is not an RFC 3339 timestamp'],
     ['a total past 2^63 from its parts', { ...good, forwardSampledBytes: '9223372036854775807', reverseSampledBytes: 1 }, 'totalBytes: forward + reverse bytes exceed 2^63-1'],
   ])('rejects %s', (_name, c, message) => {

@@ -89,6 +89,7 @@ export function validateSessionRecord(c: RecordCandidate, ctx: RecordContext): S
       : typeof c.time === 'string' && !/^[0-9]+$/.test(c.time)
         ? parseDateTime(c.time, name('time'))
         : parseEpochNs(c.time, name('time'));
+  if (time > MAX_I64) fail(name('time'), 'is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)');
   const vn = requiredString(c.vn, name('vn'));
   const remoteVn = requiredString(c.remoteVn, name('remoteVn'));
   const localIp = ip(c.localIp, name('localIp'));
