@@ -37,6 +37,8 @@ export class DuckDb {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
     if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
+    // Checkpoints stall every commit behind them; fold the WAL in larger steps.
+    config['checkpoint_threshold'] = '256MB';
     const instance = await DuckDBInstance.create(options.path, config);
     const db = new DuckDb(instance, options);
     db.writer = await instance.connect();
