@@ -2,30 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError, parseDuration, parseTiers, type SessionRecord } from '../../src/model/index.js';
 import { DuckDb, DuckDbSessionStore } from '../../src/stores/duckdb/index.js';
 import { NOW } from './support.js';
+import { sessionRecord } from '../support/records.js';
 
-/** A stored-form record; `time` past 2^63 is something only a test can hand the store directly. */
+/** `time` past 2^63 is something only a test can hand the store directly. */
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
-  return {
-    time: NOW - 1_000n,
-    vn: 'vn-a',
-    vmi: null,
-    remoteVn: 'vn-b',
-    vrouterIp: '192.168.0.1',
-    localIp: '10.0.0.1',
-    clientPort: 40000,
-    remoteIp: '10.0.0.2',
-    serverPort: 443,
-    protocol: 6,
-    sessionType: 'client',
-    localLabels: {},
-    remoteLabels: {},
-    forwardSampledBytes: 1n,
-    forwardSampledPkts: 1n,
-    reverseSampledBytes: 1n,
-    reverseSampledPkts: 1n,
-    totalBytes: 2n,
-    ...over,
-  };
+  return sessionRecord({ time: NOW - 1_000n, ...over });
 }
 
 describe('DuckDbSessionStore writes (the embedded store behind the ingest path)', () => {

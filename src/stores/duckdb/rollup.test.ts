@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildTrafficQuery, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
+import { sessionRecord } from '../../../test/support/records.js';
 import { DuckDb } from './database.js';
 import { DuckDbSessionStore } from './session-store.js';
 
@@ -7,26 +8,7 @@ const MIN = 60_000_000_000n;
 const DAY = 1440n * MIN;
 
 function record(time: bigint, bytes: bigint, app: string): SessionRecord {
-  return {
-    time,
-    vn: 'vn-a',
-    vmi: null,
-    remoteVn: 'vn-b',
-    vrouterIp: '192.168.0.1',
-    localIp: '10.0.0.1',
-    clientPort: 40000,
-    remoteIp: '10.0.0.2',
-    serverPort: 443,
-    protocol: 6,
-    sessionType: 'client',
-    localLabels: { app },
-    remoteLabels: {},
-    forwardSampledBytes: bytes,
-    forwardSampledPkts: 1n,
-    reverseSampledBytes: 0n,
-    reverseSampledPkts: 1n,
-    totalBytes: bytes,
-  };
+  return sessionRecord({ time, localLabels: { app }, forwardSampledBytes: bytes, reverseSampledBytes: 0n, totalBytes: bytes });
 }
 
 describe('embedded rollup job', () => {
