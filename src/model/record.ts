@@ -47,3 +47,13 @@ export interface SessionRecord {
   readonly reverseSampledPkts: bigint;
   readonly totalBytes: bigint;
 }
+
+/** Adds one record's counters to `t` and counts it. */
+export function addRecord(t: Traffic, r: SessionRecord): void {
+  t.forwardSampledBytes += r.forwardSampledBytes;
+  t.forwardSampledPkts += r.forwardSampledPkts;
+  t.reverseSampledBytes += r.reverseSampledBytes;
+  t.reverseSampledPkts += r.reverseSampledPkts;
+  t.totalBytes += r.totalBytes;
+  t.sessions += 1n;
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { zeroTraffic, type EpochNs, type Retention, type SessionRecord, type Traffic } from '../../model/index.js';
+import { addRecord, zeroTraffic, type EpochNs, type Retention, type SessionRecord, type Traffic } from '../../model/index.js';
 import type { InfluxLayout } from './layout.js';
 import { recordLine, recordSeries, sumLine } from './line-protocol.js';
 
@@ -84,20 +84,11 @@ export function planWrite(records: readonly SessionRecord[], ctx: WritePlanConte
       const key = `${series} ${at}`;
       let sum = sums.get(key);
       if (sum === undefined) sums.set(key, (sum = { series, at, traffic: zeroTraffic() }));
-      add(sum.traffic, record);
+      addRecord(sum.traffic, record);
     }
     return { bucket, lines: [...sums.values()].map((s) => sumLine(s.series, s.traffic, s.at)) };
   });
   return { raw, tiers };
-}
-
-function add(t: Traffic, r: SessionRecord): void {
-  t.forwardSampledBytes += r.forwardSampledBytes;
-  t.forwardSampledPkts += r.forwardSampledPkts;
-  t.reverseSampledBytes += r.reverseSampledBytes;
-  t.reverseSampledPkts += r.reverseSampledPkts;
-  t.totalBytes += r.totalBytes;
-  t.sessions += 1n;
 }
 
 function digest(text: string): bigint {
