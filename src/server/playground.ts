@@ -57,12 +57,15 @@ const PAGE = `<!doctype html>
  * IDE from a CDN). Registers the asset routes on `app`.
  */
 export function playgroundPlugin(app: FastifyInstance): ApolloServerPlugin {
-  const files = Object.fromEntries(
-    Object.entries(ASSETS).map(([name, a]) => [name, { body: packageFile(a.pkg, a.file), type: a.type }]),
-  );
+  // Read on first use: most gateways never serve the 4 MB of the playground.
+  const files = new Map<string, { body: Buffer; type: string }>();
   app.get<{ Params: { file: string } }>('/playground/:file', async (req, reply) => {
-    const f = files[req.params.file];
-    if (f === undefined) return reply.code(404).send({ error: 'no such playground file' });
+    const asset = ASSETS[req.params.file];
+    if (asset === undefined || !Object.hasOwn(ASSETS, req.params.file)) {
+      return reply.code(404).send({ error: 'no such playground file' });
+    }
+    let f = files.get(req.params.file);
+    if (f === undefined) files.set(req.params.file, (f = { body: packageFile(asset.pkg, asset.file), type: asset.type }));
     return reply.header('content-type', f.type).header('cache-control', 'public, max-age=86400').send(f.body);
   });
   return {
