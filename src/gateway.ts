@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterSink, InflightBudget, SessionIngest, UveIngest } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
 import { buildApp, ingestRoutes } from './server/index.js';
-import { DuckDb, DuckDbSessionStore, DuckDbUveStore } from './stores/duckdb/index.js';
+import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
 import type { SessionStore, UveStore } from './stores/types.js';
@@ -12,10 +12,8 @@ import type { Services } from './graphql/index.js';
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly services: Services;
-  /** The embedded store's rollup job, when the embedded store holds sessions. */
-  readonly duckSessions: DuckDbSessionStore | undefined;
-  /** The embedded database (sessions, UVEs or both live there by default). */
-  readonly duckdb: DuckDb;
+  /** The embedded database on its thread, when it holds sessions or UVEs (it does by default). */
+  readonly embedded: DuckDbThread | undefined;
   close(): Promise<void>;
 }
 
@@ -33,18 +31,26 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const clock = options.clock ?? systemClock;
   // The HTTP app's logger, once it exists: stores opened before it log through it.
   let log: FastifyInstance['log'] | undefined;
-  const db = await DuckDb.open({
-    path: config.duckdbPath,
-    queryTimeoutMs: config.limits.queryTimeoutMs,
-    ...(config.duckdbMemoryLimit === null ? {} : { memoryLimit: config.duckdbMemoryLimit }),
-  });
-  let duckSessions: DuckDbSessionStore | undefined;
+  const embedded =
+    config.sessionStore === 'duckdb' || config.uveStore === 'duckdb'
+      ? await DuckDbThread.start({
+          db: {
+            path: config.duckdbPath,
+            queryTimeoutMs: config.limits.queryTimeoutMs,
+            ...(config.duckdbMemoryLimit === null ? {} : { memoryLimit: config.duckdbMemoryLimit }),
+          },
+          retention: config.retention,
+          sessions: config.sessionStore === 'duckdb',
+          uves: config.uveStore === 'duckdb',
+          clock,
+          onFailure: (e) => log?.error({ err: e }, 'the embedded database thread failed; the embedded store answers BACKEND_UNAVAILABLE until restart'),
+        })
+      : undefined;
   let influxSessions: InfluxSessionStore | undefined;
   let sessions: SessionStore;
   switch (config.sessionStore) {
     case 'duckdb':
-      duckSessions = await DuckDbSessionStore.open(db, { retention: config.retention, clock });
-      sessions = duckSessions;
+      sessions = embedded!.sessions();
       break;
     case 'influxdb': {
       // Opening needs no server: buckets and tasks are set up when it answers.
@@ -74,7 +80,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   let uves: UveStore;
   switch (config.uveStore) {
     case 'duckdb':
-      uves = await DuckDbUveStore.open(db, clock);
+      uves = embedded!.uves();
       break;
     case 'opensearch': {
       // Opening needs no node: the gateway starts and recovers while it is down.
@@ -115,20 +121,19 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     budget: new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes),
     limits: config.ingest,
   });
-  if (duckSessions !== undefined && options.runJobs !== false) {
-    duckSessions.rollup.start(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
+  if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
+    embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
   return {
     app,
     services,
-    duckSessions,
-    duckdb: db,
+    embedded,
     async close() {
       await app.close();
       await sessions.close();
       await uves.close();
       await deadLetters.close();
-      await db.close();
+      await embedded?.close();
     },
   };
 }

@@ -20,12 +20,12 @@ const NOW = BigInt(Date.now()) * 1_000_000n;
 const HOUR = 3_600_000_000_000n;
 
 const dir = mkdtempSync(join(tmpdir(), 'sag-bench-'));
-const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb') }), {
+const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb'), QUERY_TIMEOUT: '10m' }), {
   runJobs: false,
   logLevel: 'error',
   clock: () => NOW,
 });
-const store = gw.duckSessions!;
+const store = gw.services.sessions;
 // One record through the real write path creates the label columns.
 await store.write([
   {
@@ -49,13 +49,14 @@ await store.write([
     totalBytes: 2n,
   },
 ]);
-const db = gw.duckdb;
+const db = gw.embedded!;
 
 console.log(`machine: ${machine()}`);
 console.log(`loading ${RECORDS} records spread over the last hour...`);
 const loadMs = await time(() =>
-  db.exclusive((conn) =>
-    conn.run(`INSERT INTO sessions
+  db.query({
+    params: [],
+    text: `INSERT INTO sessions
 SELECT 2, ${NOW - HOUR} + i * ${HOUR / BigInt(RECORDS)},
   'default-domain:k8s-ns' || (i % 20) || ':pod-network', 'vmi-' || (i % 500),
   'default-domain:k8s-ns' || ((i * 7) % 20) || ':pod-network',
@@ -65,8 +66,8 @@ SELECT 2, ${NOW - HOUR} + i * ${HOUR / BigInt(RECORDS)},
   i % 100000, i % 1000, (i * 3) % 100000, i % 997, i % 100000 + (i * 3) % 100000,
   'app-' || (hash(i) % 60), 'ns-' || (i % 12),
   'app-' || (hash(i + 1) % 60), 'ns-' || ((i * 5) % 12)
-FROM range(${RECORDS}) t(i)`),
-  ),
+FROM range(${RECORDS}) t(i)`,
+  }),
 );
 console.log(`loaded in ${fmt(loadMs)}`);
 
@@ -77,7 +78,7 @@ GROUP BY ALL ORDER BY bytes DESC LIMIT 10`;
 const query = `{ sessionTraffic(range: {last: "1h"}, groupBy: [{localLabel: "app"}, {remoteLabel: "app"}], first: 10) {
   totalCount total { totalBytes } nodes { group { value } traffic { totalBytes } } } }`;
 
-const handRead = () => db.read({ text: hand, params: [] });
+const handRead = () => db.query({ text: hand, params: [] });
 const viaGraphql = async () => {
   const res = await gql(gw.app, query);
   if (res.errors) throw new Error(JSON.stringify(res.errors));
@@ -91,11 +92,12 @@ if (String(h[0]!['bytes']) !== String(g.data!.sessionTraffic.nodes[0].traffic.to
 }
 
 // Map layout, for the record of why labels are columns.
-await db.exclusive((conn) =>
-  conn.run(`CREATE TABLE sessions_map AS SELECT time_ns, session_type, total_bytes,
+await db.query({
+  params: [],
+  text: `CREATE TABLE sessions_map AS SELECT time_ns, session_type, total_bytes,
     MAP {'app': "label.local.app", 'namespace': "label.local.namespace"} AS local_labels,
-    MAP {'app': "label.remote.app", 'namespace': "label.remote.namespace"} AS remote_labels FROM sessions`),
-);
+    MAP {'app': "label.remote.app", 'namespace': "label.remote.namespace"} AS remote_labels FROM sessions`,
+});
 const mapSql = `SELECT local_labels['app'] AS a, remote_labels['app'] AS b, sum(total_bytes) AS bytes
 FROM sessions_map WHERE time_ns >= ${from} AND time_ns < ${NOW} AND session_type = 'client'
 GROUP BY ALL ORDER BY bytes DESC LIMIT 10`;
@@ -108,7 +110,7 @@ for (let i = 0; i < 2; i++) {
 for (let i = 0; i < ITERATIONS; i++) {
   samples.hand.push(await time(handRead));
   samples.gateway.push(await time(viaGraphql));
-  samples.map.push(await time(() => db.read({ text: mapSql, params: [] })));
+  samples.map.push(await time(() => db.query({ text: mapSql, params: [] })));
 }
 const p50 = { hand: percentile(samples.hand, 50), gateway: percentile(samples.gateway, 50), map: percentile(samples.map, 50) };
 console.log(`top-10 label pairs over ${RECORDS} records, ${ITERATIONS} interleaved runs each:`);

@@ -33,8 +33,9 @@ export function parseRate(texts: readonly string[], parse: (line: string) => unk
   return records / ((performance.now() - start) / 1000);
 }
 
-const texts = bodies();
-const baseline = { jsonParse: parseRate(texts, JSON.parse), gatewayParser: parseRate(texts, parseJson) };
+// The bodies are built afresh for each measurement: the gateway process should not hold a copy of them during the run.
+const baseline = () => ({ jsonParse: parseRate(bodies(), JSON.parse), gatewayParser: parseRate(bodies(), parseJson) });
+const before = baseline();
 // DISCARD=1: a store that confirms without storing, to measure the ingest layer alone.
 const discard = process.env['DISCARD'] === '1';
 const gw = await createGateway(parseConfig({ ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'error' }), {
@@ -42,9 +43,9 @@ const gw = await createGateway(parseConfig({ ...process.env, HOST: '127.0.0.1', 
 });
 await gw.app.listen({ host: '127.0.0.1', port: 0 });
 const address = gw.app.server.address();
-process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0, baseline })}\n`);
+process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0, baseline: before })}\n`);
 process.on('message', (m) => {
-  if (m === 'baseline') process.send?.({ jsonParse: parseRate(texts, JSON.parse), gatewayParser: parseRate(texts, parseJson) });
+  if (m === 'baseline') process.send?.(baseline());
 });
 process.once('SIGTERM', () => {
   void gw.close().then(() => process.exit(0));

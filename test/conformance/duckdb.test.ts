@@ -1,29 +1,40 @@
-import { DuckDb, DuckDbSessionStore, DuckDbUveStore } from '../../src/stores/duckdb/index.js';
+import { parseDuration, parseTiers } from '../../src/model/index.js';
+import { DuckDbThread } from '../../src/stores/duckdb/index.js';
 import { describeSessionConformance } from './session-suite.js';
 import { describeUveConformance } from './uve-suite.js';
 
+// Both suites go through the DuckDB thread, as the gateway does: records,
+// queries, answers and errors all cross between threads.
 describeSessionConformance('duckdb', async ({ now, retention }) => {
-  const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 30_000 });
-  const store = await DuckDbSessionStore.open(db, { retention, clock: () => now });
+  const thread = await DuckDbThread.start({
+    db: { path: ':memory:', queryTimeoutMs: 30_000 },
+    retention,
+    sessions: true,
+    uves: false,
+    clock: () => now,
+  });
   let first = true;
   return {
-    store,
+    store: thread.sessions(),
     // Fold everything into the tiers, then expire raw rows past 24h, so
     // old ranges can only be answered from the tiers.
     afterWrite: async () => {
-      const stats = await store.rollup.run();
+      const stats = await thread.rollup();
       if (first && stats.deletedRaw === 0) throw new Error('expected raw rows past the retention to be expired');
       first = false;
     },
-    cleanup: async () => {
-      await store.close();
-      await db.close();
-    },
+    cleanup: () => thread.close(),
   };
 });
 
 describeUveConformance('duckdb', async () => {
-  const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 30_000 });
-  const store = await DuckDbUveStore.open(db, () => 1_795_000_000_000_000_000n);
-  return { store, cleanup: () => db.close() };
+  const raw = parseDuration('24h', 'RAW_RETENTION');
+  const thread = await DuckDbThread.start({
+    db: { path: ':memory:', queryTimeoutMs: 30_000 },
+    retention: { raw, tiers: parseTiers('5m:7d', raw) },
+    sessions: false,
+    uves: true,
+    clock: () => 1_795_000_000_000_000_000n,
+  });
+  return { store: thread.uves(), cleanup: () => thread.close() };
 });

@@ -137,7 +137,7 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
     const [entry] = (await list(gw)).nodes;
     expect(entry).toMatchObject({ source: 'graphql', raw: { forwardSampledBytes: '9007199254740993', sessionType: 'SERVER' } });
     expect(await replay(gw, [entry!.id])).toEqual({ accepted: 1, rejected: 0, errors: [] });
-    const rows = await gw.duckdb.read({ text: 'SELECT local_ip, forward_sampled_bytes, session_type FROM sessions', params: [] });
+    const rows = await gw.embedded!.query({ text: 'SELECT local_ip, forward_sampled_bytes, session_type FROM sessions', params: [] });
     expect(rows).toEqual([{ local_ip: '10.0.0.2', forward_sampled_bytes: 9007199254740993n, session_type: 'server' }]);
   });
 });

@@ -53,7 +53,7 @@ describe('POST /ingest/sessions: formats (ARCHITECTURE §2)', () => {
   it('stores epoch nanoseconds exactly', async () => {
     const line = JSON.stringify(flat()).replace(/"time":"[^"]*"/, '"time":1795600800123456789');
     expect((await post(gw.app, line)).json().accepted).toBe(1);
-    const rows = await gw.duckdb.read({ text: 'SELECT time_ns FROM sessions', params: [] });
+    const rows = await gw.embedded!.query({ text: 'SELECT time_ns FROM sessions', params: [] });
     expect(rows.map((r) => r['time_ns'])).toEqual([1795600800123456789n]);
   });
 

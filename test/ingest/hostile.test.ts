@@ -77,7 +77,7 @@ describe('hostile input on POST /ingest/sessions', () => {
   it('a counter of exactly 2^63-1 is stored exactly', async () => {
     const text = withMember('forward_sampled_bytes', '9223372036854775807').replace('"reverse_sampled_bytes":200', '"reverse_sampled_bytes":0');
     expect((await post(gw.app, text.replace('"vrouter_ip":"192.168.0.11"', '"vrouter_ip":"192.168.9.9"'), NDJSON)).json()).toMatchObject({ accepted: 1 });
-    const rows = await gw.duckdb.read({ text: `SELECT forward_sampled_bytes, total_bytes FROM sessions WHERE vrouter_ip = '192.168.9.9'`, params: [] });
+    const rows = await gw.embedded!.query({ text: `SELECT forward_sampled_bytes, total_bytes FROM sessions WHERE vrouter_ip = '192.168.9.9'`, params: [] });
     expect(rows).toEqual([{ forward_sampled_bytes: 9223372036854775807n, total_bytes: 9223372036854775807n }]);
   });
 

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError, parseDuration, parseTiers, type SessionRecord } from '../../src/model/index.js';
 import { DuckDb, DuckDbSessionStore } from '../../src/stores/duckdb/index.js';
+import { encodeRecords } from '../../src/stores/duckdb/batch.js';
 import { NOW } from './support.js';
 import { sessionRecord } from '../support/records.js';
 
-/** `time` past 2^63 is something only a test can hand the store directly. */
+/** A record without a `vn` is something only a test can hand the store directly. */
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
   return sessionRecord({ time: NOW - 1_000n, ...over });
 }
@@ -27,7 +28,7 @@ describe('DuckDbSessionStore writes (the embedded store behind the ingest path)'
 
   it('commits a group all or nothing: a failure in the middle of the batch leaves none of it, label columns and keys included', async () => {
     await store.write([record()]);
-    const poisoned = [record({ localLabels: { fresh: 'x' } }), record({ time: 1n << 70n }), record()];
+    const poisoned = [record({ localLabels: { fresh: 'x' } }), record({ vn: null as unknown as string }), record()];
     const results = await Promise.allSettled([
       store.write(poisoned, { idempotency: { key: 'k1', fingerprint: 'f', answer: '{}' } }),
       store.write([record({ vrouterIp: '192.168.0.2' })]),
@@ -54,5 +55,13 @@ describe('DuckDbSessionStore writes (the embedded store behind the ingest path)'
     expect((await store.findIdempotency('a'))?.answer).toBe('{"accepted":2}');
     expect((await store.findIdempotency('b'))?.fingerprint).toBe('fb');
     expect(await store.findIdempotency('c')).toBeNull();
+  });
+});
+
+describe('encodeRecords (the layout records travel in to the DuckDB thread)', () => {
+  it('refuses a value past 64 bits instead of letting the typed array wrap it', () => {
+    expect(() => encodeRecords([sessionRecord({ time: 1n << 70n })])).toThrow(/past the 64-bit range/);
+    expect(() => encodeRecords([sessionRecord({ forwardSampledBytes: -(1n << 63n) - 1n })])).toThrow(RangeError);
+    expect(encodeRecords([sessionRecord({ time: (1n << 63n) - 1n })]).bigints[0]).toBe((1n << 63n) - 1n);
   });
 });

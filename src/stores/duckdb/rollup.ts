@@ -19,7 +19,6 @@ export interface RollupStats {
  * only once every tier has folded them in).
  */
 export class Rollup {
-  private timer: NodeJS.Timeout | undefined;
   private running: Promise<RollupStats> | undefined;
 
   constructor(
@@ -28,19 +27,6 @@ export class Rollup {
     private readonly clock: Clock,
     private readonly labelColumns: () => readonly string[],
   ) {}
-
-  /** Runs the job every `intervalMs` until `stop`; a failed run is retried next time. */
-  start(intervalMs: number, onError: (e: unknown) => void): void {
-    this.timer = setInterval(() => {
-      this.run().catch(onError);
-    }, intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-  }
 
   /** One pass of rollup, compaction and retention; concurrent calls share a run. */
   run(): Promise<RollupStats> {

@@ -18,6 +18,7 @@ import type { DuckDb, Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
+import { BIGINTS_PER_RECORD, FIXED_STRINGS, INTS_PER_RECORD, encodeRecords, type RecordBatch } from './batch.js';
 import { inlineSql, quoteIdent } from './sql.js';
 
 export interface DuckDbSessionStoreOptions {
@@ -26,7 +27,7 @@ export interface DuckDbSessionStoreOptions {
 }
 
 interface PendingWrite {
-  readonly records: readonly SessionRecord[];
+  readonly batch: RecordBatch;
   readonly idempotency: IdempotencyRecord | undefined;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
@@ -83,10 +84,15 @@ export class DuckDbSessionStore implements SessionStore {
   }
 
   write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void> {
+    return this.writeBatch(encodeRecords(records), options);
+  }
+
+  /** `write` for records already laid out by column (what the DuckDB thread receives). */
+  writeBatch(batch: RecordBatch, options?: WriteOptions): Promise<void> {
     const idempotency = options?.idempotency;
-    if (records.length === 0 && idempotency === undefined) return Promise.resolve();
+    if (batch.length === 0 && idempotency === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.pending.push({ records, idempotency, resolve, reject });
+      this.pending.push({ batch, idempotency, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         void this.db.exclusive((conn) => this.flush(conn));
@@ -136,9 +142,7 @@ export class DuckDbSessionStore implements SessionStore {
     return this.db.ping();
   }
 
-  async close(): Promise<void> {
-    this.rollup.stop();
-  }
+  async close(): Promise<void> {}
 
   private meta(q: TrafficQuery | SeriesQuery, query: string) {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
@@ -169,10 +173,10 @@ export class DuckDbSessionStore implements SessionStore {
       await conn.run('BEGIN TRANSACTION');
       await this.ensureLabelColumns(conn, batch);
       const seq = this.seq + 1n;
-      if (batch.some((w) => w.records.length > 0)) {
+      if (batch.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of batch) for (const r of w.records) this.appendRow(appender, r, seq);
+          for (const w of batch) this.appendBatch(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
@@ -205,9 +209,13 @@ export class DuckDbSessionStore implements SessionStore {
     const { local, remote } = this.knownLabels;
     const added = new Set<string>();
     for (const w of batch) {
-      for (const r of w.records) {
-        for (const name in r.localLabels) if (!local.has(name)) added.add(labelColumn('local', name));
-        for (const name in r.remoteLabels) if (!remote.has(name)) added.add(labelColumn('remote', name));
+      const { ints, strings } = w.batch;
+      let s = 0;
+      for (let i = 0; i < w.batch.length; i++) {
+        const k = i * INTS_PER_RECORD;
+        s += FIXED_STRINGS;
+        for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) if (!local.has(strings[s]!)) added.add(labelColumn('local', strings[s]!));
+        for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) if (!remote.has(strings[s]!)) added.add(labelColumn('remote', strings[s]!));
       }
     }
     if (added.size === 0) return;
@@ -221,33 +229,47 @@ export class DuckDbSessionStore implements SessionStore {
     this.setLabelColumns([...this.labelColumns, ...cols]);
   }
 
-  private appendRow(a: Awaited<ReturnType<DuckDBConnection['createAppender']>>, r: SessionRecord, seq: bigint): void {
-    a.appendBigInt(seq);
-    a.appendBigInt(r.time);
-    a.appendVarchar(r.vn);
-    if (r.vmi === null) a.appendNull();
-    else a.appendVarchar(r.vmi);
-    a.appendVarchar(r.remoteVn);
-    a.appendVarchar(r.vrouterIp);
-    a.appendVarchar(r.localIp);
-    a.appendInteger(r.clientPort);
-    a.appendVarchar(r.remoteIp);
-    a.appendInteger(r.serverPort);
-    a.appendInteger(r.protocol);
-    a.appendVarchar(r.sessionType);
-    a.appendBigInt(r.forwardSampledBytes);
-    a.appendBigInt(r.forwardSampledPkts);
-    a.appendBigInt(r.reverseSampledBytes);
-    a.appendBigInt(r.reverseSampledPkts);
-    a.appendBigInt(r.totalBytes);
-    for (const slot of this.labelSlots) {
-      const v = (slot.local ? r.localLabels : r.remoteLabels)[slot.name];
-      if (v === undefined) a.appendNull();
-      else a.appendVarchar(v);
+  /** Appends every record of `b`; label values go to their columns by name, absent ones as NULL. */
+  private appendBatch(a: Appender, b: RecordBatch, seq: bigint): void {
+    const { bigints, ints, strings } = b;
+    const slots = this.labelSlots;
+    const localSlot = new Map<string, number>();
+    const remoteSlot = new Map<string, number>();
+    slots.forEach((slot, i) => (slot.local ? localSlot : remoteSlot).set(slot.name, i));
+    const values: (string | undefined)[] = new Array(slots.length);
+    let s = 0;
+    for (let i = 0; i < b.length; i++) {
+      const n = i * BIGINTS_PER_RECORD;
+      const k = i * INTS_PER_RECORD;
+      a.appendBigInt(seq);
+      a.appendBigInt(bigints[n]!);
+      a.appendVarchar(strings[s]!);
+      const vmi = strings[s + 1];
+      if (vmi === null || vmi === undefined) a.appendNull();
+      else a.appendVarchar(vmi);
+      a.appendVarchar(strings[s + 2]!);
+      a.appendVarchar(strings[s + 3]!);
+      a.appendVarchar(strings[s + 4]!);
+      a.appendInteger(ints[k]!);
+      a.appendVarchar(strings[s + 5]!);
+      a.appendInteger(ints[k + 1]!);
+      a.appendInteger(ints[k + 2]!);
+      a.appendVarchar(strings[s + 6]!);
+      for (let c = 1; c < BIGINTS_PER_RECORD; c++) a.appendBigInt(bigints[n + c]!);
+      s += FIXED_STRINGS;
+      values.fill(undefined);
+      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[localSlot.get(strings[s]!)!] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[remoteSlot.get(strings[s]!)!] = strings[s + 1]!;
+      for (const v of values) {
+        if (v === undefined) a.appendNull();
+        else a.appendVarchar(v);
+      }
+      a.endRow();
     }
-    a.endRow();
   }
 }
+
+type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
 function groupValue(v: DuckDBValue | undefined): string | null {
   return v === null || v === undefined ? null : String(v);
