@@ -53,6 +53,28 @@ describe('splitBody', () => {
     expect((items[1]!.raw as UndecodedInput).toBuffer()).toEqual(bytes('{"b":"', [0xff, 0xfe], '"}'));
   });
 
+  it('reads each NDJSON line as if it were alone (lines are read in place from the whole body)', () => {
+    const lines = [
+      '{"t":1795600800000000000,"a":"x:y"}',
+      '{"e":"\\u00e9","n":12345678901234567890}',
+      '{"a":1,"a":2}',
+      '{"s":"ends with a quote"',
+      ':1}',
+      '[1795600800000000000]',
+      '  {"b":[1795600800000000001, {"c":"\\\\u"}]}  ',
+      '',
+      '{"é":"ü","big":-9223372036854775808}',
+      '{"d":1}\r',
+      '{"u":"\\u0041"} ',
+      '{"last":18446744073709551615}',
+    ];
+    const one = (line: string, n: number) =>
+      splitBody(bytes(line), 'ndjson').map((i) => ({ ...i, where: i.where.replace('line 1', `line ${n}`) }));
+    const expected = lines.flatMap((l, i) => one(l, i + 1));
+    expect(splitBody(bytes(lines.join('\n')), 'ndjson')).toEqual(expected);
+    expect(splitBody(bytes(`${lines.join('\n')}\n`), 'ndjson')).toEqual(expected);
+  });
+
   it('is a BAD_USER_INPUT GatewayError for the body as a whole', () => {
     try {
       splitBody(bytes('nope'), 'json');

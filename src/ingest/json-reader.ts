@@ -15,22 +15,33 @@ import { DEFAULT_MAX_DEPTH, integerValue, parseJsonStrict, type JsonElement, typ
  * parser, which is the reference for every answer, error or not.
  */
 export function parseJson(text: string, maxDepth = DEFAULT_MAX_DEPTH): ParsedJson {
-  const scan = scanText(text, maxDepth);
-  if (scan !== null) {
-    let value: unknown;
-    try {
-      value = JSON.parse(scan.text);
-    } catch {
-      return parseJsonStrict(text, maxDepth);
-    }
-    if (restore(value) === scan.keys) {
-      if (!Array.isArray(value)) return { array: false, elements: [{ value }] };
-      const elements: JsonElement[] = new Array(value.length);
-      for (let i = 0; i < value.length; i++) elements[i] = { value: value[i] };
-      return { array: true, elements };
-    }
+  // Escapes could forge a marker or hold a lone surrogate.
+  const value = text.indexOf('\\u') >= 0 ? undefined : readJson(text, 0, text.length, maxDepth);
+  if (value === undefined) return parseJsonStrict(text, maxDepth);
+  if (!Array.isArray(value)) return { array: false, elements: [{ value }] };
+  const elements: JsonElement[] = new Array(value.length);
+  for (let i = 0; i < value.length; i++) elements[i] = { value: value[i] };
+  return { array: true, elements };
+}
+
+/**
+ * The fast path of `parseJson` for `text.slice(start, end)`: its value, or
+ * undefined (which no JSON text has) when the strict parser must decide.
+ * The caller has made sure that part holds no `\u` escape, and that `end`
+ * is the end of the text or a line break. The text is scanned in place, so
+ * a line of a larger body need not be copied out (a sliced string is slower
+ * to scan).
+ */
+export function readJson(text: string, start: number, end: number, maxDepth = DEFAULT_MAX_DEPTH): unknown {
+  const scan = scanText(text, start, end, maxDepth);
+  if (scan === null) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(scan.text);
+  } catch {
+    return undefined;
   }
-  return parseJsonStrict(text, maxDepth);
+  return restore(value) === scan.keys ? value : undefined;
 }
 
 interface Scan {
@@ -45,17 +56,15 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
 /** Null when the text needs the strict parser. */
-function scanText(t: string, maxDepth: number): Scan | null {
-  const n = t.length;
-  let i = skipSpace(t, 0);
+function scanText(t: string, from: number, n: number, maxDepth: number): Scan | null {
+  let i = skipSpace(t, from);
   const first = t.charCodeAt(i);
-  if (first !== 0x7b && first !== 0x5b) return null;
-  if (t.indexOf('\\u') >= 0) return null; // escapes could forge a marker or hold a lone surrogate
+  if (i >= n || (first !== 0x7b && first !== 0x5b)) return null;
   let keys = 0;
   let depth = 0;
   let prev = 0; // the last structural character: { [ , : or a value's end
   let out = '';
-  let copied = 0;
+  let copied = from;
   while (i < n) {
     const c = t.charCodeAt(i);
     if (c === QUOTE) {
@@ -94,7 +103,7 @@ function scanText(t: string, maxDepth: number): Scan | null {
     if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) prev = c;
     i++;
   }
-  return { text: copied === 0 ? t : out + t.slice(copied), keys };
+  return { text: copied === from ? t.slice(from, n) : out + t.slice(copied, n), keys };
 }
 
 /** The index of the quote closing a string whose content starts at `from`, or -1. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LABEL_NAME, isLabelName } from './columns.js';
 import { GatewayError } from './errors.js';
 import { validateSessionRecord, type RecordCandidate, type RecordContext } from './record-validation.js';
 
@@ -86,5 +87,13 @@ describe('validateSessionRecord', () => {
 
   it('names fields in snake_case for agent JSON', () => {
     expect(rejection({ ...good, serverPort: -3 }, 'snake')).toContain('server_port: -3 is outside 0..65535');
+  });
+});
+
+describe('isLabelName', () => {
+  it('agrees with LABEL_NAME', () => {
+    const names = ['', 'app', 'app.kubernetes.io/part-of', 'A_Z-0.9/', 'a'.repeat(317), 'a'.repeat(318), 'a b', 'a\n', 'é', 'a:b', 'a,b', 'a@b', 'a[b', 'a`b', 'a{b', 'a^b', 'a\\b', '__proto__'];
+    for (let c = 0; c < 0x80; c++) names.push(`x${String.fromCharCode(c)}`);
+    for (const n of names) expect([n, isLabelName(n)]).toEqual([n, LABEL_NAME.test(n)]);
   });
 });

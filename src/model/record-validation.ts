@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { GatewayError } from './errors.js';
-import { LABEL_NAME, LABEL_VALUE_MAX } from './columns.js';
+import { LABEL_VALUE_MAX, isLabelName } from './columns.js';
 import type { SessionRecord, SessionType } from './record.js';
 import { parseDateTime, parseEpochNs, type EpochNs } from './time.js';
 
@@ -56,7 +56,32 @@ export class RecordError extends GatewayError {
 const MAX_I64 = (1n << 63n) - 1n;
 const MAX_STRING = 1024;
 
-const SNAKE: Record<string, string> = {
+type Field = keyof RecordCandidate;
+
+/** Field names in error messages, per naming: tables rather than a closure per record (the ingest path runs this per record). */
+const CAMEL: Readonly<Record<Field, string>> = {
+  time: 'time',
+  vn: 'vn',
+  vmi: 'vmi',
+  remoteVn: 'remoteVn',
+  vrouterIp: 'vrouterIp',
+  localIp: 'localIp',
+  clientPort: 'clientPort',
+  remoteIp: 'remoteIp',
+  serverPort: 'serverPort',
+  protocol: 'protocol',
+  sessionType: 'sessionType',
+  localLabels: 'localLabels',
+  remoteLabels: 'remoteLabels',
+  forwardSampledBytes: 'forwardSampledBytes',
+  forwardSampledPkts: 'forwardSampledPkts',
+  reverseSampledBytes: 'reverseSampledBytes',
+  reverseSampledPkts: 'reverseSampledPkts',
+  totalBytes: 'totalBytes',
+};
+
+const SNAKE: Readonly<Record<Field, string>> = {
+  ...CAMEL,
   remoteVn: 'remote_vn',
   vrouterIp: 'vrouter_ip',
   localIp: 'local_ip',
@@ -81,49 +106,49 @@ const SNAKE: Record<string, string> = {
  * named by role and stay. Throws a RecordError naming the first bad field.
  */
 export function validateSessionRecord(c: RecordCandidate, ctx: RecordContext): SessionRecord {
-  const name = (f: string) => (ctx.naming === 'snake' ? (SNAKE[f] ?? f) : f);
-  const sessionType = parseSessionType(c.sessionType, name('sessionType'));
+  const fields = ctx.naming === 'snake' ? SNAKE : CAMEL;
+  const sessionType = parseSessionType(c.sessionType, fields.sessionType);
   const time =
     c.time === undefined || c.time === null
       ? ctx.receivedAt
       : typeof c.time === 'string' && !/^[0-9]+$/.test(c.time)
-        ? parseDateTime(c.time, name('time'))
-        : parseEpochNs(c.time, name('time'));
-  if (time > MAX_I64) fail(name('time'), 'is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)');
-  const vn = requiredString(c.vn, name('vn'));
-  const remoteVn = requiredString(c.remoteVn, name('remoteVn'));
-  const localIp = ip(c.localIp, name('localIp'));
-  const remoteIp = ip(c.remoteIp, name('remoteIp'));
-  const localLabels = labels(c.localLabels, name('localLabels'), ctx.limits);
-  const remoteLabels = labels(c.remoteLabels, name('remoteLabels'), ctx.limits);
-  const forwardSampledBytes = counter(c.forwardSampledBytes, name('forwardSampledBytes'));
-  const reverseSampledBytes = counter(c.reverseSampledBytes, name('reverseSampledBytes'));
+        ? parseDateTime(c.time, fields.time)
+        : parseEpochNs(c.time, fields.time);
+  if (time > MAX_I64) fail(fields.time, 'is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)');
+  const vn = requiredString(c.vn, fields.vn);
+  const remoteVn = requiredString(c.remoteVn, fields.remoteVn);
+  const localIp = ip(c.localIp, fields.localIp);
+  const remoteIp = ip(c.remoteIp, fields.remoteIp);
+  const localLabels = labels(c.localLabels, fields.localLabels, ctx.limits);
+  const remoteLabels = labels(c.remoteLabels, fields.remoteLabels, ctx.limits);
+  const forwardSampledBytes = counter(c.forwardSampledBytes, fields.forwardSampledBytes);
+  const reverseSampledBytes = counter(c.reverseSampledBytes, fields.reverseSampledBytes);
   const totalBytes =
     c.totalBytes === undefined || c.totalBytes === null
       ? forwardSampledBytes + reverseSampledBytes
-      : counter(c.totalBytes, name('totalBytes'));
+      : counter(c.totalBytes, fields.totalBytes);
   if (totalBytes > MAX_I64) {
-    throw new RecordError(`${name('totalBytes')}: forward + reverse bytes exceed 2^63-1`, name('totalBytes'));
+    throw new RecordError(`${fields.totalBytes}: forward + reverse bytes exceed 2^63-1`, fields.totalBytes);
   }
   const server = sessionType === 'server';
   return {
     time,
     vn: server ? remoteVn : vn,
-    vmi: optionalString(c.vmi, name('vmi')),
+    vmi: optionalString(c.vmi, fields.vmi),
     remoteVn: server ? vn : remoteVn,
-    vrouterIp: ip(c.vrouterIp, name('vrouterIp')),
+    vrouterIp: ip(c.vrouterIp, fields.vrouterIp),
     localIp: server ? remoteIp : localIp,
-    clientPort: int(c.clientPort, name('clientPort'), 65535),
+    clientPort: int(c.clientPort, fields.clientPort, 65535),
     remoteIp: server ? localIp : remoteIp,
-    serverPort: int(c.serverPort, name('serverPort'), 65535),
-    protocol: int(c.protocol, name('protocol'), 255),
+    serverPort: int(c.serverPort, fields.serverPort, 65535),
+    protocol: int(c.protocol, fields.protocol, 255),
     sessionType,
     localLabels: server ? remoteLabels : localLabels,
     remoteLabels: server ? localLabels : remoteLabels,
     forwardSampledBytes,
-    forwardSampledPkts: counter(c.forwardSampledPkts, name('forwardSampledPkts')),
+    forwardSampledPkts: counter(c.forwardSampledPkts, fields.forwardSampledPkts),
     reverseSampledBytes,
-    reverseSampledPkts: counter(c.reverseSampledPkts, name('reverseSampledPkts')),
+    reverseSampledPkts: counter(c.reverseSampledPkts, fields.reverseSampledPkts),
     totalBytes,
   };
 }
@@ -185,30 +210,46 @@ function counter(v: unknown, field: string): bigint {
   return n;
 }
 
+/**
+ * Labels as a name -> value object or a list of `{name, value}` pairs. Plain
+ * loops, no per-record closures or entry arrays: it runs twice per record.
+ */
 function labels(v: unknown, field: string, limits: RecordLimits): Record<string, string> {
   if (v === undefined || v === null) return {};
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const entries: Array<[unknown, unknown]> = Array.isArray(v)
-    ? v.map((p: unknown) =>
-        p !== null && typeof p === 'object'
-          ? [(p as { name?: unknown }).name, (p as { value?: unknown }).value]
-          : fail(field, 'each label must be {name, value}'),
-      )
-    : typeof v === 'object'
-      ? Object.entries(v as object)
-      : fail(field, 'must be an object of label name to value');
-  if (entries.length > limits.maxLabels) {
-    fail(field, `has ${entries.length} labels; at most ${limits.maxLabels} are allowed`);
-  }
-  for (const [k, val] of entries) {
-    if (typeof k !== 'string' || !LABEL_NAME.test(k)) {
-      fail(field, `label name ${JSON.stringify(String(k).slice(0, 64))} is not 1 to 317 characters of A-Z a-z 0-9 . _ / -`);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p: unknown = v[i];
+      if (p === null || typeof p !== 'object') fail(field, 'each label must be {name, value}');
     }
-    const value = val === null || val === undefined ? '' : val;
-    if (typeof value !== 'string') fail(`${field}.${k}`, 'label value must be a string');
-    if (value.length > LABEL_VALUE_MAX) fail(`${field}.${k}`, `label value is longer than ${LABEL_VALUE_MAX} characters`);
-    if (k in out) fail(field, `label ${k} is given twice`);
-    out[k] = value;
+    checkLabelCount(v.length, field, limits);
+    for (let i = 0; i < v.length; i++) {
+      const p = v[i] as { name?: unknown; value?: unknown };
+      addLabel(out, p.name, p.value, field);
+    }
+    return out;
+  }
+  if (typeof v !== 'object') fail(field, 'must be an object of label name to value');
+  const names = Object.keys(v);
+  checkLabelCount(names.length, field, limits);
+  for (let i = 0; i < names.length; i++) {
+    const k = names[i]!;
+    addLabel(out, k, (v as Record<string, unknown>)[k], field);
   }
   return out;
+}
+
+function checkLabelCount(n: number, field: string, limits: RecordLimits): void {
+  if (n > limits.maxLabels) fail(field, `has ${n} labels; at most ${limits.maxLabels} are allowed`);
+}
+
+function addLabel(out: Record<string, string>, k: unknown, val: unknown, field: string): void {
+  if (typeof k !== 'string' || !isLabelName(k)) {
+    fail(field, `label name ${JSON.stringify(String(k).slice(0, 64))} is not 1 to 317 characters of A-Z a-z 0-9 . _ / -`);
+  }
+  const value = val === null || val === undefined ? '' : val;
+  if (typeof value !== 'string') fail(`${field}.${k}`, 'label value must be a string');
+  if (value.length > LABEL_VALUE_MAX) fail(`${field}.${k}`, `label value is longer than ${LABEL_VALUE_MAX} characters`);
+  if (k in out) fail(field, `label ${k} is given twice`);
+  out[k] = value;
 }

@@ -1,0 +1,87 @@
+/**
+ * The ingest layer alone, in one process, no HTTP: how many session records
+ * per second `SessionIngest.ingestBody` takes from NDJSON bodies (the
+ * records of records.ts) to `store.write`, with a store that confirms at
+ * once and keeps nothing and a dead-letter sink that keeps nothing. For
+ * scale it also measures, in the same run, `JSON.parse` of each line of the
+ * same bodies, and prints the ratio (ingest / JSON.parse).
+ *
+ *   npx tsx bench/ingest/layer.ts            # about 5 s of ingest
+ *   LAYER_MS=10000 npx tsx bench/ingest/layer.ts
+ *   node --cpu-prof --import tsx bench/ingest/layer.ts   # profile it
+ */
+import { SessionIngest } from '../../src/ingest/index.js';
+import type { DeadLetter, DeadLetterSink } from '../../src/ingest/dead-letter.js';
+import type { SessionRecord } from '../../src/model/index.js';
+import type { SessionStore } from '../../src/stores/types.js';
+import { bodies } from './records.js';
+
+const MS = Number(process.env['LAYER_MS'] ?? 5000);
+
+const unused = (): never => {
+  throw new Error('not part of the benchmark');
+};
+
+/** Confirms every write at once; no findIdempotency, so keys are ignored. */
+const store: SessionStore = {
+  backend: 'discard',
+  write: (_records: readonly SessionRecord[]) => Promise.resolve(),
+  traffic: unused,
+  series: unused,
+  ping: () => Promise.resolve(),
+  close: () => Promise.resolve(),
+};
+
+let rejected = 0;
+const deadLetters: DeadLetterSink = {
+  append: (entries: readonly DeadLetter[]) => {
+    rejected += entries.length;
+    return Promise.resolve();
+  },
+  close: () => Promise.resolve(),
+};
+
+const ingest = new SessionIngest({
+  store,
+  deadLetters,
+  clock: () => 1_795_600_800_000_000_000n,
+  limits: { maxRecords: 50_000, maxLabels: 64 },
+});
+
+const texts = bodies();
+const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
+const lines = texts.flatMap((t) => t.split('\n').filter((l) => l !== ''));
+
+/** Records per second of ingestBody over the bodies, for about `ms`. */
+async function ingestRate(ms: number): Promise<number> {
+  let records = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (const b of buffers) {
+      const r = await ingest.ingestBody(b, 'ndjson', 'http:/ingest/sessions');
+      records += r.accepted + r.rejected;
+    }
+  }
+  return records / ((performance.now() - start) / 1000);
+}
+
+/** Records per second of JSON.parse over every line of the bodies, for about `ms`. */
+function parseRate(ms: number): number {
+  let records = 0;
+  let keep = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (const l of lines) keep += (JSON.parse(l) as { protocol: number }).protocol;
+    records += lines.length;
+  }
+  if (keep === 0) console.log(''); // keeps the parse from being optimised away
+  return records / ((performance.now() - start) / 1000);
+}
+
+await ingestRate(500); // warm up
+parseRate(300);
+const ingestPerS = await ingestRate(MS);
+const parsePerS = parseRate(Math.max(1000, MS / 2));
+if (rejected > 0) throw new Error(`${rejected} records were rejected; the benchmark's records should all be valid`);
+const k = (n: number) => `${Math.round(n / 1000)}k`;
+console.log(`ingestBody: ${k(ingestPerS)} records/s  JSON.parse per line: ${k(parsePerS)} records/s  ratio: ${(ingestPerS / parsePerS).toFixed(3)}`);
