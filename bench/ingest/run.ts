@@ -21,8 +21,8 @@ const SECONDS = Number(process.env['SECONDS'] ?? 60);
 const CLIENTS = Number(process.env['CLIENTS'] ?? 4);
 const IDEMPOTENCY = (process.env['IDEMPOTENCY'] ?? '1') !== '0';
 /** The memory settings docs/ingest.md recommends for a gateway held to 512 MB. */
-const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=32 --max-old-space-size=256';
-const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '128MB';
+const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=16 --max-old-space-size=256';
+const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB';
 
 interface Baseline {
   readonly jsonParse: number;
