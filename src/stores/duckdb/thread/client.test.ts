@@ -55,6 +55,14 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
     expect((err as GatewayError).code).toBe('INTERNAL');
   });
 
+  it('fails a call whose arguments cannot cross threads, and only that call', async () => {
+    const thread = await start();
+    // A function cannot be cloned: postMessage throws before anything is sent.
+    const err = await thread.call('read', [{ text: 'SELECT 1 AS x', params: [], extra: () => 1 }]).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('DataCloneError');
+    expect(await thread.query({ text: 'SELECT 2 AS y', params: [] })).toEqual([{ y: 2 }]);
+  });
+
   it('dates what it writes with the gateway clock of each call', async () => {
     let now = NOW;
     const thread = await start({ clock: () => now });

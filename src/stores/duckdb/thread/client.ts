@@ -122,10 +122,10 @@ export class DuckDbThread {
     if (this.failure !== undefined) return Promise.reject(backendUnavailable('duckdb', this.failure));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      this.worker.postMessage({ id, op, args, now: this.options.clock() } satisfies ThreadRequest, [...transfer]);
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // The thread keeps the process alive only while it owes an answer.
       if (this.calls.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, op, args, now: this.options.clock() } satisfies ThreadRequest, [...transfer]);
     });
   }
 

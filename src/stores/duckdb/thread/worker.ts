@@ -53,6 +53,15 @@ async function open(): Promise<Record<string, Op>> {
   };
 }
 
+/** Posts an answer; one that cannot cross threads becomes an error instead of ending the thread. */
+function reply(answer: ThreadResponse): void {
+  try {
+    port.postMessage(answer);
+  } catch (e) {
+    port.postMessage({ id: answer.id, error: toThreadError(e) } satisfies ThreadResponse);
+  }
+}
+
 try {
   const ops = await open();
   port.on('message', (m: ThreadRequest) => {
@@ -64,11 +73,11 @@ try {
     })();
     run.then(
       (value) => {
-        port.postMessage({ id: m.id, value } satisfies ThreadResponse);
+        reply({ id: m.id, value });
         // The answer to `close` is the last message: the thread then ends.
         if (m.op === 'close') port.close();
       },
-      (e: unknown) => port.postMessage({ id: m.id, error: toThreadError(e) } satisfies ThreadResponse),
+      (e: unknown) => reply({ id: m.id, error: toThreadError(e) }),
     );
   });
   port.postMessage({ ready: true } satisfies ThreadHello);
