@@ -48,6 +48,34 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
     ]);
   });
 
+  it('stores a large write whose records carry different label sets, each value in the columns of its own record', async () => {
+    const thread = await start();
+    const n = 2 * 512 + 300;
+    const records = Array.from({ length: n }, (_, i) =>
+      sessionRecord({
+        time: NOW - BigInt(i + 1),
+        forwardSampledBytes: BigInt(i),
+        reverseSampledBytes: 0n,
+        totalBytes: BigInt(i),
+        // A label count that varies per record shifts every later record's strings.
+        localLabels: i % 3 === 0 ? { app: `app-${i}`, tier: 'x' } : { app: `app-${i}` },
+        remoteLabels: i % 2 === 0 ? { app: `srv-${i}` } : {},
+      }),
+    );
+    await thread.sessions().write(records);
+    const rows = await thread.query({
+      text: `SELECT count(*) AS n, sum(total_bytes) AS bytes,
+        count(*) FILTER (WHERE "label.local.app" = 'app-' || (${NOW} - time_ns - 1)) AS local_ok,
+        count("label.local.tier") AS tiers,
+        count(*) FILTER (WHERE "label.remote.app" = 'srv-' || (${NOW} - time_ns - 1)) AS remote_ok
+        FROM sessions`,
+      params: [],
+    });
+    expect(rows).toEqual([
+      { n: BigInt(n), bytes: BigInt((n * (n - 1)) / 2), local_ok: BigInt(n), tiers: BigInt(Math.ceil(n / 3)), remote_ok: BigInt(Math.ceil(n / 2)) },
+    ]);
+  });
+
   it('keeps the code of an error raised in the thread', async () => {
     const thread = await start();
     const err = await thread.query({ text: 'SELECT * FROM no_such_table', params: [] }).catch((e: unknown) => e);
