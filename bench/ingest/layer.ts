@@ -6,7 +6,7 @@
  * scale it also measures, in the same run, `JSON.parse` of each line of the
  * same bodies, and prints the ratio (ingest / JSON.parse).
  *
- *   npx tsx bench/ingest/layer.ts            # about 5 s of ingest
+ *   npm run bench:ingest:layer               # about 5 s of ingest
  *   LAYER_MS=10000 npx tsx bench/ingest/layer.ts
  *   node --cpu-prof --import tsx bench/ingest/layer.ts   # profile it
  */
