@@ -57,50 +57,37 @@ function splitJson(body: Buffer, maxDepth: number): BodyItem[] {
 
 function splitNdjson(body: Buffer, maxDepth: number): BodyItem[] {
   const items: BodyItem[] = [];
-  const ascii = isAscii(body);
-  if (ascii || isUtf8(body)) {
-    let line = 0;
-    let pos = 0;
-    while (pos < body.length) {
-      let end = body.indexOf(0x0a, pos);
-      if (end < 0) end = body.length;
-      line++;
-      // Each line is decoded on its own (latin1 is the same string for ASCII,
-      // and faster): a body-sized string would sit in V8's large-object
-      // space, which only a full collection frees.
-      const text = body.toString(ascii ? 'latin1' : 'utf8', pos, end);
-      // The usual line, one object and no `\u` escape, takes the fast path; ndjsonLine decides the others.
-      const value = text.indexOf('\\u') < 0 ? readJson(text, 0, text.length, maxDepth) : undefined;
-      if (value !== undefined && !Array.isArray(value)) {
-        items.push({ where: `line ${line}`, value, raw: value });
-      } else {
-        const item = ndjsonLine(text, line, maxDepth);
-        if (item !== null) items.push(item);
-      }
-      pos = end + 1;
-    }
-    return items;
-  }
-  // Some line is not UTF-8: find it byte-wise, and keep the others.
+  // Latin1 gives the same string as UTF-8 for ASCII, faster. A body that is
+  // not UTF-8 as a whole is checked line by line, so its other lines are kept.
+  const encoding = isAscii(body) ? 'latin1' : isUtf8(body) ? 'utf8' : undefined;
   let line = 0;
   let pos = 0;
   while (pos < body.length) {
     let end = body.indexOf(0x0a, pos);
     if (end < 0) end = body.length;
     line++;
-    const bytes = body.subarray(pos, end);
-    const item = isUtf8(bytes)
-      ? ndjsonLine(bytes.toString('utf8'), line, maxDepth)
-      : {
-          where: `line ${line}`,
-          value: undefined,
-          error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(bytes) + 1})`,
-          raw: UndecodedInput.bytes(bytes),
-        };
+    // Each line is decoded on its own: a body-sized string would sit in V8's
+    // large-object space, which only a full collection frees.
+    const item =
+      encoding !== undefined || isUtf8(body.subarray(pos, end))
+        ? textLine(body.toString(encoding ?? 'utf8', pos, end), line, maxDepth)
+        : {
+            where: `line ${line}`,
+            value: undefined,
+            error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(body.subarray(pos, end)) + 1})`,
+            raw: UndecodedInput.bytes(body.subarray(pos, end)),
+          };
     if (item !== null) items.push(item);
     pos = end + 1;
   }
   return items;
+}
+
+/** One NDJSON line: the usual one (an object, no `\u` escape) takes the fast path; ndjsonLine decides the others. */
+function textLine(text: string, line: number, maxDepth: number): BodyItem | null {
+  const value = text.indexOf('\\u') < 0 ? readJson(text, 0, text.length, maxDepth) : undefined;
+  if (value !== undefined && !Array.isArray(value)) return { where: `line ${line}`, value, raw: value };
+  return ndjsonLine(text, line, maxDepth);
 }
 
 /**
