@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/index.js';
+import { encodeRecords } from '../../src/model/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { gql } from '../../test/support/gateway.js';
 import { fmt, machine, percentile, time } from '../support.js';
@@ -27,7 +28,7 @@ const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckd
 });
 const store = gw.services.sessions;
 // One record through the real write path creates the label columns.
-await store.write([
+await store.write(encodeRecords([
   {
     time: NOW - HOUR,
     vn: 'vn',
@@ -48,7 +49,7 @@ await store.write([
     reverseSampledPkts: 1n,
     totalBytes: 2n,
   },
-]);
+]));
 const db = gw.embedded!;
 
 console.log(`machine: ${machine()}`);

@@ -12,7 +12,7 @@
  */
 import { SessionIngest } from '../../src/ingest/index.js';
 import type { DeadLetter, DeadLetterSink } from '../../src/ingest/dead-letter.js';
-import type { SessionRecord } from '../../src/model/index.js';
+import type { RecordBatch } from '../../src/model/index.js';
 import type { SessionStore } from '../../src/stores/types.js';
 import { bodies } from './records.js';
 
@@ -25,7 +25,7 @@ const unused = (): never => {
 /** Confirms every write at once; no findIdempotency, so keys are ignored. */
 const store: SessionStore = {
   backend: 'discard',
-  write: (_records: readonly SessionRecord[]) => Promise.resolve(),
+  write: (_batch: RecordBatch) => Promise.resolve(),
   traffic: unused,
   series: unused,
   ping: () => Promise.resolve(),

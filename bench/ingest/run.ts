@@ -9,7 +9,7 @@
  *   SECONDS=20 CLIENTS=32 npm run bench:ingest   (overload: 429s, bounded memory)
  */
 import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,19 @@ const child = fork(join(import.meta.dirname, 'server.ts'), [], {
 
 try {
   const first = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
+    const lines = createInterface({ input: child.stdout! });
+    const first = (l: string) => {
+      if (!l.startsWith('{')) return;
+      lines.off('line', first);
+      resolve(l);
+    };
+    lines.on('line', first);
+    // With --trace-gc in NODE_FLAGS, GC_LOG=<file> keeps what the gateway prints after its address.
+    const gcLog = process.env['GC_LOG'];
+    if (gcLog !== undefined) {
+      writeFileSync(gcLog, '');
+      lines.on('line', (l) => appendFileSync(gcLog, `${l}\n`));
+    }
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
   });
   const { port, baseline: before } = JSON.parse(first) as { port: number; baseline: Baseline };

@@ -28,7 +28,17 @@ export interface BodyItem {
  * Blank lines are skipped.
  */
 export function splitBody(body: Buffer, format: BodyFormat, maxDepth = DEFAULT_MAX_DEPTH): BodyItem[] {
-  return format === 'json' ? splitJson(body, maxDepth) : splitNdjson(body, maxDepth);
+  return [...bodyItems(body, format, maxDepth)];
+}
+
+/**
+ * `splitBody` as the ingest path reads it: a JSON body is decoded (or
+ * refused) at once, an NDJSON body one line at a time as the caller asks
+ * for the next item, so that a line's values can die before the next is
+ * decoded.
+ */
+export function bodyItems(body: Buffer, format: BodyFormat, maxDepth = DEFAULT_MAX_DEPTH): Iterable<BodyItem> {
+  return format === 'json' ? splitJson(body, maxDepth) : ndjsonItems(body, maxDepth);
 }
 
 /** The whole body as the dead-letter log keeps it when the body did not decode. */
@@ -55,8 +65,7 @@ function splitJson(body: Buffer, maxDepth: number): BodyItem[] {
   });
 }
 
-function splitNdjson(body: Buffer, maxDepth: number): BodyItem[] {
-  const items: BodyItem[] = [];
+function* ndjsonItems(body: Buffer, maxDepth: number): Generator<BodyItem> {
   // Latin1 gives the same string as UTF-8 for ASCII, faster. A body that is
   // not UTF-8 as a whole is checked line by line, so its other lines are kept.
   const encoding = isAscii(body) ? 'latin1' : isUtf8(body) ? 'utf8' : undefined;
@@ -77,10 +86,9 @@ function splitNdjson(body: Buffer, maxDepth: number): BodyItem[] {
             error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(body.subarray(pos, end)) + 1})`,
             raw: UndecodedInput.bytes(body.subarray(pos, end)),
           };
-    if (item !== null) items.push(item);
     pos = end + 1;
+    if (item !== null) yield item;
   }
-  return items;
 }
 
 /** One NDJSON line: the usual one (an object, no `\u` escape) takes the fast path; ndjsonLine decides the others. */

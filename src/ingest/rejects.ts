@@ -1,5 +1,5 @@
 import { GatewayError } from '../model/index.js';
-import { splitBody, undecodedBody, type BodyFormat, type BodyItem } from './body.js';
+import { bodyItems, undecodedBody, type BodyFormat, type BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import type { IngestOptions, IngestResult } from './types.js';
 
@@ -8,8 +8,13 @@ export function keepRejects(sink: DeadLetterSink, rejects: readonly DeadLetter[]
   return options.keepRejects === false ? Promise.resolve() : sink.append(rejects);
 }
 
+/** True when `splitOrReject` answered the request instead of giving its items. */
+export function isAnswer(items: Iterable<BodyItem> | IngestResult): items is IngestResult {
+  return !(Symbol.iterator in items);
+}
+
 /**
- * The items of a body; or, for a body that does not decode as a whole (bad
+ * The items of a body (`bodyItems`); or, for a body that does not decode as a whole (bad
  * UTF-8 or JSON in a JSON body), the answer to it: the body is kept whole in
  * the dead-letter log and counts as one rejected record.
  */
@@ -19,9 +24,9 @@ export async function splitOrReject(
   source: string,
   sink: DeadLetterSink,
   options: IngestOptions,
-): Promise<BodyItem[] | IngestResult> {
+): Promise<Iterable<BodyItem> | IngestResult> {
   try {
-    return splitBody(body, format);
+    return bodyItems(body, format);
   } catch (e) {
     if (!(e instanceof GatewayError) || e.code !== 'BAD_USER_INPUT') throw e;
     await keepRejects(sink, [{ source, index: 0, reason: e.message, raw: undecodedBody(body) }], options);

@@ -4,15 +4,16 @@ import {
   badInput,
   tooExpensive,
   validateSessionRecord,
+  RecordBatchBuilder,
   type Clock,
   type FieldNaming,
+  type RecordContext,
   type RecordLimits,
-  type SessionRecord,
 } from '../model/index.js';
 import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
 import type { BodyFormat } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
 
@@ -45,7 +46,9 @@ export class SessionIngest {
     return this.once(options, () => {
       this.checkCount(records.length);
       options.admit?.(records.length);
-      return this.write(records, naming, source, options);
+      const intake = this.intake(naming, source);
+      for (const r of records) intake.add(r);
+      return this.commit(intake, options);
     });
   }
 
@@ -54,58 +57,48 @@ export class SessionIngest {
    * (ARCHITECTURE §2). Records are numbered in the order they come out of the
    * body, after SessionEndpoint messages are expanded. A body that is not
    * JSON at all is kept in the dead-letter log whole and answered as one
-   * rejected record.
+   * rejected record. NDJSON is read a line at a time, each record validated
+   * and laid out for the store before the next line is decoded.
    */
   ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
     return this.once(options, async () => {
       const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
-      if (!Array.isArray(items)) return items;
-      const records: IncomingRecord[] = [];
+      if (isAnswer(items)) return items;
+      const intake = this.intake('snake', source);
+      const expanded: IncomingRecord[] = [];
+      let admitted = 0;
       for (const item of items) {
         if (item.error !== undefined) {
-          records.push({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
+          intake.add({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
         } else {
-          expandSessionItem(item.value, item.where, records);
+          expandSessionItem(item.value, item.where, expanded);
+          for (const r of expanded) intake.add(r);
+          expanded.length = 0;
         }
-        this.checkCount(records.length);
+        this.checkCount(intake.count);
+        // Admitted as they come, so that an overloaded gateway stops decoding early.
+        if (intake.count - admitted >= ADMIT_STEP) {
+          options.admit?.(intake.count - admitted);
+          admitted = intake.count;
+        }
       }
-      options.admit?.(records.length);
-      return this.write(records, 'snake', source, options);
+      options.admit?.(intake.count - admitted);
+      return this.commit(intake, options);
     });
   }
 
-  /** Validates, keeps the rejects, then writes the valid records (with the answer, when idempotent). */
-  private async write(
-    records: readonly IncomingRecord[],
-    naming: FieldNaming,
-    source: string,
-    options: IngestOptions,
-  ): Promise<IngestResult> {
-    const { limits, clock, store } = this.options;
-    const ctx = { receivedAt: clock(), limits, naming };
-    const valid: SessionRecord[] = [];
-    const errors: IngestError[] = [];
-    const rejects: DeadLetter[] = [];
-    for (let index = 0; index < records.length; index++) {
-      const r = records[index]!;
-      let problem = r.error;
-      if (problem === undefined) {
-        try {
-          valid.push(validateSessionRecord(r.candidate, ctx));
-          continue;
-        } catch (e) {
-          if (!(e instanceof GatewayError)) throw e;
-          problem = e.message;
-        }
-      }
-      const message = r.context === undefined || r.context === '' ? problem : `${r.context}: ${problem}`;
-      errors.push({ index, message });
-      rejects.push({ source, index, reason: message, raw: r.raw });
-    }
+  private intake(naming: FieldNaming, source: string): Intake {
+    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source);
+  }
+
+  /** Keeps the rejects, then writes the valid records (with the answer, when idempotent). */
+  private async commit(intake: Intake, options: IngestOptions): Promise<IngestResult> {
+    const { store } = this.options;
     // Rejects are kept first: a 503 after this makes the sender retry, and a
     // reject kept twice is better than one lost.
-    await keepRejects(this.options.deadLetters, rejects, options);
-    const answer: IngestResult = { accepted: valid.length, rejected: errors.length, errors };
+    await keepRejects(this.options.deadLetters, intake.rejects, options);
+    const batch = intake.valid.finish();
+    const answer: IngestResult = { accepted: batch.length, rejected: intake.errors.length, errors: intake.errors };
     const key = options.idempotencyKey;
     const idempotency: IdempotencyRecord | undefined =
       key === undefined || store.findIdempotency === undefined
@@ -113,7 +106,7 @@ export class SessionIngest {
         : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
     // The answer is remembered only with stored records: a request that stored
     // nothing can simply be sent again (say, replayed after a limit was raised).
-    if (valid.length > 0) await store.write(valid, idempotency === undefined ? undefined : { idempotency });
+    if (batch.length > 0) await store.write(batch, idempotency === undefined ? undefined : { idempotency });
     return answer;
   }
 
@@ -155,5 +148,43 @@ export class SessionIngest {
     };
     run.then(forget, forget);
     return run;
+  }
+}
+
+/** How many records at a time a body's records are admitted to the in-flight budget. */
+const ADMIT_STEP = 1000;
+
+/**
+ * One request's records on their way to the store: each is validated as it
+ * comes and, when valid, laid out in the batch at once, so that what a
+ * request holds while it waits for the commit is a few arrays rather than
+ * its decoded records (docs/decisions.md).
+ */
+class Intake {
+  readonly valid = new RecordBatchBuilder();
+  readonly errors: IngestError[] = [];
+  readonly rejects: DeadLetter[] = [];
+  count = 0;
+
+  constructor(
+    private readonly ctx: RecordContext,
+    private readonly source: string,
+  ) {}
+
+  add(r: IncomingRecord): void {
+    const index = this.count++;
+    let problem = r.error;
+    if (problem === undefined) {
+      try {
+        this.valid.add(validateSessionRecord(r.candidate, this.ctx));
+        return;
+      } catch (e) {
+        if (!(e instanceof GatewayError)) throw e;
+        problem = e.message;
+      }
+    }
+    const message = r.context === undefined || r.context === '' ? problem : `${r.context}: ${problem}`;
+    this.errors.push({ index, message });
+    this.rejects.push({ source: this.source, index, reason: message, raw: r.raw });
   }
 }

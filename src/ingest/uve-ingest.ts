@@ -9,7 +9,7 @@ import {
 import type { UveStore } from '../stores/types.js';
 import type { BodyFormat, BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
 import type { IngestError, IngestOptions, IngestResult } from './types.js';
 
 export interface UveIngestOptions {
@@ -32,7 +32,7 @@ export class UveIngest {
 
   async ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
     const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
-    return Array.isArray(items) ? this.ingest(items, source, options) : items;
+    return isAnswer(items) ? items : this.ingest([...items], source, options);
   }
 
   /** Validates and upserts decoded items; `where` of each prefixes its error. */

@@ -18,6 +18,16 @@ export {
 } from './columns.js';
 export { zeroTraffic, addRecord, type SessionRecord, type SessionType, type Traffic } from './record.js';
 export {
+  RecordBatchBuilder,
+  encodeRecords,
+  decodeRecords,
+  BIGINTS_PER_RECORD,
+  INTS_PER_RECORD,
+  FIXED_STRINGS,
+  NULL_STRING,
+  type RecordBatch,
+} from './record-batch.js';
+export {
   validateSessionRecord,
   RecordError,
   type RecordCandidate,

@@ -1,7 +1,7 @@
 import type {
   EpochNs,
   SeriesQuery,
-  SessionRecord,
+  RecordBatch,
   Traffic,
   TrafficQuery,
   UveDocument,
@@ -71,7 +71,8 @@ export interface WriteOptions {
  */
 export interface SessionStore {
   readonly backend: string;
-  write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void>;
+  /** Stores the valid records of `batch` (laid out by `RecordBatchBuilder` or `encodeRecords`). */
+  write(batch: RecordBatch, options?: WriteOptions): Promise<void>;
   /**
    * Optional (ingest idempotency, docs/ingest.md): the record stored by an
    * earlier write under this key, or null. A store that has it commits

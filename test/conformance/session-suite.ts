@@ -11,6 +11,7 @@ import {
   type Retention,
   type SessionRecord,
   type TrafficArgs,
+  encodeRecords,
 } from '../../src/model/index.js';
 import type { SessionStore } from '../../src/stores/types.js';
 import { ERROR_CASES, SERIES_CASES, TRAFFIC_CASES } from './cases.js';
@@ -57,7 +58,7 @@ export function describeSessionConformance(
 
     beforeAll(async () => {
       sut = await open({ now, retention: CONFORMANCE_RETENTION });
-      for (let i = 0; i < data.records.length; i += 500) await sut.store.write(data.records.slice(i, i + 500));
+      for (let i = 0; i < data.records.length; i += 500) await sut.store.write(encodeRecords(data.records.slice(i, i + 500)));
       await sut.afterWrite?.();
     }, 300_000);
 
@@ -151,7 +152,7 @@ export function describeSessionConformance(
         },
         { receivedAt: now, limits: { maxLabels: 64 }, naming: 'camel' },
       );
-      await sut.store.write([reported]);
+      await sut.store.write(encodeRecords([reported]));
       await sut.afterWrite?.();
       const probe = { localLabels: [{ name: 'app', eq: 'probe-client' }] };
       const groupBy = [{ dimension: 'VN' as const }, { dimension: 'LOCAL_IP' as const }, { remoteLabel: 'app' }];

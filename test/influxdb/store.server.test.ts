@@ -8,6 +8,7 @@ import {
   type Retention,
   type SessionRecord,
   type TrafficArgs,
+  encodeRecords,
 } from '../../src/model/index.js';
 import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { HOSTILE_STRINGS } from '../support/hostile.js';
@@ -106,7 +107,7 @@ describeWithInflux('InfluxDB session store', server, () => {
   it('answers a write only once InfluxDB has it: a query right after sees every record', async () => {
     const t = BigInt(Date.now()) * 1_000_000n - MIN;
     const records = Array.from({ length: 2000 }, (_, i) => record({ time: t - BigInt(i), vrouterIp: '192.168.9.1', clientPort: i % 60000 }));
-    await store.write(records);
+    await store.write(encodeRecords(records));
     const page = await traffic({ range: { last: '10m' }, where: { vrouterIp: { eq: '192.168.9.1' } } });
     expect(page.total.sessions).toBe(2000n);
     expect(page.total.totalBytes).toBe(60_000n);
@@ -114,15 +115,15 @@ describeWithInflux('InfluxDB session store', server, () => {
 
   it('keeps two identical records of one write apart (1 ns), and a write sent twice counts once', async () => {
     const r = record({ time: BigInt(Date.now()) * 1_000_000n - MIN, vrouterIp: '192.168.9.2' });
-    await store.write([r, r]);
-    await store.write([r, r]);
+    await store.write(encodeRecords([r, r]));
+    await store.write(encodeRecords([r, r]));
     const page = await traffic({ range: { last: '10m' }, where: { vrouterIp: { eq: '192.168.9.2' } } });
     expect(page.total.sessions).toBe(2n);
   });
 
   it.each(HOSTILE_STRINGS.map((s) => [s]))('stores the hostile value %j in vn and labels and finds it by eq, prefix and regex', async (s) => {
     const ip = `192.168.10.${HOSTILE_STRINGS.indexOf(s)}`;
-    await store.write([record({ time: BigInt(Date.now()) * 1_000_000n - MIN, vn: s, vrouterIp: ip, localLabels: { app: s } })]);
+    await store.write(encodeRecords([record({ time: BigInt(Date.now()) * 1_000_000n - MIN, vn: s, vrouterIp: ip, localLabels: { app: s } })]));
     const page = await traffic({
       range: { last: '10m' },
       where: { vn: { eq: s, prefix: s.slice(0, 3) }, localLabels: [{ name: 'app', in: [s] }], vrouterIp: { eq: ip } },
@@ -133,10 +134,10 @@ describeWithInflux('InfluxDB session store', server, () => {
 
   it('keeps an empty label value apart from a missing label', async () => {
     const t = BigInt(Date.now()) * 1_000_000n - MIN;
-    await store.write([
+    await store.write(encodeRecords([
       record({ time: t, vrouterIp: '192.168.9.3', localLabels: { app: '' } }),
       record({ time: t, vrouterIp: '192.168.9.3', localLabels: {} }),
-    ]);
+    ]));
     const page = await traffic({ range: { last: '10m' }, where: { vrouterIp: { eq: '192.168.9.3' } }, groupBy: [{ localLabel: 'app' }] });
     expect(page.groups.map((g) => [g.values[0], g.traffic.sessions])).toEqual([
       ['', 1n],
@@ -167,7 +168,7 @@ describeWithInflux('InfluxDB session store', server, () => {
     const young = record({ time: nowNs - MIN, vrouterIp: '192.168.9.4' });
     const lateTime = nowNs - 20n * MIN >= windowStart ? nowNs - 20n * MIN : windowStart - 20n * MIN;
     const late = record({ time: lateTime, vrouterIp: '192.168.9.4' });
-    await store.write([young, late]);
+    await store.write(encodeRecords([young, late]));
     const where = 'r.vrouter_ip == "192.168.9.4"';
     // The late record is in the tier already (partial sums from the write path), the young one not yet.
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(1n);
@@ -183,7 +184,7 @@ describeWithInflux('InfluxDB session store', server, () => {
     await runTask(store.tasks()[1]!.name, nowNs);
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(2n);
     // A record late for a window the task already rolled up is folded in by the write path.
-    await store.write([record({ time: lateTime + 1n, vrouterIp: '192.168.9.4', clientPort: 7 })]);
+    await store.write(encodeRecords([record({ time: lateTime + 1n, vrouterIp: '192.168.9.4', clientPort: 7 })]));
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(3n);
     await runTask(store.tasks()[1]!.name, nowNs);
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(3n);

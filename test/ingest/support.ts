@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { parseConfig, type Env } from '../../src/config/index.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
-import { backendUnavailable, type SessionRecord } from '../../src/model/index.js';
+import { backendUnavailable, decodeRecords, encodeRecords, type RecordBatch, type SessionRecord } from '../../src/model/index.js';
 import type { SessionStore, WriteOptions } from '../../src/stores/types.js';
 import { gql } from '../support/gateway.js';
 
@@ -159,7 +159,7 @@ export class FlakyStore implements SessionStore {
     this.gate = undefined;
   }
 
-  async write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void> {
+  async write(batch: RecordBatch, options?: WriteOptions): Promise<void> {
     if (this.gate !== undefined) {
       this.signalWaiting?.();
       await this.gate;
@@ -168,13 +168,14 @@ export class FlakyStore implements SessionStore {
       this.failures--;
       throw backendUnavailable(this.backend, new Error('injected: connection refused'));
     }
+    const records = decodeRecords(batch);
     if (this.partial !== undefined && records.some(this.partial.match)) {
       const k = this.partial.records;
       this.partial = undefined;
-      await this.inner.write(records.slice(0, k));
+      await this.inner.write(encodeRecords(records.slice(0, k)));
       throw backendUnavailable(this.backend, new Error('injected: connection reset in the middle of a batch'));
     }
-    return this.inner.write(records, options);
+    return this.inner.write(batch, options);
   }
 
   findIdempotency(key: string) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTrafficQuery, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
+import { buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
 import { DuckDb } from './database.js';
 import { DuckDbSessionStore } from './session-store.js';
@@ -19,10 +19,10 @@ describe('embedded rollup job', () => {
     const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
     const store = await DuckDbSessionStore.open(db, { retention, clock: () => now });
     const old = now - 2n * DAY; // only a tier can serve this after expiry
-    await store.write([record(old + MIN, 100n, 'web'), record(old + 2n * MIN, 50n, 'web')]);
+    await store.write(encodeRecords([record(old + MIN, 100n, 'web'), record(old + 2n * MIN, 50n, 'web')]));
     expect((await store.rollup.run()).deletedRaw).toBe(2);
     // A record for the same 5m window arrives late, after its window was rolled up.
-    await store.write([record(old + 3n * MIN, 7n, 'web'), record(old + 4n * MIN, 1n, 'new-label-value')]);
+    await store.write(encodeRecords([record(old + 3n * MIN, 7n, 'web'), record(old + 4n * MIN, 1n, 'new-label-value')]));
     now += MIN;
     const stats = await store.rollup.run();
     expect(stats.rolledUp['5m']).toBeGreaterThan(0);

@@ -1,5 +1,9 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import {
+  BIGINTS_PER_RECORD,
+  FIXED_STRINGS,
+  INTS_PER_RECORD,
+  NULL_STRING,
   backendUnavailable,
   labelColumn,
   tierName,
@@ -8,7 +12,7 @@ import {
   type Clock,
   type Retention,
   type SeriesQuery,
-  type SessionRecord,
+  type RecordBatch,
   type Traffic,
   type TrafficQuery,
 } from '../../model/index.js';
@@ -18,7 +22,6 @@ import type { DuckDb, Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
-import { BIGINTS_PER_RECORD, FIXED_STRINGS, INTS_PER_RECORD, encodeRecords, type RecordBatch } from './batch.js';
 import { inlineSql, quoteIdent } from './sql.js';
 
 export interface DuckDbSessionStoreOptions {
@@ -83,12 +86,7 @@ export class DuckDbSessionStore implements SessionStore {
     return store;
   }
 
-  write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void> {
-    return this.writeBatch(encodeRecords(records), options);
-  }
-
-  /** `write` for records already laid out by column (what the DuckDB thread receives). */
-  writeBatch(batch: RecordBatch, options?: WriteOptions): Promise<void> {
+  write(batch: RecordBatch, options?: WriteOptions): Promise<void> {
     const idempotency = options?.idempotency;
     if (batch.length === 0 && idempotency === undefined) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -209,13 +207,19 @@ export class DuckDbSessionStore implements SessionStore {
     const { local, remote } = this.knownLabels;
     const added = new Set<string>();
     for (const w of batch) {
-      const { ints, strings } = w.batch;
+      const { ints, strings, dictionary } = w.batch;
       let s = 0;
       for (let i = 0; i < w.batch.length; i++) {
         const k = i * INTS_PER_RECORD;
         s += FIXED_STRINGS;
-        for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) if (!local.has(strings[s]!)) added.add(labelColumn('local', strings[s]!));
-        for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) if (!remote.has(strings[s]!)) added.add(labelColumn('remote', strings[s]!));
+        for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) {
+          const name = dictionary[strings[s]!]!;
+          if (!local.has(name)) added.add(labelColumn('local', name));
+        }
+        for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) {
+          const name = dictionary[strings[s]!]!;
+          if (!remote.has(name)) added.add(labelColumn('remote', name));
+        }
       }
     }
     if (added.size === 0) return;
@@ -231,39 +235,44 @@ export class DuckDbSessionStore implements SessionStore {
 
   /** Appends every record of `b`; label values go to their columns by name, absent ones as NULL. */
   private appendBatch(a: Appender, b: RecordBatch, seq: bigint): void {
-    const { bigints, ints, strings } = b;
+    const { bigints, ints, strings, dictionary } = b;
     const slots = this.labelSlots;
-    const localSlot = new Map<string, number>();
-    const remoteSlot = new Map<string, number>();
-    slots.forEach((slot, i) => (slot.local ? localSlot : remoteSlot).set(slot.name, i));
-    const values: (string | undefined)[] = new Array(slots.length);
+    // Per dictionary entry, the column slot of the label it names on each side (-1: none).
+    const localSlot = new Int32Array(dictionary.length).fill(-1);
+    const remoteSlot = new Int32Array(dictionary.length).fill(-1);
+    const slotOf = new Map<string, number>();
+    slots.forEach((slot, i) => slotOf.set(`${slot.local ? 'l' : 'r'}${slot.name}`, i));
+    for (let d = 0; d < dictionary.length; d++) {
+      localSlot[d] = slotOf.get(`l${dictionary[d]!}`) ?? -1;
+      remoteSlot[d] = slotOf.get(`r${dictionary[d]!}`) ?? -1;
+    }
+    const values = new Int32Array(slots.length);
+    const text = (at: number) => {
+      if (at === NULL_STRING) a.appendNull();
+      else a.appendVarchar(dictionary[at]!);
+    };
     let s = 0;
     for (let i = 0; i < b.length; i++) {
       const n = i * BIGINTS_PER_RECORD;
       const k = i * INTS_PER_RECORD;
       a.appendBigInt(seq);
       a.appendBigInt(bigints[n]!);
-      a.appendVarchar(strings[s]!);
-      const vmi = strings[s + 1];
-      if (vmi === null || vmi === undefined) a.appendNull();
-      else a.appendVarchar(vmi);
-      a.appendVarchar(strings[s + 2]!);
-      a.appendVarchar(strings[s + 3]!);
-      a.appendVarchar(strings[s + 4]!);
+      text(strings[s]!);
+      text(strings[s + 1]!);
+      text(strings[s + 2]!);
+      text(strings[s + 3]!);
+      text(strings[s + 4]!);
       a.appendInteger(ints[k]!);
-      a.appendVarchar(strings[s + 5]!);
+      text(strings[s + 5]!);
       a.appendInteger(ints[k + 1]!);
       a.appendInteger(ints[k + 2]!);
-      a.appendVarchar(strings[s + 6]!);
+      text(strings[s + 6]!);
       for (let c = 1; c < BIGINTS_PER_RECORD; c++) a.appendBigInt(bigints[n + c]!);
       s += FIXED_STRINGS;
-      values.fill(undefined);
-      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[localSlot.get(strings[s]!)!] = strings[s + 1]!;
-      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[remoteSlot.get(strings[s]!)!] = strings[s + 1]!;
-      for (const v of values) {
-        if (v === undefined) a.appendNull();
-        else a.appendVarchar(v);
-      }
+      values.fill(NULL_STRING);
+      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[localSlot[strings[s]!]!] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[remoteSlot[strings[s]!]!] = strings[s + 1]!;
+      for (let c = 0; c < values.length; c++) text(values[c]!);
       a.endRow();
     }
   }

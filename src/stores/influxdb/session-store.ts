@@ -1,5 +1,6 @@
 import {
   GatewayError,
+  decodeRecords,
   tierName,
   tooExpensive,
   type Clock,
@@ -7,7 +8,7 @@ import {
   type EpochNs,
   type Retention,
   type SeriesQuery,
-  type SessionRecord,
+  type RecordBatch,
   type TrafficQuery,
 } from '../../model/index.js';
 import type { QueryMeta, SeriesResult, SessionStore, TrafficPage } from '../types.js';
@@ -139,10 +140,10 @@ export class InfluxSessionStore implements SessionStore {
     return this.setupRunning;
   }
 
-  async write(records: readonly SessionRecord[]): Promise<void> {
-    if (records.length === 0) return;
+  async write(batch: RecordBatch): Promise<void> {
+    if (batch.length === 0) return;
     await this.prepare();
-    const plan = planWrite(records, {
+    const plan = planWrite(decodeRecords(batch), {
       now: this.options.clock(),
       retention: this.options.retention,
       layout: this.layout,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayError, parseDuration, parseTiers } from '../../../model/index.js';
+import { GatewayError, encodeRecords, parseDuration, parseTiers } from '../../../model/index.js';
 import { sessionRecord } from '../../../../test/support/records.js';
 import { DuckDbThread, type DuckDbThreadOptions } from './client.js';
 
@@ -34,10 +34,10 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
 
   it('stores what it is sent, labels and 64-bit values exact', async () => {
     const thread = await start();
-    await thread.sessions().write([
+    await thread.sessions().write(encodeRecords([
       sessionRecord({ time: NOW - 1n, vmi: 'vmi-1', totalBytes: 2n, localLabels: { app: 'a"b', 'app.kubernetes.io/name': 'x' }, remoteLabels: { app: 'db' } }),
       sessionRecord({ time: NOW - 2n, vmi: null, forwardSampledBytes: (1n << 62n) + 1n, reverseSampledBytes: 0n, totalBytes: (1n << 62n) + 1n }),
-    ]);
+    ]));
     const rows = await thread.query({
       text: 'SELECT time_ns, vmi, total_bytes, "label.local.app" AS app, "label.remote.app" AS remote FROM sessions ORDER BY time_ns',
       params: [],
@@ -62,7 +62,7 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
         remoteLabels: i % 2 === 0 ? { app: `srv-${i}` } : {},
       }),
     );
-    await thread.sessions().write(records);
+    await thread.sessions().write(encodeRecords(records));
     const rows = await thread.query({
       text: `SELECT count(*) AS n, sum(total_bytes) AS bytes,
         count(*) FILTER (WHERE "label.local.app" = 'app-' || (${NOW} - time_ns - 1)) AS local_ok,
@@ -98,12 +98,6 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
     now = NOW + 5n;
     expect((await thread.uves().upsert('virtual-network', 'vn1', { a: 2 })).updatedAt).toBe(NOW + 5n);
     expect((await thread.uves().get('virtual-network', 'vn1'))?.document).toEqual({ a: 2 });
-  });
-
-  it('refuses a 64-bit overflow before it crosses, and stores nothing of that write', async () => {
-    const thread = await start();
-    await expect(thread.sessions().write([sessionRecord({ time: 1n << 64n })])).rejects.toThrow(RangeError);
-    expect(await thread.query({ text: 'SELECT count(*) AS n FROM sessions', params: [] })).toEqual([{ n: 0n }]);
   });
 
   it('answers BACKEND_UNAVAILABLE once the thread is gone, and says so once', async () => {

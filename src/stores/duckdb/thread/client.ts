@@ -4,14 +4,13 @@ import {
   type Clock,
   type Retention,
   type SeriesQuery,
-  type SessionRecord,
+  type RecordBatch,
   type TrafficQuery,
   type UveDocument,
   type UveListQuery,
   type UveWrite,
 } from '../../../model/index.js';
 import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, UvePage, UveStore, WriteOptions } from '../../types.js';
-import { encodeRecords } from '../batch.js';
 import type { DuckDbOptions, Row } from '../database.js';
 import type { RollupStats } from '../rollup.js';
 import type { SqlStatement } from '../sql.js';
@@ -162,16 +161,11 @@ class ThreadSessionStore implements SessionStore {
 
   constructor(private readonly thread: DuckDbThread) {}
 
-  write(records: readonly SessionRecord[], options?: WriteOptions): Promise<void> {
+  /** The batch's arrays move to the thread: the caller must not use it afterwards. */
+  write(batch: RecordBatch, options?: WriteOptions): Promise<void> {
     const idempotency = options?.idempotency;
-    if (records.length === 0 && idempotency === undefined) return Promise.resolve();
-    let batch;
-    try {
-      batch = encodeRecords(records);
-    } catch (e) {
-      return Promise.reject(e as Error);
-    }
-    return this.thread.call('write', [batch, idempotency], [batch.bigints.buffer as ArrayBuffer, batch.ints.buffer as ArrayBuffer]);
+    if (batch.length === 0 && idempotency === undefined) return Promise.resolve();
+    return this.thread.call('write', [batch, idempotency], [batch.bigints.buffer as ArrayBuffer, batch.ints.buffer as ArrayBuffer, batch.strings.buffer as ArrayBuffer]);
   }
 
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {

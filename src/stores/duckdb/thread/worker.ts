@@ -9,9 +9,8 @@ import { DuckDb } from '../database.js';
 import { DuckDbSessionStore } from '../session-store.js';
 import { DuckDbUveStore } from '../uve-store.js';
 import type { SqlStatement } from '../sql.js';
-import type { RecordBatch } from '../batch.js';
 import type { IdempotencyRecord } from '../../types.js';
-import type { EpochNs, SeriesQuery, TrafficQuery, UveListQuery, UveWrite } from '../../../model/index.js';
+import type { EpochNs, RecordBatch, SeriesQuery, TrafficQuery, UveListQuery, UveWrite } from '../../../model/index.js';
 import { toThreadError, type ThreadHello, type ThreadOptions, type ThreadRequest, type ThreadResponse } from './protocol.js';
 
 const port = parentPort!;
@@ -31,7 +30,7 @@ async function open(): Promise<Record<string, Op>> {
   };
   return {
     write: (batch: RecordBatch, idempotency: IdempotencyRecord | undefined) =>
-      need(sessions, 'sessions').writeBatch(batch, idempotency === undefined ? undefined : { idempotency }),
+      need(sessions, 'sessions').write(batch, idempotency === undefined ? undefined : { idempotency }),
     traffic: (q: TrafficQuery) => need(sessions, 'sessions').traffic(q),
     series: (q: SeriesQuery) => need(sessions, 'sessions').series(q),
     findIdempotency: (key: string) => need(sessions, 'sessions').findIdempotency(key),

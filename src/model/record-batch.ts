@@ -1,0 +1,186 @@
+import type { SessionRecord, SessionType } from './record.js';
+
+/**
+ * Valid session records as every store takes them (SessionStore.write): laid
+ * out by column, the 64-bit values and the small integers in typed arrays,
+ * and every string as an index into a dictionary of the batch's distinct
+ * strings. Names, labels and addresses repeat from record to record, so a
+ * batch holds a fraction of the strings its records do; the ingest path
+ * lays each record out as soon as it is valid and lets it go, so that what
+ * waits for the store's commit is a few arrays, not thousands of objects
+ * (docs/decisions.md). The arrays move to the DuckDB thread without a copy.
+ *
+ * Per record `i`:
+ * - `bigints[6i..6i+5]`: time, forward bytes, forward packets, reverse bytes,
+ *   reverse packets, total bytes;
+ * - `ints[5i..5i+4]`: client port, server port, protocol, the number of
+ *   local labels, the number of remote labels;
+ * - `strings`, from where record `i - 1` ended: vn, vmi (-1 when absent),
+ *   remote vn, vrouter IP, local IP, remote IP, session type, then the
+ *   name and value of each local label, then of each remote label.
+ */
+export interface RecordBatch {
+  readonly length: number;
+  readonly bigints: BigInt64Array;
+  readonly ints: Int32Array;
+  readonly strings: Int32Array;
+  readonly dictionary: readonly string[];
+}
+
+export const BIGINTS_PER_RECORD = 6;
+export const INTS_PER_RECORD = 5;
+export const FIXED_STRINGS = 7;
+/** The index that stands for a null string. */
+export const NULL_STRING = -1;
+
+/**
+ * Lays out records one at a time, so that a caller can let each record go
+ * as soon as it is added. A typed array would wrap a value past 64 bits
+ * silently, so each one is checked (validation never lets one through).
+ */
+export class RecordBatchBuilder {
+  private n = 0;
+  private bigints = new BigInt64Array(64 * BIGINTS_PER_RECORD);
+  private ints = new Int32Array(64 * INTS_PER_RECORD);
+  private strings = new Int32Array(64 * 16);
+  private stringCount = 0;
+  private readonly dictionary: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  get length(): number {
+    return this.n;
+  }
+
+  add(r: SessionRecord): void {
+    const i = this.n;
+    if ((i + 1) * BIGINTS_PER_RECORD > this.bigints.length) this.grow();
+    const b = i * BIGINTS_PER_RECORD;
+    const bigints = this.bigints;
+    bigints[b] = int64(r.time);
+    bigints[b + 1] = int64(r.forwardSampledBytes);
+    bigints[b + 2] = int64(r.forwardSampledPkts);
+    bigints[b + 3] = int64(r.reverseSampledBytes);
+    bigints[b + 4] = int64(r.reverseSampledPkts);
+    bigints[b + 5] = int64(r.totalBytes);
+    this.string(r.vn);
+    this.string(r.vmi);
+    this.string(r.remoteVn);
+    this.string(r.vrouterIp);
+    this.string(r.localIp);
+    this.string(r.remoteIp);
+    this.string(r.sessionType);
+    const k = i * INTS_PER_RECORD;
+    const ints = this.ints;
+    ints[k] = r.clientPort;
+    ints[k + 1] = r.serverPort;
+    ints[k + 2] = r.protocol;
+    ints[k + 3] = this.labels(r.localLabels);
+    ints[k + 4] = this.labels(r.remoteLabels);
+    this.n = i + 1;
+  }
+
+  /** The batch; the builder is spent. */
+  finish(): RecordBatch {
+    const n = this.n;
+    return {
+      length: n,
+      bigints: this.bigints.slice(0, n * BIGINTS_PER_RECORD),
+      ints: this.ints.slice(0, n * INTS_PER_RECORD),
+      strings: this.strings.slice(0, this.stringCount),
+      dictionary: this.dictionary,
+    };
+  }
+
+  private string(s: string | null): void {
+    let at = NULL_STRING;
+    if (s !== null) {
+      const known = this.index.get(s);
+      if (known === undefined) {
+        at = this.dictionary.length;
+        this.dictionary.push(s);
+        this.index.set(s, at);
+      } else {
+        at = known;
+      }
+    }
+    if (this.stringCount === this.strings.length) this.strings = grown(this.strings);
+    this.strings[this.stringCount++] = at;
+  }
+
+  private labels(labels: Readonly<Record<string, string>>): number {
+    let count = 0;
+    for (const name in labels) {
+      this.string(name);
+      this.string(labels[name]!);
+      count++;
+    }
+    return count;
+  }
+
+  private grow(): void {
+    this.bigints = grown(this.bigints);
+    this.ints = grown(this.ints);
+  }
+}
+
+function grown<T extends BigInt64Array | Int32Array>(a: T): T {
+  const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+  next.set(a as never);
+  return next;
+}
+
+/** The layout of `records`, all at once. */
+export function encodeRecords(records: readonly SessionRecord[]): RecordBatch {
+  const builder = new RecordBatchBuilder();
+  for (const r of records) builder.add(r);
+  return builder.finish();
+}
+
+/** The records of a batch, as objects again (for stores that write them one by one). */
+export function decodeRecords(batch: RecordBatch): SessionRecord[] {
+  const { bigints, ints, strings, dictionary } = batch;
+  const text = (at: number): string | null => (at === NULL_STRING ? null : dictionary[at]!);
+  const labels = (from: number, count: number): Record<string, string> => {
+    const out = Object.create(null) as Record<string, string>;
+    for (let s = from; s < from + 2 * count; s += 2) out[dictionary[strings[s]!]!] = dictionary[strings[s + 1]!]!;
+    return out;
+  };
+  const records: SessionRecord[] = new Array(batch.length);
+  let s = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const b = i * BIGINTS_PER_RECORD;
+    const k = i * INTS_PER_RECORD;
+    const local = s + FIXED_STRINGS;
+    const remote = local + 2 * ints[k + 3]!;
+    records[i] = {
+      time: bigints[b]!,
+      vn: text(strings[s]!)!,
+      vmi: text(strings[s + 1]!),
+      remoteVn: text(strings[s + 2]!)!,
+      vrouterIp: text(strings[s + 3]!)!,
+      localIp: text(strings[s + 4]!)!,
+      clientPort: ints[k]!,
+      remoteIp: text(strings[s + 5]!)!,
+      serverPort: ints[k + 1]!,
+      protocol: ints[k + 2]!,
+      sessionType: text(strings[s + 6]!) as SessionType,
+      localLabels: labels(local, ints[k + 3]!),
+      remoteLabels: labels(remote, ints[k + 4]!),
+      forwardSampledBytes: bigints[b + 1]!,
+      forwardSampledPkts: bigints[b + 2]!,
+      reverseSampledBytes: bigints[b + 3]!,
+      reverseSampledPkts: bigints[b + 4]!,
+      totalBytes: bigints[b + 5]!,
+    };
+    s = remote + 2 * ints[k + 4]!;
+  }
+  return records;
+}
+
+function int64(v: bigint): bigint {
+  if (v > MAX_I64 || v < MIN_I64) throw new RangeError(`a session record holds ${v}, past the 64-bit range`);
+  return v;
+}
+
+const MAX_I64 = (1n << 63n) - 1n;
+const MIN_I64 = -(1n << 63n);
