@@ -1,4 +1,4 @@
-import type { RecordCandidate, SessionType } from '../model/index.js';
+import { bareObject, type RecordCandidate, type SessionType } from '../model/index.js';
 import type { IncomingRecord } from './types.js';
 
 /**
@@ -62,7 +62,7 @@ export function flatRecord(o: Json, where: string): IncomingRecord {
     if (side === undefined) {
       return bad(where, `${JSON.stringify(key.slice(0, 64))}: a label key is label.local.NAME or label.remote.NAME`, o);
     }
-    flat ??= { local: Object.create(null) as Json, remote: Object.create(null) as Json };
+    flat ??= { local: bareObject(), remote: bareObject() };
     flat[side][key.slice(side === 'local' ? 12 : 13)] = o[key];
   }
   if (flat !== undefined) {
@@ -100,7 +100,7 @@ export function flatRecord(o: Json, where: string): IncomingRecord {
 function merge(nested: unknown, flat: Json, side: 'local' | 'remote'): unknown {
   if (nested === undefined || nested === null) return flat;
   if (!isObject(nested)) return `labels.${side}: must be an object of label name to value`;
-  const out = Object.create(null) as Json;
+  const out: Json = bareObject();
   for (const k in nested) out[k] = nested[k];
   for (const k in flat) {
     if (k in out) return `label ${JSON.stringify(k.slice(0, 64))} is given twice: in labels.${side} and as label.${side}.${k.slice(0, 64)}`;

@@ -16,7 +16,7 @@ export {
   type Metric,
   type LabelSide,
 } from './columns.js';
-export { zeroTraffic, addRecord, type SessionRecord, type SessionType, type Traffic } from './record.js';
+export { zeroTraffic, addRecord, bareObject, type SessionRecord, type SessionType, type Traffic } from './record.js';
 export {
   RecordBatchBuilder,
   encodeRecords,

@@ -1,11 +1,12 @@
-import type { SessionRecord, SessionType } from './record.js';
+import { bareObject, type SessionRecord, type SessionType } from './record.js';
 
 /**
  * Valid session records as every store takes them (SessionStore.write): laid
  * out by column, the 64-bit values and the small integers in typed arrays,
- * and every string as an index into a dictionary of the batch's distinct
- * strings. Names, labels and addresses repeat from record to record, so a
- * batch holds a fraction of the strings its records do; the ingest path
+ * and every string as an index into the batch's dictionary of strings.
+ * Names, labels and addresses repeat from record to record and mostly share
+ * an entry, so a batch holds a fraction of the strings its records do; the
+ * ingest path
  * lays each record out as soon as it is valid and lets it go, so that what
  * waits for the store's commit is a few arrays, not thousands of objects
  * (docs/decisions.md). The arrays move to the DuckDB thread without a copy.
@@ -33,6 +34,12 @@ export const FIXED_STRINGS = 7;
 /** The index that stands for a null string. */
 export const NULL_STRING = -1;
 
+const INITIAL_RECORDS = 1024;
+/** Labels per side whose names and values are cached (the strings of more labels are simply added). */
+const LABEL_POSITIONS = 2 * 8;
+const POSITIONS = FIXED_STRINGS + 2 * LABEL_POSITIONS;
+const CACHE_SLOTS = 16;
+
 /**
  * Lays out records one at a time, so that a caller can let each record go
  * as soon as it is added. A typed array would wrap a value past 64 bits
@@ -40,12 +47,20 @@ export const NULL_STRING = -1;
  */
 export class RecordBatchBuilder {
   private n = 0;
-  private bigints = new BigInt64Array(64 * BIGINTS_PER_RECORD);
-  private ints = new Int32Array(64 * INTS_PER_RECORD);
-  private strings = new Int32Array(64 * 16);
+  private bigints = new BigInt64Array(INITIAL_RECORDS * BIGINTS_PER_RECORD);
+  private ints = new Int32Array(INITIAL_RECORDS * INTS_PER_RECORD);
+  private strings = new Int32Array(INITIAL_RECORDS * 16);
   private stringCount = 0;
   private readonly dictionary: string[] = [];
-  private readonly index = new Map<string, number>();
+  // Per position in a record (a column, or the n-th label name or value of a
+  // side), a small cache of the strings seen there and their indexes, keyed
+  // by length and two characters. Networks, labels, session types and agent
+  // addresses repeat from record to record and hit it; a miss just adds the
+  // string, so the dictionary may hold a string twice. A Map would find
+  // every repeat but costs about five times as much per record, mostly in
+  // taking in the strings that never repeat (client addresses).
+  private readonly cached: (string | undefined)[] = new Array<string | undefined>(POSITIONS * CACHE_SLOTS).fill(undefined);
+  private readonly cachedIndex = new Int32Array(POSITIONS * CACHE_SLOTS);
 
   get length(): number {
     return this.n;
@@ -62,20 +77,20 @@ export class RecordBatchBuilder {
     bigints[b + 3] = int64(r.reverseSampledBytes);
     bigints[b + 4] = int64(r.reverseSampledPkts);
     bigints[b + 5] = int64(r.totalBytes);
-    this.string(r.vn);
-    this.string(r.vmi);
-    this.string(r.remoteVn);
-    this.string(r.vrouterIp);
-    this.string(r.localIp);
-    this.string(r.remoteIp);
-    this.string(r.sessionType);
+    this.string(r.vn, 0);
+    this.string(r.vmi, 1);
+    this.string(r.remoteVn, 2);
+    this.string(r.vrouterIp, 3);
+    this.string(r.localIp, 4);
+    this.string(r.remoteIp, 5);
+    this.string(r.sessionType, 6);
     const k = i * INTS_PER_RECORD;
     const ints = this.ints;
     ints[k] = r.clientPort;
     ints[k + 1] = r.serverPort;
     ints[k + 2] = r.protocol;
-    ints[k + 3] = this.labels(r.localLabels);
-    ints[k + 4] = this.labels(r.remoteLabels);
+    ints[k + 3] = this.labels(r.localLabels, FIXED_STRINGS);
+    ints[k + 4] = this.labels(r.remoteLabels, FIXED_STRINGS + LABEL_POSITIONS);
     this.n = i + 1;
   }
 
@@ -91,27 +106,34 @@ export class RecordBatchBuilder {
     };
   }
 
-  private string(s: string | null): void {
+  private string(s: string | null, position: number): void {
     let at = NULL_STRING;
     if (s !== null) {
-      const known = this.index.get(s);
-      if (known === undefined) {
+      const n = s.length;
+      // Length and two characters: cheap, and enough to tell apart most strings that repeat.
+      const slot = position < POSITIONS ? position * CACHE_SLOTS + ((n + 3 * s.charCodeAt(n - 1) + s.charCodeAt(n >> 1)) & (CACHE_SLOTS - 1)) : -1;
+      if (slot >= 0 && this.cached[slot] === s) {
+        at = this.cachedIndex[slot]!;
+      } else {
         at = this.dictionary.length;
         this.dictionary.push(s);
-        this.index.set(s, at);
-      } else {
-        at = known;
+        if (slot >= 0) {
+          this.cached[slot] = s;
+          this.cachedIndex[slot] = at;
+        }
       }
     }
     if (this.stringCount === this.strings.length) this.strings = grown(this.strings);
     this.strings[this.stringCount++] = at;
   }
 
-  private labels(labels: Readonly<Record<string, string>>): number {
+  /** Lays out one side's labels, from `position` on; returns how many there are. */
+  private labels(labels: Readonly<Record<string, string>>, position: number): number {
     let count = 0;
     for (const name in labels) {
-      this.string(name);
-      this.string(labels[name]!);
+      this.string(name, position);
+      this.string(labels[name]!, position + 1);
+      position += 2;
       count++;
     }
     return count;
@@ -141,7 +163,7 @@ export function decodeRecords(batch: RecordBatch): SessionRecord[] {
   const { bigints, ints, strings, dictionary } = batch;
   const text = (at: number): string | null => (at === NULL_STRING ? null : dictionary[at]!);
   const labels = (from: number, count: number): Record<string, string> => {
-    const out = Object.create(null) as Record<string, string>;
+    const out = bareObject<string>();
     for (let s = from; s < from + 2 * count; s += 2) out[dictionary[strings[s]!]!] = dictionary[strings[s + 1]!]!;
     return out;
   };

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { GatewayError } from './errors.js';
 import { LABEL_VALUE_MAX, isLabelName } from './columns.js';
-import type { SessionRecord, SessionType } from './record.js';
+import { bareObject, type SessionRecord, type SessionType } from './record.js';
 import { parseDateTime, parseEpochNs, type EpochNs } from './time.js';
 
 /**
@@ -216,7 +216,7 @@ function counter(v: unknown, field: string): bigint {
  */
 function labels(v: unknown, field: string, limits: RecordLimits): Record<string, string> {
   if (v === undefined || v === null) return {};
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const out = bareObject<string>();
   if (Array.isArray(v)) {
     for (let i = 0; i < v.length; i++) {
       const p: unknown = v[i];

@@ -237,15 +237,17 @@ export class DuckDbSessionStore implements SessionStore {
   private appendBatch(a: Appender, b: RecordBatch, seq: bigint): void {
     const { bigints, ints, strings, dictionary } = b;
     const slots = this.labelSlots;
-    // Per dictionary entry, the column slot of the label it names on each side (-1: none).
-    const localSlot = new Int32Array(dictionary.length).fill(-1);
-    const remoteSlot = new Int32Array(dictionary.length).fill(-1);
-    const slotOf = new Map<string, number>();
-    slots.forEach((slot, i) => slotOf.set(`${slot.local ? 'l' : 'r'}${slot.name}`, i));
-    for (let d = 0; d < dictionary.length; d++) {
-      localSlot[d] = slotOf.get(`l${dictionary[d]!}`) ?? -1;
-      remoteSlot[d] = slotOf.get(`r${dictionary[d]!}`) ?? -1;
-    }
+    const localSlots = new Map<string, number>();
+    const remoteSlots = new Map<string, number>();
+    slots.forEach((slot, i) => (slot.local ? localSlots : remoteSlots).set(slot.name, i));
+    // Per dictionary entry that names a label, its column slot on each side, looked up once.
+    const localSlot = new Int32Array(dictionary.length).fill(UNKNOWN_SLOT);
+    const remoteSlot = new Int32Array(dictionary.length).fill(UNKNOWN_SLOT);
+    const slotOf = (cache: Int32Array, bySide: ReadonlyMap<string, number>, d: number): number => {
+      let slot = cache[d]!;
+      if (slot === UNKNOWN_SLOT) cache[d] = slot = bySide.get(dictionary[d]!)!;
+      return slot;
+    };
     const values = new Int32Array(slots.length);
     const text = (at: number) => {
       if (at === NULL_STRING) a.appendNull();
@@ -270,13 +272,15 @@ export class DuckDbSessionStore implements SessionStore {
       for (let c = 1; c < BIGINTS_PER_RECORD; c++) a.appendBigInt(bigints[n + c]!);
       s += FIXED_STRINGS;
       values.fill(NULL_STRING);
-      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[localSlot[strings[s]!]!] = strings[s + 1]!;
-      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[remoteSlot[strings[s]!]!] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[slotOf(localSlot, localSlots, strings[s]!)] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[slotOf(remoteSlot, remoteSlots, strings[s]!)] = strings[s + 1]!;
       for (let c = 0; c < values.length; c++) text(values[c]!);
       a.endRow();
     }
   }
 }
+
+const UNKNOWN_SLOT = -2;
 
 type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
