@@ -7,6 +7,9 @@
  *
  *   npm run bench:ingest                      (SECONDS=60 CLIENTS=4 IDEMPOTENCY=1)
  *   SECONDS=20 CLIENTS=32 npm run bench:ingest   (overload: 429s, bounded memory)
+ *   DISCARD=1 npm run bench:ingest               (a store that confirms at once: the ingest layer alone)
+ *   PROFILE=<dir>                                (CPU profiles of the gateway)
+ *   NODE_FLAGS='... --trace-gc' GC_LOG=<file>    (the gateway's GC trace)
  */
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,7 +95,7 @@ try {
         const n = sent++;
         const answer = await post(agent, port, payloads[n % payloads.length]!, IDEMPOTENCY ? `bench-${n}` : undefined);
         answers.push(answer);
-        if (answer.status === 429 || answer.status === 503) await new Promise((r) => setTimeout(r, 50));
+        if (answer.status === 429 || answer.status === 503 || answer.status === 0) await new Promise((r) => setTimeout(r, 50));
       }
     }),
   );
@@ -142,7 +145,7 @@ try {
 
 function post(agent: Agent, port: number, body: Buffer, key: string | undefined): Promise<Answer> {
   const start = performance.now();
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = request(
       {
         host: '127.0.0.1',
@@ -166,7 +169,8 @@ function post(agent: Agent, port: number, body: Buffer, key: string | undefined)
         });
       },
     );
-    req.on('error', reject);
+    // A refused request may find its connection closed mid-body: counted as status 0, then retried.
+    req.on('error', () => resolve({ status: 0, ms: performance.now() - start, accepted: 0 }));
     req.end(body);
   });
 }

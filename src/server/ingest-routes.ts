@@ -104,7 +104,10 @@ async function handle(
 function failure(req: FastifyRequest, reply: FastifyReply, e: unknown, options: IngestRoutesOptions): IngestAnswer {
   const retryAfter = String(options.limits.retryAfterSeconds);
   if (e instanceof Saturated) {
-    reply.header('retry-after', retryAfter).header('connection', 'close');
+    // The connection stays open: Node reads and drops the rest of the body
+    // (at most INGEST_MAX_BODY_BYTES), so that a sender still writing it
+    // reads the 429 instead of a broken pipe, and keeps its connection.
+    reply.header('retry-after', retryAfter);
     return fail(reply, 429, 'SATURATED', e.message);
   }
   if (e instanceof BodyTooLarge) {

@@ -1,3 +1,5 @@
+import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -156,6 +158,31 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
     expect((await first).statusCode).toBe(200);
   });
 
+  it('lets a sender still writing its body read the 429, and keeps its connection open (real socket)', async () => {
+    const flaky = await flakyGateway({ INGEST_MAX_BODY_BYTES: String(8 << 20), INGEST_MAX_INFLIGHT_BYTES: String(8 << 20) });
+    gw = flaky.gw;
+    flaky.store.hold();
+    const body = Buffer.from(ndjson(Array.from({ length: 12_000 }, () => flat())));
+    expect(body.length).toBeGreaterThan(5 << 20);
+    const first = post(gw.app, body.toString(), NDJSON);
+    await flaky.store.waiting; // holds more than half of the byte budget
+    await gw.app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = gw.app.server.address() as AddressInfo;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // Refused on its Content-Length, before the body is read: a gateway
+      // that closed the socket here would leave the sender with EPIPE.
+      const refused = await send(agent, port, body);
+      expect(refused).toMatchObject({ status: 429, reused: false });
+      expect(JSON.parse(refused.text)).toMatchObject({ code: 'SATURATED' });
+      flaky.store.release();
+      expect((await first).statusCode).toBe(200);
+      expect(await send(agent, port, Buffer.from(ndjson([flat()])))).toMatchObject({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('answers 503 with Retry-After when the store does not confirm, never 2xx, and no stack in the body', async () => {
     const flaky = await flakyGateway();
     gw = flaky.gw;
@@ -191,3 +218,19 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
     }
   });
 });
+
+/** Posts over a real socket; `reused` says whether the agent's connection was kept from an earlier request. */
+function send(agent: Agent, port: number, body: Buffer): Promise<{ status: number; text: string; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, path: '/ingest/sessions', method: 'POST', agent, headers: { ...NDJSON, 'content-length': body.length } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
