@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
-import { DuckDb } from './database.js';
+import { DuckDb, checkpointThreshold } from './database.js';
+import { sliceBounds } from './rollup.js';
 import { DuckDbSessionStore } from './session-store.js';
 
 const MIN = 60_000_000_000n;
@@ -42,5 +43,44 @@ describe('embedded rollup job', () => {
     await store.rollup.run();
     expect((await store.traffic(q)).total.totalBytes).toBe(158n);
     await db.close();
+  });
+});
+
+describe('rollup slices', () => {
+  const commits = (...rows: number[]) => rows.map((n, i) => ({ seq: BigInt(i + 11), rows: n }));
+
+  it('takes whole commits up to the limit per slice, and a larger commit alone', () => {
+    expect(sliceBounds(10n, commits(2, 2, 2, 2, 2), 4)).toEqual([10n, 12n, 14n, 15n]);
+    expect(sliceBounds(10n, commits(1, 9, 1), 4)).toEqual([10n, 11n, 12n, 13n]);
+    expect(sliceBounds(10n, commits(3), 4)).toEqual([10n, 11n]);
+    expect(sliceBounds(10n, [], 4)).toEqual([10n]);
+  });
+
+  it('folds many commits in slices to the same sums as in one, each row once', async () => {
+    const now = 1_795_600_800_000_000_000n;
+    const raw = parseDuration('24h', 'raw');
+    const retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
+    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now, foldSliceRows: 3 });
+    for (let c = 0; c < 5; c++) {
+      await store.write(encodeRecords([record(now - 30n * MIN + BigInt(c) * MIN, 10n, 'web'), record(now - 90n * MIN, 1n, `app-${c}`)]));
+    }
+    const stats = await store.rollup.run();
+    // Five commits of two rows, three rows a slice: one commit per slice, two partial rows each.
+    expect(stats.rolledUp).toEqual({ '5m': 10, '1h': 10 });
+    expect(await store.rollup.run()).toMatchObject({ rolledUp: { '5m': 0, '1h': 0 } });
+    const [tier] = await db.read({ text: `SELECT sum(total_bytes) AS b, sum(sessions) AS n FROM sessions_1h`, params: [] });
+    expect(tier).toEqual({ b: 55n, n: 10n });
+    await db.close();
+  });
+});
+
+describe('checkpoint threshold', () => {
+  it('is half the memory limit, between 16MB and 256MB, and 256MB without a limit', () => {
+    expect(checkpointThreshold(undefined)).toBe('256MB');
+    expect(checkpointThreshold('64MB')).toBe('32MB');
+    expect(checkpointThreshold('16MB')).toBe('16MB');
+    expect(checkpointThreshold('2GiB')).toBe('256MB');
+    expect(checkpointThreshold('300 MiB')).toBe('150MB');
   });
 });

@@ -26,6 +26,8 @@ export class Rollup {
     private readonly retention: Retention,
     private readonly clock: Clock,
     private readonly labelColumns: () => readonly string[],
+    /** At most this many raw rows are folded in per transaction (one commit's rows may exceed it). */
+    private readonly sliceRows = FOLD_SLICE_ROWS,
   ) {}
 
   /** One pass of rollup, compaction and retention; concurrent calls share a run. */
@@ -40,19 +42,47 @@ export class Rollup {
     const now = this.clock();
     const rolledUp: Record<string, number> = {};
     for (const tier of this.retention.tiers) {
-      rolledUp[tier.name] = await this.db.transaction((conn) => this.foldIn(conn, tier));
+      rolledUp[tier.name] = await this.foldIn(tier);
       await this.db.transaction((conn) => this.compact(conn, tier, now));
     }
     const deletedRaw = await this.db.transaction((conn) => this.expire(conn, now));
     return { rolledUp, deletedRaw };
   }
 
-  private async foldIn(conn: DuckDBConnection, tier: TierSpec): Promise<number> {
+  /**
+   * Folds the raw rows past the tier's watermark into it, a slice of at most
+   * `sliceRows` rows per transaction, each moving the watermark with its
+   * rows. At full ingest rate a run finds millions of rows, and folding them
+   * in one statement can need more memory than DUCKDB_MEMORY_LIMIT allows
+   * (it failed at 64MB with 3 M rows); slices also let ingest commits in
+   * between. Slices follow commit boundaries (seq), so a commit is never
+   * split.
+   */
+  private async foldIn(tier: TierSpec): Promise<number> {
     const key = `watermark:${tier.name}`;
-    const from = await readState(conn, key);
-    const top = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
-    const to = BigInt(top.getRowObjects()[0]!['s'] as bigint);
-    if (to <= from) return 0;
+    const bounds = await this.db.exclusive(async (conn) => {
+      const from = await readState(conn, key);
+      const rows = await conn.runAndReadAll(
+        `SELECT seq, count(*) AS n FROM ${RAW_TABLE} WHERE seq > $1 GROUP BY seq ORDER BY seq`,
+        [from],
+      );
+      return sliceBounds(from, rows.getRowObjects().map((r) => ({ seq: BigInt(r['seq'] as bigint), rows: Number(r['n']) })), this.sliceRows);
+    });
+    let folded = 0;
+    for (let i = 1; i < bounds.length; i++) {
+      const [from, to] = [bounds[i - 1]!, bounds[i]!];
+      folded += await this.db.transaction(async (conn) => {
+        // The watermark is read again: another run may have moved it meanwhile.
+        if ((await readState(conn, key)) !== from) return 0;
+        const n = await this.foldSlice(conn, tier, from, to);
+        await writeState(conn, key, to);
+        return n;
+      });
+    }
+    return folded;
+  }
+
+  private async foldSlice(conn: DuckDBConnection, tier: TierSpec, from: bigint, to: bigint): Promise<number> {
     const tags = [...tierDimensions(tier), 'session_type', ...this.labelColumns().map(quoteIdent)];
     const sums = COUNTER_COLUMNS.map((c) => `sum(${c})`);
     const result = await conn.run(
@@ -62,7 +92,6 @@ FROM ${RAW_TABLE} WHERE seq > $2 AND seq <= $3
 GROUP BY ALL`,
       [tier.window.ns, from, to],
     );
-    await writeState(conn, key, to);
     return Number(result.rowsChanged);
   }
 
@@ -106,6 +135,28 @@ FROM ${table} WHERE window_start >= $1 AND window_start < $2 GROUP BY ALL`, [fro
     }
     return Number(raw.rowsChanged);
   }
+}
+
+/** Raw rows folded in per transaction by default. */
+export const FOLD_SLICE_ROWS = 500_000;
+
+/**
+ * Watermarks from `from` to the last commit: each step takes whole commits
+ * up to `limit` rows (a single larger commit is a step of its own).
+ */
+export function sliceBounds(from: bigint, commits: readonly { readonly seq: bigint; readonly rows: number }[], limit: number): bigint[] {
+  const bounds = [from];
+  let rows = 0;
+  for (let i = 0; i < commits.length; i++) {
+    const c = commits[i]!;
+    if (rows > 0 && rows + c.rows > limit) {
+      bounds.push(commits[i - 1]!.seq);
+      rows = 0;
+    }
+    rows += c.rows;
+  }
+  if (commits.length > 0) bounds.push(commits[commits.length - 1]!.seq);
+  return bounds;
 }
 
 async function readState(conn: DuckDBConnection, key: string): Promise<bigint> {

@@ -27,6 +27,8 @@ import { inlineSql, quoteIdent } from './sql.js';
 export interface DuckDbSessionStoreOptions {
   readonly retention: Retention;
   readonly clock: Clock;
+  /** Raw rows the rollup folds in per transaction (default FOLD_SLICE_ROWS). */
+  readonly foldSliceRows?: number;
 }
 
 interface PendingWrite {
@@ -58,7 +60,7 @@ export class DuckDbSessionStore implements SessionStore {
     private readonly db: DuckDb,
     private readonly options: DuckDbSessionStoreOptions,
   ) {
-    this.rollup = new Rollup(db, options.retention, options.clock, () => this.labelColumns);
+    this.rollup = new Rollup(db, options.retention, options.clock, () => this.labelColumns, options.foldSliceRows);
   }
 
   /** Creates the tables that are missing and reads the label columns. */
