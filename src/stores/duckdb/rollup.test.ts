@@ -75,6 +75,31 @@ describe('rollup slices', () => {
   });
 });
 
+describe('rollup tier groups', () => {
+  it('sums a tier from the finest one where it can, and from the raw rows where it cannot, to the same totals', async () => {
+    const now = 1_795_600_800_000_000_000n;
+    const raw = parseDuration('24h', 'raw');
+    // 1h can be summed from 2m (a multiple, fewer columns); 5m cannot (not a multiple of 2m).
+    const retention = { raw, tiers: parseTiers('2m:2d,5m:7d,1h:90d:client_port+local_ip', raw) };
+    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now, foldSliceRows: 4 });
+    const records = Array.from({ length: 12 }, (_, i) =>
+      sessionRecord({ time: now - BigInt(7 * i + 1) * MIN, localIp: `10.0.0.${i % 3}`, localLabels: { app: `a${i % 2}` }, totalBytes: BigInt(i + 1) }),
+    );
+    for (let i = 0; i < records.length; i += 3) await store.write(encodeRecords(records.slice(i, i + 3)));
+    const stats = await store.rollup.run();
+    expect(Object.keys(stats.rolledUp).sort()).toEqual(['1h', '2m', '5m']);
+    const sums = async (table: string) =>
+      (await db.read({ text: `SELECT sum(total_bytes) AS b, sum(sessions) AS n, count(DISTINCT window_start % ${table === 'sessions_1h' ? 60n * MIN : 1n}) AS off FROM ${table}`, params: [] }))[0];
+    for (const table of ['sessions_2m', 'sessions_5m', 'sessions_1h']) expect(await sums(table)).toMatchObject({ b: 78n, n: 12n });
+    expect((await sums('sessions_1h'))!['off']).toBe(1n); // every 1h row starts on the hour
+    const columns = await db.read({ text: `SELECT column_name FROM information_schema.columns WHERE table_name = 'sessions_1h' AND column_name = 'local_ip'`, params: [] });
+    expect(columns).toEqual([]);
+    expect(await store.rollup.run()).toMatchObject({ rolledUp: { '2m': 0, '5m': 0, '1h': 0 } });
+    await db.close();
+  });
+});
+
 describe('checkpoint threshold', () => {
   it('is half the memory limit, between 16MB and 256MB, and 256MB without a limit', () => {
     expect(checkpointThreshold(undefined)).toBe('256MB');
