@@ -39,6 +39,7 @@ interface Answer {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'sag-ingest-bench-'));
+const gatewayErrors: string[] = [];
 const child = fork(join(import.meta.dirname, 'server.ts'), [], {
   execArgv: [
     '--import',
@@ -70,6 +71,10 @@ try {
       writeFileSync(gcLog, '');
       lines.on('line', (l) => appendFileSync(gcLog, `${l}\n`));
     }
+    // The gateway logs to stdout: an error there (say, a failing rollup) must not pass unseen.
+    lines.on('line', (l) => {
+      if (/"level":(50|60)/.test(l)) gatewayErrors.push(l.slice(0, 300));
+    });
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
   });
   const { port, baseline: before } = JSON.parse(first) as { port: number; baseline: Baseline };
@@ -125,6 +130,7 @@ try {
       nodeFlags: NODE_FLAGS,
       duckdbMemoryLimit: process.env['DUCKDB_MEMORY_LIMIT'] ?? DUCKDB_MEMORY_LIMIT,
       store: process.env['DISCARD'] === '1' ? 'discard (ingest layer alone)' : 'duckdb file',
+      rollupInterval: process.env['ROLLUP_INTERVAL'] ?? '30s',
     },
     requests: countBy(answers.map((a) => String(a.status))),
     recordsPerSecond: Math.round(rate),
@@ -133,10 +139,15 @@ try {
     ratioToJsonParse: Number((rate / jsonParse).toFixed(3)),
     ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
     gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwmMb(child.pid!)) },
+    gatewayErrors: { count: gatewayErrors.length, first: gatewayErrors[0] ?? null },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(join('bench/results', `ingest-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
+  if (gatewayErrors.length > 0) {
+    process.stderr.write(`the gateway logged ${gatewayErrors.length} error(s) during the run; the figures do not stand\n`);
+    process.exitCode = 1;
+  }
 } finally {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));

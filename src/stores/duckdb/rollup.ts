@@ -79,7 +79,7 @@ export class Rollup {
     const bounds = await this.db.exclusive(async (conn) => {
       const from = await readState(conn, keys[0]!);
       const rows = await conn.runAndReadAll(
-        `SELECT seq, count(*) AS n FROM ${RAW_TABLE} WHERE seq > $1 GROUP BY seq ORDER BY seq`,
+        `SELECT seq, count(*) AS n FROM ${RAW_TABLE} WHERE seq > $1::BIGINT GROUP BY seq ORDER BY seq`,
         [from],
       );
       return sliceBounds(from, rows.getRowObjects().map((r) => ({ seq: BigInt(r['seq'] as bigint), rows: Number(r['n']) })), this.sliceRows);
@@ -105,8 +105,8 @@ export class Rollup {
     const tags = (t: TierSpec) => [...tierDimensions(t), 'session_type', ...labels];
     const counters = [...COUNTER_COLUMNS, 'sessions'];
     const insert = (t: TierSpec) => `INSERT INTO ${tierTable(t)} (window_start, ${tags(t).join(', ')}, ${counters.join(', ')})`;
-    const partials = `SELECT time_ns - (time_ns % $1) AS w, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
-FROM ${RAW_TABLE} WHERE seq > $2 AND seq <= $3
+    const partials = `SELECT time_ns - (time_ns % $1::BIGINT) AS w, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
+FROM ${RAW_TABLE} WHERE seq > $2::BIGINT AND seq <= $3::BIGINT
 GROUP BY ALL`;
     if (derived.length === 0) {
       const result = await conn.run(`${insert(base!)} ${partials}`, [base!.window.ns, from, to]);
@@ -117,7 +117,7 @@ GROUP BY ALL`;
     for (const t of derived) {
       const sums = counters.map((c) => `sum(${c})`);
       const result = await conn.run(
-        `${insert(t)} SELECT w - (w % $1), ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
+        `${insert(t)} SELECT w - (w % $1::BIGINT), ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
         [t.window.ns],
       );
       counts.push(Number(result.rowsChanged));
@@ -139,8 +139,8 @@ GROUP BY ALL`;
     const sums = [...COUNTER_COLUMNS, 'sessions'].map((c) => `sum(${c})`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE compacting AS
 SELECT window_start, ${tags.join(', ')}, ${sums.join(', ')}
-FROM ${table} WHERE window_start >= $1 AND window_start < $2 GROUP BY ALL`, [from, until]);
-    await conn.run(`DELETE FROM ${table} WHERE window_start >= $1 AND window_start < $2`, [from, until]);
+FROM ${table} WHERE window_start >= $1::BIGINT AND window_start < $2::BIGINT GROUP BY ALL`, [from, until]);
+    await conn.run(`DELETE FROM ${table} WHERE window_start >= $1::BIGINT AND window_start < $2::BIGINT`, [from, until]);
     await conn.run(`INSERT INTO ${table} (${cols}) SELECT * FROM compacting`);
     await conn.run('DROP TABLE compacting');
     await writeState(conn, key, until);
@@ -155,12 +155,12 @@ FROM ${table} WHERE window_start >= $1 AND window_start < $2 GROUP BY ALL`, [fro
     const cutoff = now - this.retention.raw.ns;
     const raw = await conn.run(
       folded === null
-        ? `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1`
-        : `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1 AND seq <= $2`,
+        ? `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1::BIGINT`
+        : `DELETE FROM ${RAW_TABLE} WHERE time_ns < $1::BIGINT AND seq <= $2::BIGINT`,
       folded === null ? [cutoff] : [cutoff, folded],
     );
     for (const tier of this.retention.tiers) {
-      await conn.run(`DELETE FROM ${tierTable(tier)} WHERE window_start < $1`, [
+      await conn.run(`DELETE FROM ${tierTable(tier)} WHERE window_start < $1::BIGINT`, [
         now - tier.retention.ns - tier.window.ns,
       ]);
     }
@@ -169,7 +169,7 @@ FROM ${table} WHERE window_start >= $1 AND window_start < $2 GROUP BY ALL`, [fro
 }
 
 /** Raw rows folded in per transaction by default. */
-export const FOLD_SLICE_ROWS = 500_000;
+export const FOLD_SLICE_ROWS = 2_000_000;
 
 /**
  * Watermarks from `from` to the last commit: each step takes whole commits
