@@ -35,6 +35,10 @@ export interface IngestOptions {
   readonly fingerprint?: string;
   /** False when replaying from the dead-letter log: a record rejected again is already there. */
   readonly keepRejects?: boolean;
-  /** Called with the number of records once they are decoded; throws to refuse the request (backpressure). */
+  /**
+   * Called as records are decoded, each time with how many more there are
+   * (a body's records a thousand at a time); throws to refuse the request
+   * (backpressure).
+   */
   readonly admit?: (records: number) => void;
 }
