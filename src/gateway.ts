@@ -38,6 +38,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
             path: config.duckdbPath,
             queryTimeoutMs: config.limits.queryTimeoutMs,
             ...(config.duckdbMemoryLimit === null ? {} : { memoryLimit: config.duckdbMemoryLimit }),
+            checkpointThreshold: config.duckdbCheckpointThreshold,
           },
           retention: config.retention,
           sessions: config.sessionStore === 'duckdb',

@@ -11,6 +11,13 @@ export interface Config {
   readonly duckdbPath: string;
   /** DuckDB's memory_limit (DUCKDB_MEMORY_LIMIT, e.g. 256MB); null: DuckDB's default, 80% of RAM. */
   readonly duckdbMemoryLimit: string | null;
+  /**
+   * DuckDB's checkpoint_threshold: half of DUCKDB_MEMORY_LIMIT, 16MB to
+   * 256MB; 256MB without a limit. Until a checkpoint, new rows stay in
+   * DuckDB's buffer pool, and a larger threshold left the rollup no room
+   * ("Out of Memory" at 64MB with 256MB; docs/decisions.md).
+   */
+  readonly duckdbCheckpointThreshold: string;
   /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
   readonly opensearch: OpenSearchConfig | null;
   /** The InfluxDB connection and layout; set only when SESSION_STORE=influxdb. */
@@ -101,13 +108,15 @@ export function parseConfig(env: Env): Config {
   } catch (e) {
     throw new ConfigError('TIERS', (e as Error).message.replace(/^TIERS[^:]*: /, ''));
   }
+  const duckdbMemoryLimit = memorySize(env, 'DUCKDB_MEMORY_LIMIT');
   return {
     host: env['HOST'] ?? '0.0.0.0',
     port: int(env, 'PORT', 4000, 0, 65535),
     sessionStore: oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb'),
     uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
-    duckdbMemoryLimit: memorySize(env, 'DUCKDB_MEMORY_LIMIT'),
+    duckdbMemoryLimit,
+    duckdbCheckpointThreshold: checkpointThreshold(duckdbMemoryLimit),
     opensearch: env['UVE_STORE'] === 'opensearch' ? openSearch(env) : null,
     influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },
@@ -294,14 +303,23 @@ function ingestLimits(env: Env): IngestLimits {
   };
 }
 
+const MEMORY_SIZE = /^([0-9]{1,6}(?:\.[0-9]{1,3})?)\s?(KB|MB|GB|KiB|MiB|GiB)$/i;
+
 /** A DuckDB memory size such as 256MB or 2GiB; null when unset. */
 function memorySize(env: Env, name: string): string | null {
   const text = env[name];
   if (text === undefined || text === '') return null;
-  if (!/^[0-9]{1,6}(\.[0-9]{1,3})?\s?(KB|MB|GB|KiB|MiB|GiB)$/i.test(text)) {
-    throw new ConfigError(name, `"${text.slice(0, 32)}" is not a size such as 256MB or 2GiB`);
-  }
+  if (!MEMORY_SIZE.test(text)) throw new ConfigError(name, `"${text.slice(0, 32)}" is not a size such as 256MB or 2GiB`);
   return text;
+}
+
+/** Half a validated memory size, 16MB to 256MB, or 256MB for none (MB and MiB alike: the difference does not matter here). */
+function checkpointThreshold(memoryLimit: string | null): string {
+  const m = memoryLimit === null ? null : MEMORY_SIZE.exec(memoryLimit);
+  if (m === null) return '256MB';
+  const unit = m[2]!.toUpperCase();
+  const mb = Number(m[1]) * (unit.startsWith('K') ? 1 / 1024 : unit.startsWith('M') ? 1 : 1024);
+  return `${Math.min(256, Math.max(16, Math.floor(mb / 2)))}MB`;
 }
 
 /** Beside the DuckDB file; under ./data for an in-memory database. */

@@ -30,6 +30,18 @@ describe('parseConfig: ingest settings', () => {
     });
   });
 
+  it('checkpoints DuckDB at half its memory limit, between 16MB and 256MB, and at 256MB without a limit', () => {
+    const threshold = (limit?: string) => parseConfig(limit === undefined ? {} : { DUCKDB_MEMORY_LIMIT: limit }).duckdbCheckpointThreshold;
+    expect([threshold(), threshold('64MB'), threshold('16MB'), threshold('2GiB'), threshold('300 MiB'), threshold('512KB')]).toEqual([
+      '256MB',
+      '32MB',
+      '16MB',
+      '256MB',
+      '150MB',
+      '16MB',
+    ]);
+  });
+
   it.each([
     [{ INGEST_MAX_INFLIGHT_RECORDS: '10', INGEST_MAX_RECORDS: '20' }, 'INGEST_MAX_INFLIGHT_RECORDS'],
     [{ INGEST_MAX_INFLIGHT_BYTES: '2048', INGEST_MAX_BODY_BYTES: '4096' }, 'INGEST_MAX_INFLIGHT_BYTES'],

@@ -13,32 +13,11 @@ export interface DuckDbOptions {
   readonly threads?: number;
   /** DuckDB's memory_limit, e.g. `256MB`; default: DuckDB's own (80% of RAM). Data past it spills to disk. */
   readonly memoryLimit?: string;
+  /** DuckDB's checkpoint_threshold (Config.duckdbCheckpointThreshold); default 256MB. */
+  readonly checkpointThreshold?: string;
 }
 
 export type Row = Record<string, DuckDBValue>;
-
-/**
- * How much WAL DuckDB gathers before a checkpoint. Checkpoints stall the
- * commits behind them, so larger steps are cheaper; but until a checkpoint
- * the new rows are held in DuckDB's buffer pool, and with a small
- * memory_limit they left no room for queries: the rollup of 3 M rows
- * failed with "Out of Memory" at 64MB with a 256MB threshold. So: half the
- * memory limit, between 16MB and 256MB (docs/decisions.md).
- */
-export function checkpointThreshold(memoryLimit: string | undefined): string {
-  const MB = 1 << 20;
-  const limit = memoryLimit === undefined ? undefined : bytes(memoryLimit);
-  const threshold = limit === undefined ? 256 * MB : Math.min(256 * MB, Math.max(16 * MB, Math.floor(limit / 2)));
-  return `${Math.floor(threshold / MB)}MB`;
-}
-
-/** Bytes of a size such as `64MB` or `2GiB` (DuckDB reads MB as 10^6 bytes and MiB as 2^20; the difference does not matter here). */
-function bytes(size: string): number | undefined {
-  const m = /^([0-9.]+)\s?(KB|MB|GB|KiB|MiB|GiB)$/i.exec(size);
-  if (m === null) return undefined;
-  const unit = m[2]!.toUpperCase().replace('I', '');
-  return Number(m[1]) * (unit === 'KB' ? 1 << 10 : unit === 'MB' ? 1 << 20 : 1 << 30);
-}
 
 /**
  * One embedded DuckDB database shared by the session and UVE stores. Every
@@ -60,7 +39,7 @@ export class DuckDb {
     const config: Record<string, string> = {};
     if (options.threads !== undefined) config['threads'] = String(options.threads);
     if (options.memoryLimit !== undefined) config['memory_limit'] = options.memoryLimit;
-    config['checkpoint_threshold'] = checkpointThreshold(options.memoryLimit);
+    config['checkpoint_threshold'] = options.checkpointThreshold ?? '256MB';
     const instance = await DuckDBInstance.create(options.path, config);
     const db = new DuckDb(instance, options);
     db.writer = await instance.connect();

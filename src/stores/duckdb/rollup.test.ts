@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type SessionRecord } from '../../model/index.js';
+import { buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
-import { DuckDb, checkpointThreshold } from './database.js';
+import { DuckDb } from './database.js';
 import { sliceBounds } from './rollup.js';
 import { DuckDbSessionStore } from './session-store.js';
 
 const MIN = 60_000_000_000n;
 const DAY = 1440n * MIN;
+
+const NOW = 1_795_600_800_000_000_000n;
+
+/** An in-memory store with a day of raw retention and `tiers`, on the clock `now()`. */
+async function openStore(tiers: string, now: () => bigint, foldSliceRows?: number): Promise<{ db: DuckDb; store: DuckDbSessionStore; retention: Retention }> {
+  const raw = parseDuration('24h', 'raw');
+  const retention = { raw, tiers: parseTiers(tiers, raw) };
+  const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+  const store = await DuckDbSessionStore.open(db, { retention, clock: now, ...(foldSliceRows === undefined ? {} : { foldSliceRows }) });
+  return { db, store, retention };
+}
 
 function record(time: bigint, bytes: bigint, app: string): SessionRecord {
   return sessionRecord({ time, localLabels: { app }, forwardSampledBytes: bytes, reverseSampledBytes: 0n, totalBytes: bytes });
@@ -14,11 +25,8 @@ function record(time: bigint, bytes: bigint, app: string): SessionRecord {
 
 describe('embedded rollup job', () => {
   it('folds late records into windows already rolled up, compacts, and expires raw rows', async () => {
-    let now = 1_795_600_800_000_000_000n;
-    const raw = parseDuration('24h', 'raw');
-    const retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
-    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
-    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now });
+    let now = NOW;
+    const { db, store, retention } = await openStore('5m:7d,1h:90d', () => now);
     const old = now - 2n * DAY; // only a tier can serve this after expiry
     await store.write(encodeRecords([record(old + MIN, 100n, 'web'), record(old + 2n * MIN, 50n, 'web')]));
     expect((await store.rollup.run()).deletedRaw).toBe(2);
@@ -57,11 +65,8 @@ describe('rollup slices', () => {
   });
 
   it('folds many commits in slices to the same sums as in one, each row once', async () => {
-    const now = 1_795_600_800_000_000_000n;
-    const raw = parseDuration('24h', 'raw');
-    const retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
-    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
-    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now, foldSliceRows: 3 });
+    const now = NOW;
+    const { db, store } = await openStore('5m:7d,1h:90d', () => now, 3);
     for (let c = 0; c < 5; c++) {
       await store.write(encodeRecords([record(now - 30n * MIN + BigInt(c) * MIN, 10n, 'web'), record(now - 90n * MIN, 1n, `app-${c}`)]));
     }
@@ -77,12 +82,9 @@ describe('rollup slices', () => {
 
 describe('rollup tier groups', () => {
   it('sums a tier from the finest one where it can, and from the raw rows where it cannot, to the same totals', async () => {
-    const now = 1_795_600_800_000_000_000n;
-    const raw = parseDuration('24h', 'raw');
+    const now = NOW;
     // 1h can be summed from 2m (a multiple, fewer columns); 5m cannot (not a multiple of 2m).
-    const retention = { raw, tiers: parseTiers('2m:2d,5m:7d,1h:90d:client_port+local_ip', raw) };
-    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
-    const store = await DuckDbSessionStore.open(db, { retention, clock: () => now, foldSliceRows: 4 });
+    const { db, store } = await openStore('2m:2d,5m:7d,1h:90d:client_port+local_ip', () => now, 4);
     const records = Array.from({ length: 12 }, (_, i) =>
       sessionRecord({ time: now - BigInt(7 * i + 1) * MIN, localIp: `10.0.0.${i % 3}`, localLabels: { app: `a${i % 2}` }, totalBytes: BigInt(i + 1) }),
     );
@@ -97,15 +99,5 @@ describe('rollup tier groups', () => {
     expect(columns).toEqual([]);
     expect(await store.rollup.run()).toMatchObject({ rolledUp: { '2m': 0, '5m': 0, '1h': 0 } });
     await db.close();
-  });
-});
-
-describe('checkpoint threshold', () => {
-  it('is half the memory limit, between 16MB and 256MB, and 256MB without a limit', () => {
-    expect(checkpointThreshold(undefined)).toBe('256MB');
-    expect(checkpointThreshold('64MB')).toBe('32MB');
-    expect(checkpointThreshold('16MB')).toBe('16MB');
-    expect(checkpointThreshold('2GiB')).toBe('256MB');
-    expect(checkpointThreshold('300 MiB')).toBe('150MB');
   });
 });
