@@ -1,9 +1,7 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import {
-  BIGINTS_PER_RECORD,
   FIXED_STRINGS,
   INTS_PER_RECORD,
-  NULL_STRING,
   backendUnavailable,
   labelColumn,
   tierName,
@@ -22,6 +20,7 @@ import type { DuckDb, Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
+import { RawChunkWriter, type LabelSlot } from './raw-chunks.js';
 import { inlineSql, quoteIdent } from './sql.js';
 
 export interface DuckDbSessionStoreOptions {
@@ -49,7 +48,7 @@ export class DuckDbSessionStore implements SessionStore {
   readonly rollup: Rollup;
   private labelColumns: string[] = [];
   private schema: StoreSchema = { labelColumns: new Set() };
-  private labelSlots: { readonly local: boolean; readonly name: string }[] = [];
+  private labelSlots: LabelSlot[] = [];
   private knownLabels: { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> } = { local: new Set(), remote: new Set() };
   private pending: PendingWrite[] = [];
   private flushing = false;
@@ -176,7 +175,8 @@ export class DuckDbSessionStore implements SessionStore {
       if (batch.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of batch) this.appendBatch(appender, w.batch, seq);
+          const writer = new RawChunkWriter(this.labelSlots);
+          for (const w of batch) writer.append(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
@@ -234,57 +234,7 @@ export class DuckDbSessionStore implements SessionStore {
     }
     this.setLabelColumns([...this.labelColumns, ...cols]);
   }
-
-  /** Appends every record of `b`; label values go to their columns by name, absent ones as NULL. */
-  private appendBatch(a: Appender, b: RecordBatch, seq: bigint): void {
-    const { bigints, ints, strings, dictionary } = b;
-    const slots = this.labelSlots;
-    const localSlots = new Map<string, number>();
-    const remoteSlots = new Map<string, number>();
-    slots.forEach((slot, i) => (slot.local ? localSlots : remoteSlots).set(slot.name, i));
-    // Per dictionary entry that names a label, its column slot on each side, looked up once.
-    const localSlot = new Int32Array(dictionary.length).fill(UNKNOWN_SLOT);
-    const remoteSlot = new Int32Array(dictionary.length).fill(UNKNOWN_SLOT);
-    const slotOf = (cache: Int32Array, bySide: ReadonlyMap<string, number>, d: number): number => {
-      let slot = cache[d]!;
-      if (slot === UNKNOWN_SLOT) cache[d] = slot = bySide.get(dictionary[d]!)!;
-      return slot;
-    };
-    const values = new Int32Array(slots.length);
-    const text = (at: number) => {
-      if (at === NULL_STRING) a.appendNull();
-      else a.appendVarchar(dictionary[at]!);
-    };
-    let s = 0;
-    for (let i = 0; i < b.length; i++) {
-      const n = i * BIGINTS_PER_RECORD;
-      const k = i * INTS_PER_RECORD;
-      a.appendBigInt(seq);
-      a.appendBigInt(bigints[n]!);
-      text(strings[s]!);
-      text(strings[s + 1]!);
-      text(strings[s + 2]!);
-      text(strings[s + 3]!);
-      text(strings[s + 4]!);
-      a.appendInteger(ints[k]!);
-      text(strings[s + 5]!);
-      a.appendInteger(ints[k + 1]!);
-      a.appendInteger(ints[k + 2]!);
-      text(strings[s + 6]!);
-      for (let c = 1; c < BIGINTS_PER_RECORD; c++) a.appendBigInt(bigints[n + c]!);
-      s += FIXED_STRINGS;
-      values.fill(NULL_STRING);
-      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) values[slotOf(localSlot, localSlots, strings[s]!)] = strings[s + 1]!;
-      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) values[slotOf(remoteSlot, remoteSlots, strings[s]!)] = strings[s + 1]!;
-      for (let c = 0; c < values.length; c++) text(values[c]!);
-      a.endRow();
-    }
-  }
 }
-
-const UNKNOWN_SLOT = -2;
-
-type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
 function groupValue(v: DuckDBValue | undefined): string | null {
   return v === null || v === undefined ? null : String(v);

@@ -1,0 +1,269 @@
+import duckdb from '@duckdb/node-bindings';
+import {
+  DuckDBBigIntType,
+  DuckDBDataChunk,
+  DuckDBIntegerType,
+  DuckDBVarCharType,
+  type DuckDBAppender,
+  type DuckDBType,
+} from '@duckdb/node-api';
+import { BIGINTS_PER_RECORD, FIXED_STRINGS, INTS_PER_RECORD, NULL_STRING, type RecordBatch } from '../../model/index.js';
+
+/** Where each label column of the raw table takes its value from: a side and a label name. */
+export interface LabelSlot {
+  readonly local: boolean;
+  readonly name: string;
+}
+
+const BIGINT = DuckDBBigIntType.instance;
+const INTEGER = DuckDBIntegerType.instance;
+const VARCHAR = DuckDBVarCharType.instance;
+
+/**
+ * The raw table's fixed columns (layout.ts RAW_DDL) in order, each with its
+ * type and where a record of a RecordBatch keeps it: `bigints`, `ints` or
+ * `strings` at that offset in the record, or the commit's sequence number.
+ */
+const FIXED: readonly { readonly type: DuckDBType; readonly from: 'seq' | 'bigint' | 'int' | 'string'; readonly at: number }[] = [
+  { type: BIGINT, from: 'seq', at: 0 },
+  { type: BIGINT, from: 'bigint', at: 0 }, // time_ns
+  { type: VARCHAR, from: 'string', at: 0 }, // vn
+  { type: VARCHAR, from: 'string', at: 1 }, // vmi
+  { type: VARCHAR, from: 'string', at: 2 }, // remote_vn
+  { type: VARCHAR, from: 'string', at: 3 }, // vrouter_ip
+  { type: VARCHAR, from: 'string', at: 4 }, // local_ip
+  { type: INTEGER, from: 'int', at: 0 }, // client_port
+  { type: VARCHAR, from: 'string', at: 5 }, // remote_ip
+  { type: INTEGER, from: 'int', at: 1 }, // server_port
+  { type: INTEGER, from: 'int', at: 2 }, // protocol
+  { type: VARCHAR, from: 'string', at: 6 }, // session_type
+  { type: BIGINT, from: 'bigint', at: 1 }, // forward_sampled_bytes
+  { type: BIGINT, from: 'bigint', at: 2 }, // forward_sampled_pkts
+  { type: BIGINT, from: 'bigint', at: 3 }, // reverse_sampled_bytes
+  { type: BIGINT, from: 'bigint', at: 4 }, // reverse_sampled_pkts
+  { type: BIGINT, from: 'bigint', at: 5 }, // total_bytes
+];
+
+/** DuckDB's string_t: 16 bytes, a 32-bit length then up to 12 bytes inline, or a prefix and a pointer. */
+const STRING_T = 16;
+const INLINE_MAX = 12;
+
+/**
+ * Appends RecordBatches to the raw table a DuckDB data chunk (2 048 rows) at
+ * a time, column by column, instead of value by value through the
+ * appender: about 25 calls into the addon per record become a few per
+ * column per chunk (docs/decisions.md, "Raw rows by data chunk").
+ *
+ * - 64-bit and 32-bit columns are gathered from the batch's typed arrays
+ *   into one array per column and copied into the chunk's vector at once.
+ *   The 64-bit values are moved as pairs of 32-bit words, so no bigint is
+ *   made per value.
+ * - A string of at most 12 UTF-8 bytes (addresses, session types, most
+ *   label values) fits inside DuckDB's 16-byte string_t: its image is built
+ *   once per dictionary entry and copied with the rest of the column. A
+ *   longer string (network and interface names) must live in the vector's
+ *   own string heap, so it is assigned through the addon, one call per value.
+ * - Nulls (an absent vmi or label) are cleared bits of the column's validity.
+ *
+ * One writer serves one batch of label columns; it is made per commit,
+ * after the commit has added the columns its records need.
+ */
+export class RawChunkWriter {
+  private readonly chunk: DuckDBDataChunk;
+  private readonly columns: number;
+  private readonly rows = duckdb.vector_size();
+  // One column of the chunk at a time, and its validity: each an ArrayBuffer
+  // (what the addon copies from) and the view the column is written through.
+  private readonly wordsBuffer: ArrayBuffer;
+  private readonly words: Int32Array; // a 64-bit column as 32-bit word pairs
+  private readonly intsBuffer: ArrayBuffer;
+  private readonly ints: Int32Array;
+  private readonly textBuffer: ArrayBuffer;
+  private readonly text: Uint8Array; // a VARCHAR column of string_t
+  private readonly textWords: Int32Array; // the same, by 32-bit word: a string_t is four
+  private readonly validityBuffer: ArrayBuffer;
+  private readonly validity: Uint8Array;
+  private readonly strings: Int32Array; // per row, the dictionary index of the column's value
+  private readonly starts: Int32Array; // per row, where its strings begin in the batch
+  private readonly labels: Int32Array; // per row and label column, the dictionary index of the value
+
+  constructor(private readonly slots: readonly LabelSlot[]) {
+    this.columns = FIXED.length + slots.length;
+    this.chunk = DuckDBDataChunk.create([...FIXED.map((c) => c.type), ...slots.map(() => VARCHAR)]);
+    this.wordsBuffer = new ArrayBuffer(8 * this.rows);
+    this.words = new Int32Array(this.wordsBuffer);
+    this.intsBuffer = new ArrayBuffer(4 * this.rows);
+    this.ints = new Int32Array(this.intsBuffer);
+    this.textBuffer = new ArrayBuffer(STRING_T * this.rows);
+    this.text = new Uint8Array(this.textBuffer);
+    this.textWords = new Int32Array(this.textBuffer);
+    this.validityBuffer = new ArrayBuffer(Math.ceil(this.rows / 64) * 8);
+    this.validity = new Uint8Array(this.validityBuffer);
+    this.strings = new Int32Array(this.rows);
+    this.starts = new Int32Array(this.rows);
+    this.labels = new Int32Array(this.rows * slots.length);
+  }
+
+  /** Appends every record of `b`, each with the commit's sequence number `seq`. */
+  append(appender: DuckDBAppender, b: RecordBatch, seq: bigint): void {
+    const labelSlot = this.labelSlotsOf(b.dictionary);
+    let s = 0;
+    for (let first = 0; first < b.length; first += this.rows) {
+      const n = Math.min(this.rows, b.length - first);
+      s = this.layOutRows(b, first, n, s, labelSlot);
+      duckdb.data_chunk_reset(this.chunk.chunk);
+      duckdb.data_chunk_set_size(this.chunk.chunk, n);
+      for (let c = 0; c < FIXED.length; c++) {
+        const vector = duckdb.data_chunk_get_vector(this.chunk.chunk, c);
+        const col = FIXED[c]!;
+        if (col.from === 'seq') this.writeSeq(vector, n, seq);
+        else if (col.from === 'bigint') this.writeBigints(vector, b.bigints, first, n, col.at);
+        else if (col.from === 'int') this.writeInts(vector, b.ints, first, n, col.at);
+        else {
+          for (let r = 0; r < n; r++) this.strings[r] = b.strings[this.starts[r]! + col.at]!;
+          this.writeStrings(vector, n, b.dictionary);
+        }
+      }
+      for (let l = 0; l < this.slots.length; l++) {
+        const vector = duckdb.data_chunk_get_vector(this.chunk.chunk, FIXED.length + l);
+        for (let r = 0; r < n; r++) this.strings[r] = this.labels[r * this.slots.length + l]!;
+        this.writeStrings(vector, n, b.dictionary);
+      }
+      appender.appendDataChunk(this.chunk);
+    }
+  }
+
+  /** The column count the writer's chunks have: the fixed columns and one per label column. */
+  get columnCount(): number {
+    return this.columns;
+  }
+
+  /**
+   * For rows `first..first+n-1`: where each row's strings begin, and its
+   * label values by column. Returns where the row after them begins.
+   */
+  private layOutRows(b: RecordBatch, first: number, n: number, s: number, labelSlot: LabelSlotOf): number {
+    const { ints, strings } = b;
+    const width = this.slots.length;
+    this.labels.fill(NULL_STRING, 0, n * width);
+    for (let r = 0; r < n; r++) {
+      const k = (first + r) * INTS_PER_RECORD;
+      this.starts[r] = s;
+      s += FIXED_STRINGS;
+      const row = r * width;
+      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) this.labels[row + labelSlot(true, strings[s]!)] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) this.labels[row + labelSlot(false, strings[s]!)] = strings[s + 1]!;
+    }
+    return s;
+  }
+
+  /** Per dictionary entry that names a label, its column on each side, looked up once per batch. */
+  private labelSlotsOf(dictionary: readonly string[]): LabelSlotOf {
+    const bySide = [new Map<string, number>(), new Map<string, number>()] as const;
+    this.slots.forEach((slot, i) => bySide[slot.local ? 0 : 1].set(slot.name, i));
+    const cache = [new Int32Array(dictionary.length).fill(-1), new Int32Array(dictionary.length).fill(-1)] as const;
+    return (local, d) => {
+      const side = local ? 0 : 1;
+      let slot = cache[side][d]!;
+      if (slot < 0) {
+        const found = bySide[side].get(dictionary[d]!);
+        if (found === undefined) throw new Error(`no raw column holds label ${dictionary[d]!}`);
+        cache[side][d] = slot = found;
+      }
+      return slot;
+    };
+  }
+
+  private writeSeq(vector: duckdb.Vector, n: number, seq: bigint): void {
+    new BigInt64Array(this.wordsBuffer, 0, n).fill(seq);
+    duckdb.copy_data_to_vector(vector, 0, this.wordsBuffer, 0, 8 * n);
+  }
+
+  private writeBigints(vector: duckdb.Vector, bigints: BigInt64Array, first: number, n: number, at: number): void {
+    // Moved as 32-bit word pairs: reading a BigInt64Array element would make a bigint.
+    const from = new Int32Array(bigints.buffer, bigints.byteOffset, 2 * bigints.length);
+    const words = this.words;
+    for (let r = 0, w = 2 * (first * BIGINTS_PER_RECORD + at); r < n; r++, w += 2 * BIGINTS_PER_RECORD) {
+      words[2 * r] = from[w]!;
+      words[2 * r + 1] = from[w + 1]!;
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.wordsBuffer, 0, 8 * n);
+  }
+
+  private writeInts(vector: duckdb.Vector, ints: Int32Array, first: number, n: number, at: number): void {
+    const out = this.ints;
+    for (let r = 0, k = first * INTS_PER_RECORD + at; r < n; r++, k += INTS_PER_RECORD) out[r] = ints[k]!;
+    duckdb.copy_data_to_vector(vector, 0, this.intsBuffer, 0, 4 * n);
+  }
+
+  /**
+   * Writes the strings named by `this.strings[0..n-1]` (dictionary indexes,
+   * NULL_STRING for null): short ones inline, the others through the addon.
+   */
+  private writeStrings(vector: duckdb.Vector, n: number, dictionary: readonly string[]): void {
+    const text = this.text;
+    const words = this.textWords;
+    const strings = this.strings;
+    let nulls = false;
+    let long = false;
+    for (let r = 0; r < n; r++) {
+      const q = 4 * r;
+      words[q + 1] = 0;
+      words[q + 2] = 0;
+      words[q + 3] = 0;
+      const d = strings[r]!;
+      if (d === NULL_STRING) {
+        words[q] = 0;
+        nulls = true;
+        continue;
+      }
+      const length = inline(dictionary[d]!, text, STRING_T * r + 4);
+      if (length < 0) {
+        words[q] = 0; // the addon writes the whole string_t below
+        long = true;
+      } else words[q] = length;
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.textBuffer, 0, STRING_T * n);
+    if (long) {
+      for (let r = 0; r < n; r++) {
+        const d = strings[r]!;
+        if (d !== NULL_STRING && words[4 * r] === 0) {
+          const s = dictionary[d]!;
+          if (s !== '') duckdb.vector_assign_string_element(vector, r, s);
+        }
+      }
+    }
+    if (nulls) {
+      const validity = this.validity;
+      validity.fill(0xff);
+      for (let r = 0; r < n; r++) if (strings[r] === NULL_STRING) validity[r >> 3]! &= ~(1 << (r & 7));
+      duckdb.vector_ensure_validity_writable(vector);
+      duckdb.copy_data_to_vector_validity(vector, 0, this.validityBuffer, 0, this.validityBuffer.byteLength);
+    }
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes `s` as UTF-8 into the 12 bytes at `at` when it fits there and
+ * returns its length in bytes, or -1 when it does not fit (the bytes are
+ * then meaningless). The usual string is ASCII and is copied by character.
+ */
+function inline(s: string, out: Uint8Array, at: number): number {
+  const n = s.length;
+  if (n > INLINE_MAX) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) {
+      const { read, written } = encoder.encodeInto(s, out.subarray(at, at + INLINE_MAX));
+      if (read !== n) return -1;
+      out.fill(0, at + written, at + INLINE_MAX);
+      return written;
+    }
+    out[at + i] = c;
+  }
+  return n;
+}
+
+type LabelSlotOf = (local: boolean, d: number) => number;
