@@ -10,6 +10,12 @@
  *   DISCARD=1 npm run bench:ingest               (a store that confirms at once: the ingest layer alone)
  *   PROFILE=<dir>                                (CPU profiles of the gateway)
  *   NODE_FLAGS='... --trace-gc' GC_LOG=<file>    (the gateway's GC trace)
+ *   CONTROL_SECONDS=15                           (the HTTP control after the run; 0 skips it)
+ *
+ * After the run, the same senders send the same requests for
+ * CONTROL_SECONDS to a bare HTTP server in the gateway's process that
+ * merely JSON.parses each line (server.ts): a second yardstick, HTTP plus
+ * JSON.parse, beside the in-process JSON.parse rate.
  */
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +32,7 @@ const IDEMPOTENCY = (process.env['IDEMPOTENCY'] ?? '1') !== '0';
 /** The memory settings docs/ingest.md recommends for a gateway held to 512 MB. */
 const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=16 --max-old-space-size=256';
 const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB';
+const CONTROL_SECONDS = Number(process.env['CONTROL_SECONDS'] ?? 15);
 
 interface Baseline {
   readonly jsonParse: number;
@@ -77,7 +84,7 @@ try {
     });
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
   });
-  const { port, baseline: before } = JSON.parse(first) as { port: number; baseline: Baseline };
+  const { port, controlPort, baseline: before } = JSON.parse(first) as { port: number; controlPort: number; baseline: Baseline };
   const payloads = bodies().map((b) => Buffer.from(b));
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const load = [loadavg()[0]!];
@@ -91,22 +98,16 @@ try {
   }, 200);
 
   const answers: Answer[] = [];
-  let sent = 0;
   const start = performance.now();
-  const deadline = start + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < deadline) {
-        const n = sent++;
-        const answer = await post(agent, port, payloads[n % payloads.length]!, IDEMPOTENCY ? `bench-${n}` : undefined);
-        answers.push(answer);
-        if (answer.status === 429 || answer.status === 503 || answer.status === 0) await new Promise((r) => setTimeout(r, 50));
-      }
-    }),
-  );
+  await sendFor(agent, port, payloads, SECONDS, answers);
   const elapsed = (performance.now() - start) / 1000;
   clearInterval(sampler);
   load.push(loadavg()[0]!);
+  // The control runs after the gateway's run, so the two do not share the cores.
+  const controlAnswers: Answer[] = [];
+  const controlStart = performance.now();
+  if (CONTROL_SECONDS > 0) await sendFor(agent, controlPort, payloads, CONTROL_SECONDS, controlAnswers);
+  const controlRate = controlAnswers.reduce((s, a) => s + a.accepted, 0) / ((performance.now() - controlStart) / 1000);
   const after = await new Promise<Baseline>((resolve) => {
     child.once('message', (m) => resolve(m as Baseline));
     child.send('baseline');
@@ -137,6 +138,8 @@ try {
     jsonParseRecordsPerSecond: { before: Math.round(before.jsonParse), after: Math.round(after.jsonParse) },
     gatewayParserRecordsPerSecond: { before: Math.round(before.gatewayParser), after: Math.round(after.gatewayParser) },
     ratioToJsonParse: Number((rate / jsonParse).toFixed(3)),
+    httpParseOnlyRecordsPerSecond: CONTROL_SECONDS > 0 ? Math.round(controlRate) : null,
+    ratioToHttpParseOnly: CONTROL_SECONDS > 0 ? Number((rate / controlRate).toFixed(3)) : null,
     ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
     gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwmMb(child.pid!)) },
     gatewayErrors: { count: gatewayErrors.length, first: gatewayErrors[0] ?? null },
@@ -152,6 +155,22 @@ try {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** CLIENTS senders posting the bodies in turn to `port` for `seconds`; each answer goes to `answers`. */
+async function sendFor(agent: Agent, port: number, payloads: readonly Buffer[], seconds: number, answers: Answer[]): Promise<void> {
+  let sent = 0;
+  const deadline = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline) {
+        const n = sent++;
+        const answer = await post(agent, port, payloads[n % payloads.length]!, IDEMPOTENCY ? `bench-${port}-${n}` : undefined);
+        answers.push(answer);
+        if (answer.status === 429 || answer.status === 503 || answer.status === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+    }),
+  );
 }
 
 function post(agent: Agent, port: number, body: Buffer, key: string | undefined): Promise<Answer> {

@@ -3,6 +3,7 @@
  * fast this process merely JSON.parses the benchmark's records, then serves
  * the gateway on the embedded store and reports its address on stdout.
  */
+import { createServer } from 'node:http';
 import { parseConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { parseJson } from '../../src/ingest/index.js';
@@ -43,10 +44,42 @@ const gw = await createGateway(parseConfig({ ...process.env, HOST: '127.0.0.1', 
 });
 await gw.app.listen({ host: '127.0.0.1', port: 0 });
 const address = gw.app.server.address();
-process.stdout.write(`${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0, baseline: before })}\n`);
+const control = await parseOnlyServer();
+process.stdout.write(
+  `${JSON.stringify({ port: typeof address === 'object' && address !== null ? address.port : 0, controlPort: control, baseline: before })}\n`,
+);
 process.on('message', (m) => {
   if (m === 'baseline') process.send?.(baseline());
 });
 process.once('SIGTERM', () => {
   void gw.close().then(() => process.exit(0));
 });
+
+/**
+ * The HTTP control: a bare Node server in this process that reads each
+ * request body whole and merely JSON.parses its lines, answering what the
+ * gateway answers. The load generator sends it the same requests after the
+ * run, to give the rate of HTTP plus JSON.parse on this machine at that
+ * moment. Returns its port.
+ */
+async function parseOnlyServer(): Promise<number> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let accepted = 0;
+      for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
+        if (line === '') continue;
+        JSON.parse(line);
+        accepted++;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ accepted, rejected: 0, errors: [] }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const a = server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
