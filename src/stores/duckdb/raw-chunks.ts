@@ -52,25 +52,25 @@ const INLINE_MAX = 12;
  * Appends RecordBatches to the raw table a DuckDB data chunk (2 048 rows) at
  * a time, column by column, instead of value by value through the
  * appender: about 25 calls into the addon per record become a few per
- * column per chunk (docs/decisions.md, "Raw rows by data chunk").
+ * column per chunk (docs/decisions.md, "Raw rows go into DuckDB by data
+ * chunk").
  *
  * - 64-bit and 32-bit columns are gathered from the batch's typed arrays
  *   into one array per column and copied into the chunk's vector at once.
  *   The 64-bit values are moved as pairs of 32-bit words, so no bigint is
  *   made per value.
  * - A string of at most 12 UTF-8 bytes (addresses, session types, most
- *   label values) fits inside DuckDB's 16-byte string_t: its image is built
- *   once per dictionary entry and copied with the rest of the column. A
+ *   label values) fits inside DuckDB's 16-byte string_t: it is written into
+ *   the column's image here and copied with the rest of the column. A
  *   longer string (network and interface names) must live in the vector's
  *   own string heap, so it is assigned through the addon, one call per value.
  * - Nulls (an absent vmi or label) are cleared bits of the column's validity.
  *
- * One writer serves one batch of label columns; it is made per commit,
+ * One writer serves one set of label columns; it is made per commit,
  * after the commit has added the columns its records need.
  */
 export class RawChunkWriter {
   private readonly chunk: DuckDBDataChunk;
-  private readonly columns: number;
   private readonly rows = duckdb.vector_size();
   // One column of the chunk at a time, and its validity: each an ArrayBuffer
   // (what the addon copies from) and the view the column is written through.
@@ -88,7 +88,6 @@ export class RawChunkWriter {
   private readonly labels: Int32Array; // per row and label column, the dictionary index of the value
 
   constructor(private readonly slots: readonly LabelSlot[]) {
-    this.columns = FIXED.length + slots.length;
     this.chunk = DuckDBDataChunk.create([...FIXED.map((c) => c.type), ...slots.map(() => VARCHAR)]);
     this.wordsBuffer = new ArrayBuffer(8 * this.rows);
     this.words = new Int32Array(this.wordsBuffer);
@@ -131,11 +130,6 @@ export class RawChunkWriter {
       }
       appender.appendDataChunk(this.chunk);
     }
-  }
-
-  /** The column count the writer's chunks have: the fixed columns and one per label column. */
-  get columnCount(): number {
-    return this.columns;
   }
 
   /**
