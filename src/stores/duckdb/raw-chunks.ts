@@ -66,8 +66,9 @@ const INLINE_MAX = 12;
  *   own string heap, so it is assigned through the addon, one call per value.
  * - Nulls (an absent vmi or label) are cleared bits of the column's validity.
  *
- * One writer serves one set of label columns; it is made per commit,
- * after the commit has added the columns its records need.
+ * One writer serves one set of label columns: the store makes a new one
+ * when its label columns change, and every commit reuses the writer's chunk
+ * and scratch arrays (one append at a time, on the writer connection).
  */
 export class RawChunkWriter {
   private readonly chunk: DuckDBDataChunk;

@@ -48,7 +48,8 @@ export class DuckDbSessionStore implements SessionStore {
   readonly rollup: Rollup;
   private labelColumns: string[] = [];
   private schema: StoreSchema = { labelColumns: new Set() };
-  private labelSlots: LabelSlot[] = [];
+  /** Lays raw rows out for the current label columns; its chunk and scratch arrays are reused by every commit. */
+  private writer = new RawChunkWriter([]);
   private knownLabels: { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> } = { local: new Set(), remote: new Set() };
   private pending: PendingWrite[] = [];
   private flushing = false;
@@ -151,10 +152,11 @@ export class DuckDbSessionStore implements SessionStore {
     this.labelColumns = cols;
     this.schema = { labelColumns: new Set(cols) };
     // Per column, which side and label it holds: the write path looks labels up by name, not by column text.
-    this.labelSlots = cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
+    const slots: LabelSlot[] = cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
+    this.writer = new RawChunkWriter(slots);
     this.knownLabels = {
-      local: new Set(this.labelSlots.filter((l) => l.local).map((l) => l.name)),
-      remote: new Set(this.labelSlots.filter((l) => !l.local).map((l) => l.name)),
+      local: new Set(slots.filter((l) => l.local).map((l) => l.name)),
+      remote: new Set(slots.filter((l) => !l.local).map((l) => l.name)),
     };
   }
 
@@ -175,8 +177,7 @@ export class DuckDbSessionStore implements SessionStore {
       if (batch.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          const writer = new RawChunkWriter(this.labelSlots);
-          for (const w of batch) writer.append(appender, w.batch, seq);
+          for (const w of batch) this.writer.append(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
