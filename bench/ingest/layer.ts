@@ -2,9 +2,11 @@
  * The ingest layer alone, in one process, no HTTP: how many session records
  * per second `SessionIngest.ingestBody` takes from NDJSON bodies (the
  * records of records.ts) to `store.write`, with a store that confirms at
- * once and keeps nothing and a dead-letter sink that keeps nothing. For
- * scale it also measures, in the same run, `JSON.parse` of each line of the
- * same bodies, and prints the ratio (ingest / JSON.parse).
+ * once and keeps nothing and a dead-letter sink that keeps nothing; with the
+ * flat record lane (the default) and on the reference path alone
+ * (`flatLane: false`). For scale it also measures, in the same run,
+ * `JSON.parse` of each line of the same bodies, and prints the ratios
+ * (ingest / JSON.parse).
  *
  *   npm run bench:ingest:layer               # about 5 s of ingest
  *   LAYER_MS=10000 npx tsx bench/ingest/layer.ts
@@ -41,19 +43,23 @@ const deadLetters: DeadLetterSink = {
   close: () => Promise.resolve(),
 };
 
-const ingest = new SessionIngest({
-  store,
-  deadLetters,
-  clock: () => 1_795_600_800_000_000_000n,
-  limits: { maxRecords: 50_000, maxLabels: 64 },
-});
+const ingest = (flatLane: boolean) =>
+  new SessionIngest({
+    store,
+    deadLetters,
+    clock: () => 1_795_600_800_000_000_000n,
+    limits: { maxRecords: 50_000, maxLabels: 64 },
+    flatLane,
+  });
+const withLane = ingest(true);
+const reference = ingest(false);
 
 const texts = bodies();
 const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
 const lines = texts.flatMap((t) => t.split('\n').filter((l) => l !== ''));
 
 /** Records per second of ingestBody over the bodies, for about `ms`. */
-async function ingestRate(ms: number): Promise<number> {
+async function ingestRate(ingest: SessionIngest, ms: number): Promise<number> {
   let records = 0;
   const start = performance.now();
   while (performance.now() - start < ms) {
@@ -78,10 +84,15 @@ function parseRate(ms: number): number {
   return records / ((performance.now() - start) / 1000);
 }
 
-await ingestRate(500); // warm up
+await ingestRate(withLane, 500); // warm up
+await ingestRate(reference, 500);
 parseRate(300);
-const ingestPerS = await ingestRate(MS);
+const lanePerS = await ingestRate(withLane, MS);
+const referencePerS = await ingestRate(reference, MS / 2);
 const parsePerS = parseRate(Math.max(1000, MS / 2));
 if (rejected > 0) throw new Error(`${rejected} records were rejected; the benchmark's records should all be valid`);
 const k = (n: number) => `${Math.round(n / 1000)}k`;
-console.log(`ingestBody: ${k(ingestPerS)} records/s  JSON.parse per line: ${k(parsePerS)} records/s  ratio: ${(ingestPerS / parsePerS).toFixed(3)}`);
+const ratio = (n: number) => (n / parsePerS).toFixed(3);
+console.log(`JSON.parse per line: ${k(parsePerS)} records/s`);
+console.log(`ingestBody with the flat record lane: ${k(lanePerS)} records/s  ratio: ${ratio(lanePerS)}`);
+console.log(`ingestBody on the reference path:     ${k(referencePerS)} records/s  ratio: ${ratio(referencePerS)}`);

@@ -66,29 +66,52 @@ function splitJson(body: Buffer, maxDepth: number): BodyItem[] {
 }
 
 function* ndjsonItems(body: Buffer, maxDepth: number): Generator<BodyItem> {
-  // Latin1 gives the same string as UTF-8 for ASCII, faster. A body that is
-  // not UTF-8 as a whole is checked line by line, so its other lines are kept.
-  const encoding = isAscii(body) ? 'latin1' : isUtf8(body) ? 'utf8' : undefined;
+  const encoding = ndjsonEncoding(body);
   let line = 0;
   let pos = 0;
   while (pos < body.length) {
     let end = body.indexOf(0x0a, pos);
     if (end < 0) end = body.length;
-    line++;
-    // Each line is decoded on its own: a body-sized string would sit in V8's
-    // large-object space, which only a full collection frees.
-    const item =
-      encoding !== undefined || isUtf8(body.subarray(pos, end))
-        ? textLine(body.toString(encoding ?? 'utf8', pos, end), line, maxDepth)
-        : {
-            where: `line ${line}`,
-            value: undefined,
-            error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(body.subarray(pos, end)) + 1})`,
-            raw: UndecodedInput.bytes(body.subarray(pos, end)),
-          };
+    const item = ndjsonLineItem(body, pos, end, ++line, encoding, maxDepth);
     pos = end + 1;
     if (item !== null) yield item;
   }
+}
+
+/**
+ * How an NDJSON body's lines become text: latin1 gives the same string as
+ * UTF-8 for ASCII, faster; a body that is not UTF-8 as a whole (`mixed`) is
+ * checked line by line, so that its other lines are kept.
+ */
+export type NdjsonEncoding = 'latin1' | 'utf8' | 'mixed';
+
+export function ndjsonEncoding(body: Buffer): NdjsonEncoding {
+  return isAscii(body) ? 'latin1' : isUtf8(body) ? 'utf8' : 'mixed';
+}
+
+/**
+ * The item of the NDJSON line `body[start..end)` (without its line break),
+ * line numbers from 1; null for a blank line. Each line is decoded on its
+ * own: a body-sized string would sit in V8's large-object space, which only
+ * a full collection frees.
+ */
+export function ndjsonLineItem(
+  body: Buffer,
+  start: number,
+  end: number,
+  line: number,
+  encoding: NdjsonEncoding,
+  maxDepth = DEFAULT_MAX_DEPTH,
+): BodyItem | null {
+  if (encoding !== 'mixed' || isUtf8(body.subarray(start, end))) {
+    return textLine(body.toString(encoding === 'latin1' ? 'latin1' : 'utf8', start, end), line, maxDepth);
+  }
+  return {
+    where: `line ${line}`,
+    value: undefined,
+    error: `is not valid UTF-8 (first bad byte at column ${firstBadByte(body.subarray(start, end)) + 1})`,
+    raw: UndecodedInput.bytes(body.subarray(start, end)),
+  };
 }
 
 /** One NDJSON line: the usual one (an object, no `\u` escape) takes the fast path; ndjsonLine decides the others. */

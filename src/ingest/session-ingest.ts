@@ -11,7 +11,8 @@ import {
   type RecordLimits,
 } from '../model/index.js';
 import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
-import type { BodyFormat } from './body.js';
+import { ndjsonEncoding, ndjsonLineItem, type BodyFormat, type BodyItem, type NdjsonEncoding } from './body.js';
+import { FlatLineReader } from './flat-line.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
@@ -22,6 +23,12 @@ export interface SessionIngestOptions {
   readonly deadLetters: DeadLetterSink;
   readonly clock: Clock;
   readonly limits: RecordLimits & { readonly maxRecords: number };
+  /**
+   * False reads every NDJSON line on the reference path, without the flat
+   * record lane (FlatLineReader): for the differential test and for
+   * benchmarks that compare the two. Default true.
+   */
+  readonly flatLane?: boolean;
 }
 
 
@@ -44,8 +51,7 @@ export class SessionIngest {
     options: IngestOptions = {},
   ): Promise<IngestResult> {
     return this.once(options, () => {
-      this.checkCount(records.length);
-      options.admit?.(records.length);
+      new Admission(this.options.limits.maxRecords, options).finish(records.length);
       const intake = this.intake(naming, source);
       for (const r of records) intake.add(r);
       return this.commit(intake, options);
@@ -62,29 +68,45 @@ export class SessionIngest {
    */
   ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
     return this.once(options, async () => {
-      const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
-      if (isAnswer(items)) return items;
       const intake = this.intake('snake', source);
-      const expanded: IncomingRecord[] = [];
-      let admitted = 0;
-      for (const item of items) {
-        if (item.error !== undefined) {
-          intake.add({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
-        } else {
-          expandSessionItem(item.value, item.where, expanded);
-          for (const r of expanded) intake.add(r);
-          expanded.length = 0;
-        }
-        this.checkCount(intake.count);
-        // Admitted as they come, so that an overloaded gateway stops decoding early.
-        if (intake.count - admitted >= ADMIT_STEP) {
-          options.admit?.(intake.count - admitted);
-          admitted = intake.count;
+      const admission = new Admission(this.options.limits.maxRecords, options);
+      if (format === 'ndjson') this.readNdjson(body, intake, admission);
+      else {
+        const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
+        if (isAnswer(items)) return items;
+        for (const item of items) {
+          intake.addItem(item);
+          admission.step(intake.count);
         }
       }
-      options.admit?.(intake.count - admitted);
+      admission.finish(intake.count);
       return this.commit(intake, options);
     });
+  }
+
+  /**
+   * An NDJSON body, a line at a time: the usual flat record takes the lane
+   * from bytes to columns (FlatLineReader), any other line is decoded and
+   * validated on the reference path.
+   */
+  private readNdjson(body: Buffer, intake: Intake, admission: Admission): void {
+    const lane = this.options.flatLane === false ? undefined : new FlatLineReader(intake.ctx, intake.valid);
+    let encoding: NdjsonEncoding | undefined;
+    let line = 0;
+    let pos = 0;
+    while (pos < body.length) {
+      let end = body.indexOf(0x0a, pos);
+      if (end < 0) end = body.length;
+      line++;
+      if (lane !== undefined && lane.read(body, pos, end)) intake.count++;
+      else {
+        encoding ??= ndjsonEncoding(body);
+        const item = ndjsonLineItem(body, pos, end, line, encoding);
+        if (item !== null) intake.addItem(item);
+      }
+      pos = end + 1;
+      admission.step(intake.count);
+    }
   }
 
   private intake(naming: FieldNaming, source: string): Intake {
@@ -108,11 +130,6 @@ export class SessionIngest {
     // nothing can simply be sent again (say, replayed after a limit was raised).
     if (batch.length > 0) await store.write(batch, idempotency === undefined ? undefined : { idempotency });
     return answer;
-  }
-
-  private checkCount(n: number): void {
-    const max = this.options.limits.maxRecords;
-    if (n > max) throw tooExpensive(`more than ${max} records in one request; send at most ${max} (INGEST_MAX_RECORDS)`);
   }
 
   /**
@@ -155,6 +172,39 @@ export class SessionIngest {
 const ADMIT_STEP = 1000;
 
 /**
+ * A request's records against its limits as they are decoded: more than
+ * `maxRecords` is refused, and the in-flight budget is asked a thousand
+ * records at a time, so that an overloaded gateway stops decoding early.
+ */
+class Admission {
+  private admitted = 0;
+
+  constructor(
+    private readonly maxRecords: number,
+    private readonly options: IngestOptions,
+  ) {}
+
+  /** Called with the count so far, after each item. */
+  step(count: number): void {
+    if (count > this.maxRecords) {
+      throw tooExpensive(`more than ${this.maxRecords} records in one request; send at most ${this.maxRecords} (INGEST_MAX_RECORDS)`);
+    }
+    if (count - this.admitted >= ADMIT_STEP) this.admit(count);
+  }
+
+  /** Called once with the final count. */
+  finish(count: number): void {
+    this.step(count);
+    this.admit(count);
+  }
+
+  private admit(count: number): void {
+    this.options.admit?.(count - this.admitted);
+    this.admitted = count;
+  }
+}
+
+/**
  * One request's records on their way to the store: each is validated as it
  * comes and, when valid, laid out in the batch at once, so that what a
  * request holds while it waits for the commit is a few arrays rather than
@@ -165,11 +215,24 @@ class Intake {
   readonly errors: IngestError[] = [];
   readonly rejects: DeadLetter[] = [];
   count = 0;
+  private readonly expanded: IncomingRecord[] = [];
 
   constructor(
-    private readonly ctx: RecordContext,
+    readonly ctx: RecordContext,
     private readonly source: string,
   ) {}
+
+  /** One item of a body: a bad one as one reject, else every record it expands to. */
+  addItem(item: BodyItem): void {
+    if (item.error !== undefined) {
+      this.add({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
+      return;
+    }
+    const expanded = this.expanded;
+    expandSessionItem(item.value, item.where, expanded);
+    for (const r of expanded) this.add(r);
+    expanded.length = 0;
+  }
 
   add(r: IncomingRecord): void {
     const index = this.count++;

@@ -7,6 +7,8 @@ export {
   COUNTER_COLUMNS,
   METRIC_COLUMN,
   LABEL_NAME,
+  LABEL_VALUE_MAX,
+  isLabelName,
   labelColumn,
   type Dimension,
   type DimensionColumn,
@@ -25,11 +27,14 @@ export {
   INTS_PER_RECORD,
   FIXED_STRINGS,
   NULL_STRING,
+  LITTLE_ENDIAN,
+  CACHED_LABELS,
   type RecordBatch,
 } from './record-batch.js';
 export {
   validateSessionRecord,
   RecordError,
+  STRING_MAX,
   type RecordCandidate,
   type RecordContext,
   type RecordLimits,

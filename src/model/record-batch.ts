@@ -33,10 +33,14 @@ export const INTS_PER_RECORD = 5;
 export const FIXED_STRINGS = 7;
 /** The index that stands for a null string. */
 export const NULL_STRING = -1;
+/** Whether this machine stores integers little-endian, as RecordBatchBuilder.addChecked needs. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Label names and values per side that have their own position in the string cache. */
+export const CACHED_LABELS = 8;
 
 const INITIAL_RECORDS = 1024;
 /** Labels per side whose names and values are cached (the strings of more labels are simply added). */
-const LABEL_POSITIONS = 2 * 8;
+const LABEL_POSITIONS = 2 * CACHED_LABELS;
 const POSITIONS = FIXED_STRINGS + 2 * LABEL_POSITIONS;
 const CACHE_SLOTS = 16;
 
@@ -48,6 +52,8 @@ const CACHE_SLOTS = 16;
 export class RecordBatchBuilder {
   private n = 0;
   private bigints = new BigInt64Array(INITIAL_RECORDS * BIGINTS_PER_RECORD);
+  // The same memory as 32-bit words, for addChecked (little-endian machines only).
+  private words = new Int32Array(this.bigints.buffer);
   private ints = new Int32Array(INITIAL_RECORDS * INTS_PER_RECORD);
   private strings = new Int32Array(INITIAL_RECORDS * 16);
   private stringCount = 0;
@@ -107,24 +113,82 @@ export class RecordBatchBuilder {
   }
 
   private string(s: string | null, position: number): void {
-    let at = NULL_STRING;
-    if (s !== null) {
-      const n = s.length;
-      // Length and two characters: cheap, and enough to tell apart most strings that repeat.
-      const slot = position < POSITIONS ? position * CACHE_SLOTS + ((n + 3 * s.charCodeAt(n - 1) + s.charCodeAt(n >> 1)) & (CACHE_SLOTS - 1)) : -1;
-      if (slot >= 0 && this.cached[slot] === s) {
-        at = this.cachedIndex[slot]!;
-      } else {
-        at = this.dictionary.length;
-        this.dictionary.push(s);
-        if (slot >= 0) {
-          this.cached[slot] = s;
-          this.cachedIndex[slot] = at;
-        }
-      }
-    }
+    const at = s === null ? NULL_STRING : this.intern(s, position);
     if (this.stringCount === this.strings.length) this.strings = grown(this.strings);
     this.strings[this.stringCount++] = at;
+  }
+
+  /**
+   * The dictionary index of `s` at `position` (a column, or the n-th label
+   * name or value of a side): the cached one when `s` was seen there
+   * lately, else a new entry.
+   */
+  intern(s: string, position: number): number {
+    const n = s.length;
+    // Length and two characters: cheap, and enough to tell apart most strings that repeat.
+    const slot = position < POSITIONS ? position * CACHE_SLOTS + ((n + 3 * s.charCodeAt(n - 1) + s.charCodeAt(n >> 1)) & (CACHE_SLOTS - 1)) : -1;
+    if (slot >= 0 && this.cached[slot] === s) return this.cachedIndex[slot]!;
+    const at = this.dictionary.length;
+    this.dictionary.push(s);
+    if (slot >= 0) {
+      this.cached[slot] = s;
+      this.cachedIndex[slot] = at;
+    }
+    return at;
+  }
+
+  /**
+   * The dictionary index of the ASCII string in `bytes[start..end)` when the
+   * cache of `position` holds it (the string `intern` would find), else -1.
+   * Nothing is added. Every string in the cache of a position was checked
+   * by the rules of that position when it was added.
+   */
+  cachedAt(bytes: Uint8Array, start: number, end: number, position: number): number {
+    if (position >= POSITIONS) return -1;
+    const n = end - start;
+    // The slot `intern` computes from the string's characters (NaN & 15 = 0 for the empty string).
+    const slot = position * CACHE_SLOTS + ((n + 3 * (n === 0 ? NaN : bytes[end - 1]!) + (n === 0 ? NaN : bytes[start + (n >> 1)]!)) & (CACHE_SLOTS - 1));
+    const s = this.cached[slot];
+    if (s === undefined || s.length !== n) return -1;
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== bytes[start + i]) return -1;
+    return this.cachedIndex[slot]!;
+  }
+
+  /**
+   * Adds a record whose values the caller has checked against the rules of
+   * validateSessionRecord and turned to client orientation (FlatLineReader):
+   * `words` holds its six 64-bit values as little-endian 32-bit halves in
+   * the order of `bigints`, `refs[0..refCount)` its dictionary indexes in
+   * the order of `strings`. Little-endian machines only (LITTLE_ENDIAN).
+   */
+  addChecked(
+    words: Int32Array,
+    clientPort: number,
+    serverPort: number,
+    protocol: number,
+    localLabels: number,
+    remoteLabels: number,
+    refs: Int32Array,
+    refCount: number,
+  ): void {
+    const i = this.n;
+    if ((i + 1) * BIGINTS_PER_RECORD > this.bigints.length) this.grow();
+    const w = this.words;
+    const at = 2 * i * BIGINTS_PER_RECORD;
+    for (let j = 0; j < 2 * BIGINTS_PER_RECORD; j++) w[at + j] = words[j]!;
+    const k = i * INTS_PER_RECORD;
+    const ints = this.ints;
+    ints[k] = clientPort;
+    ints[k + 1] = serverPort;
+    ints[k + 2] = protocol;
+    ints[k + 3] = localLabels;
+    ints[k + 4] = remoteLabels;
+    while (this.stringCount + refCount > this.strings.length) this.strings = grown(this.strings);
+    const strings = this.strings;
+    const from = this.stringCount;
+    for (let j = 0; j < refCount; j++) strings[from + j] = refs[j]!;
+    this.stringCount = from + refCount;
+    this.n = i + 1;
   }
 
   /** Lays out one side's labels, from `position` on; returns how many there are. */
@@ -141,6 +205,7 @@ export class RecordBatchBuilder {
 
   private grow(): void {
     this.bigints = grown(this.bigints);
+    this.words = new Int32Array(this.bigints.buffer);
     this.ints = grown(this.ints);
   }
 }

@@ -54,7 +54,8 @@ export class RecordError extends GatewayError {
 }
 
 const MAX_I64 = (1n << 63n) - 1n;
-const MAX_STRING = 1024;
+/** The longest name or address a record may hold, in characters. */
+export const STRING_MAX = 1024;
 
 type Field = keyof RecordCandidate;
 
@@ -170,7 +171,7 @@ function requiredString(v: unknown, field: string): string {
   if (v === undefined || v === null) fail(field, 'is required');
   if (typeof v !== 'string') fail(field, 'must be a string');
   if (v.length === 0) fail(field, 'must not be empty');
-  if (v.length > MAX_STRING) fail(field, `is longer than ${MAX_STRING} characters`);
+  if (v.length > STRING_MAX) fail(field, `is longer than ${STRING_MAX} characters`);
   return v;
 }
 

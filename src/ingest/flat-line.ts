@@ -1,0 +1,562 @@
+import { isIP } from 'node:net';
+import {
+  CACHED_LABELS,
+  FIXED_STRINGS,
+  LABEL_VALUE_MAX,
+  LITTLE_ENDIAN,
+  NULL_STRING,
+  STRING_MAX,
+  isLabelName,
+  type RecordBatchBuilder,
+  type RecordContext,
+} from '../model/index.js';
+
+/**
+ * The fast lane of NDJSON ingest: reads the usual flat record straight from
+ * the bytes of its line into a RecordBatchBuilder, without JSON.parse, a
+ * decoded object, or a string for each value that repeats (docs/decisions.md,
+ * "Flat records take a lane from bytes to columns").
+ *
+ * It takes a line only when it can tell that the reference path (parseJson,
+ * flatRecord, validateSessionRecord, RecordBatchBuilder.add) would accept
+ * it and lay out the same record: one JSON object on the line, printable
+ * ASCII strings without escapes, the known snake_case keys once each,
+ * integers without sign, fraction or exponent, `session_type` `client` or
+ * `server`, labels nested or as `label.<side>.NAME` keys with string values.
+ * Anything else, valid or not, it declines without a trace, and the
+ * reference path decides: every error message comes from there. A
+ * differential test (flat-line.test.ts) holds the two paths to the same
+ * answers.
+ */
+export class FlatLineReader {
+  private b: Buffer = EMPTY;
+  private end = 0;
+  private seen = 0;
+  /** `"total_bytes": null`, which counts as absent. */
+  private totalNull = false;
+  /** [start, end) of each fixed string in the line, in the reporter's orientation (FIELD_*). */
+  private readonly spans = new Int32Array(2 * FIXED_STRINGS);
+  private readonly words = new Int32Array(12);
+  private readonly ints = new Float64Array(3);
+  /**
+   * Per side (reported local, then remote; SIDE words each), the nested labels from 0 and the flat
+   * ones from LANE_LABELS: name start, name end, value start, value end.
+   */
+  private readonly labels = new Int32Array(2 * SIDE);
+  private readonly nested = new Int32Array(2);
+  private readonly flat = new Int32Array(2);
+  private readonly refs = new Int32Array(FIXED_STRINGS + 2 * 2 * 2 * LANE_LABELS);
+  private readonly pending: (string | undefined)[] = new Array<string | undefined>(FIXED_STRINGS + 2 * 2 * 2 * LANE_LABELS).fill(undefined);
+  private readonly receivedLo: number;
+  private readonly receivedHi: number;
+  private readonly maxLabels: number;
+
+  constructor(
+    ctx: RecordContext,
+    private readonly out: RecordBatchBuilder,
+  ) {
+    this.receivedLo = Number(ctx.receivedAt & 0xffffffffn);
+    this.receivedHi = Number((ctx.receivedAt >> 32n) & 0xffffffffn);
+    this.maxLabels = Math.min(ctx.limits.maxLabels, 2 * LANE_LABELS);
+  }
+
+  /**
+   * Adds the record on `bytes[start..end)` (one NDJSON line, without its
+   * line break; `bytes[end]` is the break or past the buffer) to the batch
+   * and returns true, or returns false with nothing added when the
+   * reference path must read the line.
+   */
+  read(bytes: Buffer, start: number, end: number): boolean {
+    if (!LITTLE_ENDIAN) return false;
+    this.b = bytes;
+    this.end = end;
+    this.seen = 0;
+    this.totalNull = false;
+    this.nested[0] = this.nested[1] = this.flat[0] = this.flat[1] = 0;
+    return this.object(start) && this.addRecord();
+  }
+
+  /** The top-level object: every member into the scratch arrays. */
+  private object(from: number): boolean {
+    const b = this.b;
+    let p = this.space(from);
+    if (b[p] !== LBRACE) return false;
+    p = this.space(p + 1);
+    for (;;) {
+      if (p >= this.end || b[p] !== QUOTE) return false;
+      const keyStart = p + 1;
+      const keyEnd = this.stringEnd(keyStart);
+      if (keyEnd < 0) return false;
+      p = this.space(keyEnd + 1);
+      if (b[p] !== COLON) return false;
+      p = this.space(p + 1);
+      const key = keyId(b, keyStart, keyEnd);
+      if (key < 0) p = this.flatLabel(keyStart, keyEnd, p);
+      else {
+        const bit = 1 << key;
+        if ((this.seen & bit) !== 0) return false;
+        this.seen |= bit;
+        p = this.member(key, p);
+      }
+      if (p < 0) return false;
+      p = this.space(p);
+      if (b[p] === COMMA) {
+        p = this.space(p + 1);
+        continue;
+      }
+      if (b[p] !== RBRACE || p >= this.end) return false;
+      return this.space(p + 1) === this.end;
+    }
+  }
+
+  /** One known member's value at `p`; the offset after it, or -1. */
+  private member(key: number, p: number): number {
+    switch (key) {
+      case K_VN:
+      case K_REMOTE_VN:
+      case K_VROUTER_IP:
+      case K_LOCAL_IP:
+      case K_REMOTE_IP:
+      case K_SESSION_TYPE:
+        return this.stringField(KEY_FIELD[key]!, p);
+      case K_VMI:
+        if (this.isNull(p)) {
+          this.spans[2 * FIELD_VMI] = this.spans[2 * FIELD_VMI + 1] = 0;
+          return p + 4;
+        }
+        return this.stringField(FIELD_VMI, p);
+      case K_CLIENT_PORT:
+      case K_SERVER_PORT:
+      case K_PROTOCOL:
+        return this.smallInt(key, p);
+      case K_LABELS:
+        return this.labelSides(p);
+      case K_TOTAL_BYTES:
+        this.totalNull = this.isNull(p);
+        return this.totalNull ? p + 4 : this.uint64(KEY_WORD[key]!, p);
+      default:
+        return this.uint64(KEY_WORD[key]!, p);
+    }
+  }
+
+  private stringField(field: number, p: number): number {
+    if (this.b[p] !== QUOTE) return -1;
+    const end = this.stringEnd(p + 1);
+    if (end < 0) return -1;
+    this.spans[2 * field] = p + 1;
+    this.spans[2 * field + 1] = end;
+    return end + 1;
+  }
+
+  /** A port or the protocol: digits whose value fits the field. */
+  private smallInt(key: number, p: number): number {
+    const b = this.b;
+    const start = p;
+    let v = 0;
+    while (p < this.end && b[p]! >= ZERO && b[p]! <= NINE && p - start < 6) v = v * 10 + b[p++]! - ZERO;
+    if (!this.integerEnds(start, p) || v > (key === K_PROTOCOL ? 255 : 65535)) return -1;
+    this.ints[key === K_CLIENT_PORT ? 0 : key === K_SERVER_PORT ? 1 : 2] = v;
+    return p;
+  }
+
+  /**
+   * A non-negative integer of at most 19 digits and at most 2^63-1, written
+   * as two 32-bit halves at `words[w]`, `words[w + 1]`.
+   */
+  private uint64(w: number, p: number): number {
+    const b = this.b;
+    const start = p;
+    while (p < this.end && b[p]! >= ZERO && b[p]! <= NINE) p++;
+    const n = p - start;
+    if (!this.integerEnds(start, p) || n > 19) return -1;
+    let lo: number;
+    let hi: number;
+    if (n <= 15) {
+      const v = digits(b, start, p); // exact below 2^53
+      lo = v % TWO_32;
+      hi = (v - lo) / TWO_32;
+    } else {
+      // a * 10^9 + c, with a below 2^34, done in parts that stay below 2^53.
+      const a = digits(b, start, p - 9);
+      const c = digits(b, p - 9, p);
+      if (a > 9_223_372_036 || (a === 9_223_372_036 && c > 854_775_807)) return -1; // past 2^63-1
+      const aHigh = Math.floor(a / TWO_17);
+      const x = aHigh * 1e9; // the value is x * 2^17 + y
+      const y = (a - aHigh * TWO_17) * 1e9 + c;
+      const xLow = x % TWO_15;
+      const yLow = y % TWO_32;
+      lo = xLow * TWO_17 + yLow;
+      const carry = lo >= TWO_32 ? 1 : 0;
+      lo -= carry * TWO_32;
+      hi = (x - xLow) / TWO_15 + (y - yLow) / TWO_32 + carry;
+    }
+    this.words[w] = lo | 0;
+    this.words[w + 1] = hi | 0;
+    return p;
+  }
+
+  /** True when digits ran from `start` to `p` and make a JSON integer: no leading zero, no fraction or exponent. */
+  private integerEnds(start: number, p: number): boolean {
+    const b = this.b;
+    if (p === start || (b[start] === ZERO && p - start > 1)) return false;
+    if (p >= this.end) return true;
+    const c = b[p]!;
+    return c !== 0x2e && c !== 0x65 && c !== 0x45 && !(c >= ZERO && c <= NINE);
+  }
+
+  /** `"labels": {"local": {...}, "remote": {...}}`. */
+  private labelSides(p: number): number {
+    const b = this.b;
+    if (b[p] !== LBRACE) return -1;
+    p = this.space(p + 1);
+    if (b[p] === RBRACE) return p + 1;
+    let sides = 0;
+    for (;;) {
+      if (b[p] !== QUOTE) return -1;
+      const keyEnd = this.stringEnd(p + 1);
+      if (keyEnd < 0) return -1;
+      const side = isWord(b, p + 1, keyEnd, LOCAL) ? 0 : isWord(b, p + 1, keyEnd, REMOTE) ? 1 : -1;
+      if (side < 0 || (sides & (1 << side)) !== 0) return -1;
+      sides |= 1 << side;
+      p = this.space(keyEnd + 1);
+      if (b[p] !== COLON) return -1;
+      p = this.labelMap(side, this.space(p + 1));
+      if (p < 0) return -1;
+      p = this.space(p);
+      if (b[p] === COMMA) p = this.space(p + 1);
+      else if (b[p] === RBRACE && p < this.end) return p + 1;
+      else return -1;
+    }
+  }
+
+  /** One side's nested labels: an object of names to string values. */
+  private labelMap(side: number, p: number): number {
+    const b = this.b;
+    if (b[p] !== LBRACE) return -1;
+    p = this.space(p + 1);
+    if (b[p] === RBRACE) return p + 1;
+    for (;;) {
+      if (b[p] !== QUOTE) return -1;
+      const nameEnd = this.stringEnd(p + 1);
+      if (nameEnd < 0) return -1;
+      const nameStart = p + 1;
+      p = this.space(nameEnd + 1);
+      if (b[p] !== COLON) return -1;
+      p = this.space(p + 1);
+      if (b[p] !== QUOTE) return -1;
+      const valueEnd = this.stringEnd(p + 1);
+      if (valueEnd < 0 || !this.addLabel(side, 0, nameStart, nameEnd, p + 1, valueEnd)) return -1;
+      p = this.space(valueEnd + 1);
+      if (b[p] === COMMA) p = this.space(p + 1);
+      else if (b[p] === RBRACE && p < this.end) return p + 1;
+      else return -1;
+    }
+  }
+
+  /** A `label.local.NAME` or `label.remote.NAME` member; its value must be a string. */
+  private flatLabel(keyStart: number, keyEnd: number, p: number): number {
+    const b = this.b;
+    const side = startsWith(b, keyStart, keyEnd, LABEL_LOCAL) ? 0 : startsWith(b, keyStart, keyEnd, LABEL_REMOTE) ? 1 : -1;
+    if (side < 0 || b[p] !== QUOTE) return -1;
+    const valueEnd = this.stringEnd(p + 1);
+    const nameStart = keyStart + (side === 0 ? LABEL_LOCAL.length : LABEL_REMOTE.length);
+    if (valueEnd < 0 || !this.addLabel(side, 1, nameStart, keyEnd, p + 1, valueEnd)) return -1;
+    return valueEnd + 1;
+  }
+
+  /**
+   * Notes one label; false for what the lane leaves to the reference path:
+   * a name given twice, a name that starts with a digit (an object would
+   * list array-index names first), too many labels, a value too long.
+   */
+  private addLabel(side: number, flat: number, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): boolean {
+    const b = this.b;
+    const n = nameEnd - nameStart;
+    if (n === 0 || (b[nameStart]! >= ZERO && b[nameStart]! <= NINE) || valueEnd - valueStart > LABEL_VALUE_MAX) return false;
+    const nested = this.nested[side]!;
+    const flats = this.flat[side]!;
+    if (nested + flats >= LANE_LABELS) return false;
+    const list = this.labels;
+    for (let j = 0; j < nested + flats; j++) {
+      const at = side * SIDE + 4 * (j < nested ? j : LANE_LABELS + j - nested);
+      if (list[at + 1]! - list[at]! === n && sameBytes(b, list[at]!, nameStart, n)) return false;
+    }
+    const at = side * SIDE + 4 * (flat === 0 ? nested : LANE_LABELS + flats);
+    list[at] = nameStart;
+    list[at + 1] = nameEnd;
+    list[at + 2] = valueStart;
+    list[at + 3] = valueEnd;
+    if (flat === 0) this.nested[side] = nested + 1;
+    else this.flat[side] = flats + 1;
+    return true;
+  }
+
+  /** Checks what the object holds and adds it in client orientation. */
+  private addRecord(): boolean {
+    if ((this.seen & REQUIRED) !== REQUIRED) return false;
+    const spans = this.spans;
+    const b = this.b;
+    let server = false;
+    if ((this.seen & (1 << K_SESSION_TYPE)) !== 0) {
+      const s = spans[2 * FIELD_SESSION_TYPE]!;
+      const e = spans[2 * FIELD_SESSION_TYPE + 1]!;
+      server = isWord(b, s, e, SERVER);
+      if (!server && !isWord(b, s, e, CLIENT)) return false;
+    }
+    const words = this.words;
+    if ((this.seen & (1 << K_TIME)) === 0) {
+      words[0] = this.receivedLo | 0;
+      words[1] = this.receivedHi | 0;
+    }
+    if ((this.seen & (1 << K_TOTAL_BYTES)) === 0 || this.totalNull) {
+      // Forward plus reverse bytes, as validation defaults it; past 2^63-1 is the reference path's error.
+      const lo = (words[2]! >>> 0) + (words[6]! >>> 0);
+      const carry = lo >= TWO_32 ? 1 : 0;
+      const hi = (words[3]! >>> 0) + (words[7]! >>> 0) + carry;
+      if (hi > 0x7fffffff) return false;
+      words[10] = (lo - carry * TWO_32) | 0;
+      words[11] = hi;
+    }
+    const localSide = server ? 1 : 0;
+    const localCount = this.nested[localSide]! + this.flat[localSide]!;
+    const remoteCount = this.nested[1 - localSide]! + this.flat[1 - localSide]!;
+    if (localCount > this.maxLabels || remoteCount > this.maxLabels) return false;
+
+    // Each string's index: from the cache (already checked there), or a new string checked now.
+    let r = 0;
+    for (let position = 0; position < FIXED_STRINGS; position++) {
+      const field = server ? SERVER_FIELD[position]! : position;
+      const s = spans[2 * field]!;
+      const e = spans[2 * field + 1]!;
+      if (field === FIELD_VMI && ((this.seen & (1 << K_VMI)) === 0 || s === e)) this.refs[r++] = NULL_STRING;
+      else if (field === FIELD_SESSION_TYPE && (this.seen & (1 << K_SESSION_TYPE)) === 0) {
+        this.resolve(r++, CLIENT_STRING, position);
+      } else if (!this.resolveBytes(r++, s, e, position)) return false;
+    }
+    if (!this.resolveLabels(localSide, FIXED_STRINGS, r)) return false;
+    r += 2 * localCount;
+    if (!this.resolveLabels(1 - localSide, FIXED_STRINGS + 2 * CACHED_LABELS, r)) return false;
+    r += 2 * remoteCount;
+
+    const refs = this.refs;
+    const pending = this.pending;
+    for (let j = 0; j < r; j++) {
+      const s = pending[j];
+      if (s !== undefined) {
+        refs[j] = this.out.intern(s, refs[j]!);
+        pending[j] = undefined;
+      }
+    }
+    const ints = this.ints;
+    this.out.addChecked(words, ints[0]!, ints[1]!, ints[2]!, localCount, remoteCount, refs, r);
+    return true;
+  }
+
+  private resolveLabels(side: number, position: number, r: number): boolean {
+    const list = this.labels;
+    const nested = this.nested[side]!;
+    const count = nested + this.flat[side]!;
+    for (let j = 0; j < count; j++) {
+      const at = side * SIDE + 4 * (j < nested ? j : LANE_LABELS + j - nested);
+      if (!this.resolveBytes(r++, list[at]!, list[at + 1]!, position++)) return false;
+      if (!this.resolveBytes(r++, list[at + 2]!, list[at + 3]!, position++)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * `refs[r]`: the cached index of the string at `bytes[s..e)` for
+   * `position`; or, on a miss, the new string in `pending[r]` (with its
+   * position in `refs[r]`) once it passed that position's rule.
+   */
+  private resolveBytes(r: number, s: number, e: number, position: number): boolean {
+    const cached = this.out.cachedAt(this.b, s, e, position);
+    if (cached >= 0) {
+      this.refs[r] = cached;
+      return true;
+    }
+    const text = this.b.toString('latin1', s, e); // printable ASCII (stringEnd), so the same as UTF-8
+    if (!acceptable(text, position)) return false;
+    this.resolve(r, text, position);
+    return true;
+  }
+
+  private resolve(r: number, text: string, position: number): void {
+    this.pending[r] = text;
+    this.refs[r] = position;
+  }
+
+  /** The offset of the quote closing a string whose content starts at `p`, or -1 when the lane declines it. */
+  private stringEnd(p: number): number {
+    const b = this.b;
+    const end = this.end;
+    for (; p < end; p++) {
+      const c = b[p]!;
+      if (c === QUOTE) return p;
+      if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
+    }
+    return -1;
+  }
+
+  private space(p: number): number {
+    const b = this.b;
+    while (p < this.end) {
+      const c = b[p];
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+      p++;
+    }
+    return p;
+  }
+
+  private isNull(p: number): boolean {
+    const b = this.b;
+    return p + 4 <= this.end && b[p] === 0x6e && b[p + 1] === 0x75 && b[p + 2] === 0x6c && b[p + 3] === 0x6c;
+  }
+}
+
+/**
+ * The rule of a string's position in the layout, as validateSessionRecord
+ * applies it (only strings that passed it are added at that position, so a
+ * string found in the position's cache passed it too).
+ */
+function acceptable(text: string, position: number): boolean {
+  switch (position) {
+    case 0: // vn
+    case 1: // vmi (empty is null, handled before)
+    case 2: // remote vn
+      return text.length > 0 && text.length <= STRING_MAX;
+    case 3:
+    case 4:
+    case 5:
+      return text.length <= STRING_MAX && isIP(text) !== 0;
+    case 6:
+      return text === 'client' || text === 'server';
+    default:
+      // Label names sit at odd positions from 7 on, values at even ones (lengths checked when read).
+      return (position & 1) === 0 || isLabelName(text);
+  }
+}
+
+/** Most labels per side the lane takes (nested and flat each); records with more take the reference path. */
+const LANE_LABELS = 16;
+/** Words of `labels` per side. */
+const SIDE = 4 * 2 * LANE_LABELS;
+
+const EMPTY = Buffer.alloc(0);
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const LBRACE = 0x7b;
+const RBRACE = 0x7d;
+const ZERO = 0x30;
+const NINE = 0x39;
+const TWO_15 = 2 ** 15;
+const TWO_17 = 2 ** 17;
+const TWO_32 = 2 ** 32;
+
+// The fixed strings, in the layout's order (RecordBatch): spans are kept in the reporter's orientation.
+const FIELD_VMI = 1;
+const FIELD_SESSION_TYPE = 6;
+/** For a server-side report: which reported field fills each position. */
+const SERVER_FIELD = [2, 1, 0, 3, 5, 4, 6];
+
+// The members of a flat record; the bit of each in `seen`.
+const KEYS = [
+  'time',
+  'vn',
+  'vmi',
+  'remote_vn',
+  'vrouter_ip',
+  'local_ip',
+  'client_port',
+  'remote_ip',
+  'server_port',
+  'protocol',
+  'session_type',
+  'labels',
+  'forward_sampled_bytes',
+  'forward_sampled_pkts',
+  'reverse_sampled_bytes',
+  'reverse_sampled_pkts',
+  'total_bytes',
+] as const;
+const K_TIME = 0;
+const K_VN = 1;
+const K_VMI = 2;
+const K_REMOTE_VN = 3;
+const K_VROUTER_IP = 4;
+const K_LOCAL_IP = 5;
+const K_CLIENT_PORT = 6;
+const K_REMOTE_IP = 7;
+const K_SERVER_PORT = 8;
+const K_PROTOCOL = 9;
+const K_SESSION_TYPE = 10;
+const K_LABELS = 11;
+const K_TOTAL_BYTES = 16;
+
+/** Which fixed string each string member fills (reporter's orientation). */
+const KEY_FIELD: readonly (number | undefined)[] = [];
+Object.assign(KEY_FIELD, { [K_VN]: 0, [K_REMOTE_VN]: 2, [K_VROUTER_IP]: 3, [K_LOCAL_IP]: 4, [K_REMOTE_IP]: 5, [K_SESSION_TYPE]: 6 });
+/** Where each 64-bit member goes in `words`: the layout's order (time, forward bytes, forward packets, reverse bytes, reverse packets, total bytes). */
+const KEY_WORD: readonly (number | undefined)[] = [];
+Object.assign(KEY_WORD, { [K_TIME]: 0, 12: 2, 13: 4, 14: 6, 15: 8, [K_TOTAL_BYTES]: 10 });
+
+const REQUIRED =
+  (1 << K_VN) |
+  (1 << K_REMOTE_VN) |
+  (1 << K_VROUTER_IP) |
+  (1 << K_LOCAL_IP) |
+  (1 << K_REMOTE_IP) |
+  (1 << K_CLIENT_PORT) |
+  (1 << K_SERVER_PORT) |
+  (1 << K_PROTOCOL) |
+  (1 << 12) |
+  (1 << 13) |
+  (1 << 14) |
+  (1 << 15);
+
+const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const KEY_BYTES = KEYS.map(ascii);
+const LOCAL = ascii('local');
+const REMOTE = ascii('remote');
+const CLIENT = ascii('client');
+const SERVER = ascii('server');
+const CLIENT_STRING = 'client';
+const LABEL_LOCAL = ascii('label.local.');
+const LABEL_REMOTE = ascii('label.remote.');
+
+/** The member named by `b[s..e)`, or -1. */
+function keyId(b: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  for (let k = 0; k < KEY_BYTES.length; k++) {
+    const key = KEY_BYTES[k]!;
+    if (key.length === n && key[0] === b[s] && sameBytes(b, s, -1, n, key)) return k;
+  }
+  return -1;
+}
+
+/** Whether `b[s..s+n)` equals `b[t..t+n)`, or `other[0..n)` when given. */
+function sameBytes(b: Uint8Array, s: number, t: number, n: number, other?: Uint8Array): boolean {
+  if (other !== undefined) {
+    for (let i = 0; i < n; i++) if (b[s + i] !== other[i]) return false;
+  } else {
+    for (let i = 0; i < n; i++) if (b[s + i] !== b[t + i]) return false;
+  }
+  return true;
+}
+
+function isWord(b: Uint8Array, s: number, e: number, word: Uint8Array): boolean {
+  return e - s === word.length && sameBytes(b, s, -1, word.length, word);
+}
+
+function startsWith(b: Uint8Array, s: number, e: number, prefix: Uint8Array): boolean {
+  return e - s >= prefix.length && sameBytes(b, s, -1, prefix.length, prefix);
+}
+
+/** The value of the decimal digits `b[s..e)` (exact up to 15 digits). */
+function digits(b: Uint8Array, s: number, e: number): number {
+  let v = 0;
+  for (let i = s; i < e; i++) v = v * 10 + b[i]! - ZERO;
+  return v;
+}
