@@ -526,32 +526,39 @@ const CLIENT_STRING = 'client';
 const LABEL_LOCAL = ascii('label.local.');
 const LABEL_REMOTE = ascii('label.remote.');
 
+/** The members by the length of their name. */
+const BY_LENGTH: number[][] = [];
+KEY_BYTES.forEach((key, k) => (BY_LENGTH[key.length] ??= []).push(k));
+
 /** The member named by `b[s..e)`, or -1. */
 function keyId(b: Uint8Array, s: number, e: number): number {
-  const n = e - s;
-  for (let k = 0; k < KEY_BYTES.length; k++) {
-    const key = KEY_BYTES[k]!;
-    if (key.length === n && key[0] === b[s] && sameBytes(b, s, -1, n, key)) return k;
+  const candidates = BY_LENGTH[e - s];
+  if (candidates === undefined) return -1;
+  for (let j = 0; j < candidates.length; j++) {
+    const k = candidates[j]!;
+    if (equals(b, s, KEY_BYTES[k]!)) return k;
   }
   return -1;
 }
 
-/** Whether `b[s..s+n)` equals `b[t..t+n)`, or `other[0..n)` when given. */
-function sameBytes(b: Uint8Array, s: number, t: number, n: number, other?: Uint8Array): boolean {
-  if (other !== undefined) {
-    for (let i = 0; i < n; i++) if (b[s + i] !== other[i]) return false;
-  } else {
-    for (let i = 0; i < n; i++) if (b[s + i] !== b[t + i]) return false;
-  }
+/** Whether `b[s..s+n)` equals `b[t..t+n)`. */
+function sameBytes(b: Uint8Array, s: number, t: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[s + i] !== b[t + i]) return false;
+  return true;
+}
+
+/** Whether `b` holds `word` from `s` on. */
+function equals(b: Uint8Array, s: number, word: Uint8Array): boolean {
+  for (let i = 0; i < word.length; i++) if (b[s + i] !== word[i]) return false;
   return true;
 }
 
 function isWord(b: Uint8Array, s: number, e: number, word: Uint8Array): boolean {
-  return e - s === word.length && sameBytes(b, s, -1, word.length, word);
+  return e - s === word.length && equals(b, s, word);
 }
 
 function startsWith(b: Uint8Array, s: number, e: number, prefix: Uint8Array): boolean {
-  return e - s >= prefix.length && sameBytes(b, s, -1, prefix.length, prefix);
+  return e - s >= prefix.length && equals(b, s, prefix);
 }
 
 /** The value of the decimal digits `b[s..e)` (exact up to 15 digits). */

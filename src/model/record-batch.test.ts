@@ -43,4 +43,20 @@ describe('RecordBatch (valid records by column, strings in a dictionary)', () =>
     expect(batch.length).toBe(1);
     expect(decodeRecords(batch)).toEqual([sessionRecord({ time: 1n })]);
   });
+  it('finds by bytes the strings it cached by text, at their own position only', () => {
+    const builder = new RecordBatchBuilder();
+    const strings = Array.from({ length: 24 }, (_, n) => 'default-domain:k8s-shop'.slice(0, n)).concat(['10.0.0.1', 'web', 'a-12-vmi', 'a-21-vmi']);
+    for (const s of strings) {
+      const at = builder.intern(s, 4);
+      const bytes = Buffer.from(`x${s}y`, 'latin1');
+      expect(builder.cachedAt(bytes, 1, 1 + s.length, 4)).toBe(at);
+      expect(builder.cachedAt(bytes, 1, 1 + s.length, 5)).toBe(-1);
+      expect(builder.intern(s, 4)).toBe(at);
+    }
+    // Forty interface names that differ in a number near their end mostly keep their own slots.
+    const names = Array.from({ length: 40 }, (_, n) => `default-domain:k8s-shop:web-${n}-vmi`);
+    for (const s of names) builder.intern(s, 1);
+    const hits = names.filter((s) => builder.cachedAt(Buffer.from(s), 0, s.length, 1) >= 0).length;
+    expect(hits).toBeGreaterThanOrEqual(30);
+  });
 });

@@ -42,7 +42,7 @@ const INITIAL_RECORDS = 1024;
 /** Labels per side whose names and values are cached (the strings of more labels are simply added). */
 const LABEL_POSITIONS = 2 * CACHED_LABELS;
 const POSITIONS = FIXED_STRINGS + 2 * LABEL_POSITIONS;
-const CACHE_SLOTS = 16;
+const CACHE_SLOTS = 128;
 
 /**
  * Lays out records one at a time, so that a caller can let each record go
@@ -60,7 +60,7 @@ export class RecordBatchBuilder {
   private readonly dictionary: string[] = [];
   // Per position in a record (a column, or the n-th label name or value of a
   // side), a small cache of the strings seen there and their indexes, keyed
-  // by length and two characters. Networks, labels, session types and agent
+  // by a hash of a few characters (slotOfString). Networks, labels, session types and agent
   // addresses repeat from record to record and hit it; a miss just adds the
   // string, so the dictionary may hold a string twice. A Map would find
   // every repeat but costs about five times as much per record, mostly in
@@ -125,8 +125,10 @@ export class RecordBatchBuilder {
    */
   intern(s: string, position: number): number {
     const n = s.length;
-    // Length and two characters: cheap, and enough to tell apart most strings that repeat.
-    const slot = position < POSITIONS ? position * CACHE_SLOTS + ((n + 3 * s.charCodeAt(n - 1) + s.charCodeAt(n >> 1)) & (CACHE_SLOTS - 1)) : -1;
+    const slot =
+      position < POSITIONS
+        ? position * CACHE_SLOTS + slotOfString(s)
+        : -1;
     if (slot >= 0 && this.cached[slot] === s) return this.cachedIndex[slot]!;
     const at = this.dictionary.length;
     this.dictionary.push(s);
@@ -146,8 +148,7 @@ export class RecordBatchBuilder {
   cachedAt(bytes: Uint8Array, start: number, end: number, position: number): number {
     if (position >= POSITIONS) return -1;
     const n = end - start;
-    // The slot `intern` computes from the string's characters (NaN & 15 = 0 for the empty string).
-    const slot = position * CACHE_SLOTS + ((n + 3 * (n === 0 ? NaN : bytes[end - 1]!) + (n === 0 ? NaN : bytes[start + (n >> 1)]!)) & (CACHE_SLOTS - 1));
+    const slot = position * CACHE_SLOTS + slotOfBytes(bytes, start, end);
     const s = this.cached[slot];
     if (s === undefined || s.length !== n) return -1;
     for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== bytes[start + i]) return -1;
@@ -208,6 +209,33 @@ export class RecordBatchBuilder {
     this.words = new Int32Array(this.bigints.buffer);
     this.ints = grown(this.ints);
   }
+}
+
+/**
+ * The cache slot of a string: a hash of its length, its last six characters
+ * and its middle one (a character before the start counts as 0). Cheap, and
+ * enough to tell apart the strings that repeat at one position, such as
+ * interface names that differ in a number near their end. slotOfBytes
+ * gives the same slot for the same ASCII string as bytes.
+ */
+function slotOfString(s: string): number {
+  const n = s.length;
+  let h = n;
+  for (let i = n - 1; i >= n - 6; i--) h = (Math.imul(h, 31) + (s.charCodeAt(i) | 0)) | 0;
+  return mix(Math.imul(h, 31) + (s.charCodeAt(n >> 1) | 0));
+}
+
+function slotOfBytes(b: Uint8Array, start: number, end: number): number {
+  const n = end - start;
+  let h = n;
+  for (let i = end - 1; i >= end - 6; i--) h = (Math.imul(h, 31) + (i >= start ? b[i]! : 0)) | 0;
+  return mix(Math.imul(h, 31) + (n > 0 ? b[start + (n >> 1)]! : 0));
+}
+
+function mix(h: number): number {
+  h ^= h >>> 7;
+  h ^= h >>> 13;
+  return h & (CACHE_SLOTS - 1);
 }
 
 function grown<T extends BigInt64Array | Int32Array>(a: T): T {
