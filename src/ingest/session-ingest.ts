@@ -64,11 +64,15 @@ export class SessionIngest {
    * body, after SessionEndpoint messages are expanded. A body that is not
    * JSON at all is kept in the dead-letter log whole and answered as one
    * rejected record. NDJSON is read a line at a time, each record validated
-   * and laid out for the store before the next line is decoded.
+   * and laid out for the store before the next line is decoded. The body is
+   * only read while the call runs: nothing kept refers to it (the HTTP
+   * route gives its buffer to the next request once the answer is known).
    */
   ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
     return this.once(options, async () => {
-      const intake = this.intake('snake', source);
+      // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
+      const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
+      const intake = this.intake('snake', source, expected);
       const admission = new Admission(this.options.limits.maxRecords, options);
       if (format === 'ndjson') this.readNdjson(body, intake, admission);
       else {
@@ -109,8 +113,8 @@ export class SessionIngest {
     }
   }
 
-  private intake(naming: FieldNaming, source: string): Intake {
-    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source);
+  private intake(naming: FieldNaming, source: string, expectedRecords?: number): Intake {
+    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords);
   }
 
   /** Keeps the rejects, then writes the valid records (with the answer, when idempotent). */
@@ -211,7 +215,7 @@ class Admission {
  * its decoded records (docs/decisions.md).
  */
 class Intake {
-  readonly valid = new RecordBatchBuilder();
+  readonly valid: RecordBatchBuilder;
   readonly errors: IngestError[] = [];
   readonly rejects: DeadLetter[] = [];
   count = 0;
@@ -220,7 +224,10 @@ class Intake {
   constructor(
     readonly ctx: RecordContext,
     private readonly source: string,
-  ) {}
+    expectedRecords?: number,
+  ) {
+    this.valid = new RecordBatchBuilder(expectedRecords);
+  }
 
   /** One item of a body: a bad one as one reject, else every record it expands to. */
   addItem(item: BodyItem): void {

@@ -9,7 +9,8 @@ import { bareObject, type SessionRecord, type SessionType } from './record.js';
  * ingest path
  * lays each record out as soon as it is valid and lets it go, so that what
  * waits for the store's commit is a few arrays, not thousands of objects
- * (docs/decisions.md). The arrays move to the DuckDB thread without a copy.
+ * (docs/decisions.md). The arrays move to the DuckDB thread without a copy;
+ * they may be views from the start of larger buffers, which move whole.
  *
  * Per record `i`:
  * - `bigints[6i..6i+5]`: time, forward bytes, forward packets, reverse bytes,
@@ -39,6 +40,8 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 
 export const CACHED_LABELS = 8;
 
 const INITIAL_RECORDS = 1024;
+/** Room for strings per record to start with: the seven fixed ones and five labels. */
+const STRINGS_PER_RECORD = FIXED_STRINGS + 2 * 5;
 /** Labels per side whose names and values are cached (the strings of more labels are simply added). */
 const LABEL_POSITIONS = 2 * CACHED_LABELS;
 const POSITIONS = FIXED_STRINGS + 2 * LABEL_POSITIONS;
@@ -51,11 +54,11 @@ const CACHE_SLOTS = 128;
  */
 export class RecordBatchBuilder {
   private n = 0;
-  private bigints = new BigInt64Array(INITIAL_RECORDS * BIGINTS_PER_RECORD);
+  private bigints: BigInt64Array;
   // The same memory as 32-bit words, for addChecked (little-endian machines only).
-  private words = new Int32Array(this.bigints.buffer);
-  private ints = new Int32Array(INITIAL_RECORDS * INTS_PER_RECORD);
-  private strings = new Int32Array(INITIAL_RECORDS * 16);
+  private words: Int32Array;
+  private ints: Int32Array;
+  private strings: Int32Array;
   private stringCount = 0;
   private readonly dictionary: string[] = [];
   // Per position in a record (a column, or the n-th label name or value of a
@@ -67,6 +70,15 @@ export class RecordBatchBuilder {
   // taking in the strings that never repeat (client addresses).
   private readonly cached: (string | undefined)[] = new Array<string | undefined>(POSITIONS * CACHE_SLOTS).fill(undefined);
   private readonly cachedIndex = new Int32Array(POSITIONS * CACHE_SLOTS);
+
+  /** `expectedRecords`: room to start with (it grows as needed). */
+  constructor(expectedRecords = INITIAL_RECORDS) {
+    const n = Math.max(16, expectedRecords);
+    this.bigints = new BigInt64Array(n * BIGINTS_PER_RECORD);
+    this.words = new Int32Array(this.bigints.buffer);
+    this.ints = new Int32Array(n * INTS_PER_RECORD);
+    this.strings = new Int32Array(n * STRINGS_PER_RECORD);
+  }
 
   get length(): number {
     return this.n;
@@ -100,14 +112,18 @@ export class RecordBatchBuilder {
     this.n = i + 1;
   }
 
-  /** The batch; the builder is spent. */
+  /**
+   * The batch; the builder is spent. Its arrays are views of the builder's,
+   * not copies: a request's arrays are allocated once (outside V8's heap,
+   * where every few megabytes allocated bring on a full collection).
+   */
   finish(): RecordBatch {
     const n = this.n;
     return {
       length: n,
-      bigints: this.bigints.slice(0, n * BIGINTS_PER_RECORD),
-      ints: this.ints.slice(0, n * INTS_PER_RECORD),
-      strings: this.strings.slice(0, this.stringCount),
+      bigints: this.bigints.subarray(0, n * BIGINTS_PER_RECORD),
+      ints: this.ints.subarray(0, n * INTS_PER_RECORD),
+      strings: this.strings.subarray(0, this.stringCount),
       dictionary: this.dictionary,
     };
   }

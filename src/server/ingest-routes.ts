@@ -5,6 +5,7 @@ import type { IngestLimits } from '../config/index.js';
 import { Saturated, type BodyFormat, type InflightBudget, type IngestOptions, type IngestResult } from '../ingest/index.js';
 import { GatewayError } from '../model/index.js';
 import { HTTP_STATUS } from './http-status.js';
+import { BodyPool } from './body-pool.js';
 import { BadEncoding, BodyTooLarge, readBody, type ContentEncoding } from './read-body.js';
 
 /** What one ingest route writes through. */
@@ -28,6 +29,9 @@ interface IngestAnswer {
   readonly message?: string;
 }
 
+/** Free body buffers kept for the next requests (BodyPool). */
+const BODY_POOL_BYTES = 32 * 1024 * 1024;
+
 const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines']);
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -41,12 +45,13 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * store confirmed the write.
  */
 export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOptions): Promise<void> {
+  const pool = new BodyPool(BODY_POOL_BYTES);
   await app.register(async (scope) => {
     // The body is read here, as a stream, so that its size is counted after decompression.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     const route = (path: string, ingest: BodyIngest) =>
-      scope.post(path, { bodyLimit: options.limits.maxBodyBytes }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options));
+      scope.post(path, { bodyLimit: options.limits.maxBodyBytes }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options, pool));
     route('/ingest/sessions', options.sessions);
     route('/ingest/uves', options.uves);
   });
@@ -58,6 +63,7 @@ async function handle(
   ingest: BodyIngest,
   source: string,
   options: IngestRoutesOptions,
+  pool: BodyPool,
 ): Promise<IngestAnswer> {
   const { limits, budget } = options;
   const format = bodyFormat(req.headers['content-type']);
@@ -78,6 +84,7 @@ async function handle(
     return fail(reply, 413, 'QUERY_TOO_EXPENSIVE', new BodyTooLarge(limits.maxBodyBytes).message);
   }
   const held = budget.reserve();
+  const lease = pool.lease();
   try {
     let reserved = Number.isSafeInteger(length) ? length : 0;
     held.addBytes(reserved);
@@ -86,7 +93,7 @@ async function handle(
         held.addBytes(total - reserved);
         reserved = total;
       }
-    });
+    }, lease.alloc);
     const result = await ingest.ingestBody(body, format, source, {
       ...(key === undefined ? {} : { idempotencyKey: key, fingerprint: fingerprint(source, format, body) }),
       admit: (records) => held.addRecords(records),
@@ -97,6 +104,8 @@ async function handle(
   } catch (e) {
     return failure(req, reply, e, options);
   } finally {
+    // The ingest path has settled and keeps no view of the body.
+    lease.end();
     held.release();
   }
 }

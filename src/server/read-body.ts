@@ -26,12 +26,15 @@ export type ContentEncoding = 'identity' | 'gzip';
  * before each chunk is kept and may throw to refuse it (the in-flight budget).
  * On a refusal the request stream is paused, not destroyed, so that the
  * answer can still be sent; the route closes the connection after it.
+ * The body is put together in a buffer from `alloc` (a BodyLease), or a
+ * new one.
  */
 export function readBody(
   stream: Readable,
   encoding: ContentEncoding,
   maxBytes: number,
   grow: (total: number) => void,
+  alloc: (size: number) => Buffer = Buffer.allocUnsafe,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -69,7 +72,10 @@ export function readBody(
     const onEnd = () => {
       if (settled) return;
       stop();
-      resolve(Buffer.concat(chunks, total));
+      const body = alloc(total);
+      let at = 0;
+      for (const chunk of chunks) at += chunk.copy(body, at);
+      resolve(body);
     };
     const onSourceError = (e: Error) => fail(gunzip !== undefined && isZlibError(e) ? new BadEncoding('gzip', e) : e);
     const onStreamError = (e: Error) => fail(e);
