@@ -116,10 +116,11 @@ describe('raw rows by data chunk', () => {
         const i = from + k;
         return sessionRecord({
           time: BigInt(i) * 1_000_000_007n,
-          vmi: i % 7 === 0 ? null : `vmi-${i}-of-a-long-interface-name`,
+          // Long strings repeated within a chunk (they share the first row's bytes), unique ones, nulls and empty values.
+          vmi: i % 7 === 0 ? null : i % 2 === 0 ? `vmi-${i % 37}-of-a-long-interface-name` : `vmi-${i}-of-a-long-interface-name`,
           localIp: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
           clientPort: i % 65536,
-          localLabels: i % 5 === 0 ? {} : { app: `app-${i % 11}`, ...(i % 3 === 0 ? { 'app.kubernetes.io/part-of': `p${i}` } : {}) },
+          localLabels: i % 5 === 0 ? {} : { app: i % 4 === 0 ? `a-long-application-name-${i % 11}` : `app-${i % 11}`, ...(i % 3 === 0 ? { 'app.kubernetes.io/part-of': i % 9 === 0 ? '' : `p${i}` } : {}) },
           remoteLabels: i % 2 === 0 ? { namespace: `ns-${i % 13}` } : {},
           forwardSampledBytes: BigInt(i) * 4_294_967_311n,
           totalBytes: BigInt(i),

@@ -82,6 +82,7 @@ export class RawChunkWriter {
   private readonly textBuffer: ArrayBuffer;
   private readonly text: Uint8Array; // a VARCHAR column of string_t
   private readonly textWords: Int32Array; // the same, by 32-bit word: a string_t is four
+  private readonly firstRow = new Map<number, number>(); // per long string (dictionary index), its first row in the column
   private readonly validityBuffer: ArrayBuffer;
   private readonly validity: Uint8Array;
   private readonly strings: Int32Array; // per row, the dictionary index of the column's value
@@ -219,15 +220,7 @@ export class RawChunkWriter {
       } else words[q] = length;
     }
     duckdb.copy_data_to_vector(vector, 0, this.textBuffer, 0, STRING_T * n);
-    if (long) {
-      for (let r = 0; r < n; r++) {
-        const d = strings[r]!;
-        if (d !== NULL_STRING && words[4 * r] === 0) {
-          const s = dictionary[d]!;
-          if (s !== '') duckdb.vector_assign_string_element(vector, r, s);
-        }
-      }
-    }
+    if (long) this.writeLongStrings(vector, n, dictionary);
     if (nulls) {
       const validity = this.validity;
       validity.fill(0xff);
@@ -235,6 +228,44 @@ export class RawChunkWriter {
       duckdb.vector_ensure_validity_writable(vector);
       duckdb.copy_data_to_vector_validity(vector, 0, this.validityBuffer, 0, this.validityBuffer.byteLength);
     }
+  }
+
+  /**
+   * The strings of more than 12 bytes of a column (rows whose image holds
+   * length 0): the first row of each string is assigned through the addon,
+   * which copies it into the vector's string heap; the other rows of that
+   * string get a copy of the first row's string_t, which points at the same
+   * bytes. A network name is the same on every row of a chunk, an interface
+   * name on many, so this is a few calls per chunk instead of one per row.
+   */
+  private writeLongStrings(vector: duckdb.Vector, n: number, dictionary: readonly string[]): void {
+    const strings = this.strings;
+    const words = this.textWords;
+    const first = this.firstRow;
+    first.clear();
+    let repeats = false;
+    for (let r = 0; r < n; r++) {
+      const d = strings[r]!;
+      if (d === NULL_STRING || words[4 * r] !== 0) continue;
+      if (first.has(d)) repeats = true;
+      else {
+        const s = dictionary[d]!;
+        if (s === '') continue; // its string_t is all zeros already
+        first.set(d, r);
+        duckdb.vector_assign_string_element(vector, r, s);
+      }
+    }
+    if (!repeats) return;
+    // The column as DuckDB now holds it (a copy), with the repeats pointed at their first row's bytes.
+    const text = this.text;
+    text.set(duckdb.vector_get_data(vector, STRING_T * n));
+    for (let r = 0; r < n; r++) {
+      const d = strings[r]!;
+      if (d === NULL_STRING || words[4 * r]! > INLINE_MAX) continue;
+      const f = first.get(d);
+      if (f !== undefined && f !== r) text.copyWithin(STRING_T * r, STRING_T * f, STRING_T * (f + 1));
+    }
+    duckdb.copy_data_to_vector(vector, 0, this.textBuffer, 0, STRING_T * n);
   }
 }
 

@@ -211,16 +211,24 @@ export class DuckDbSessionStore implements SessionStore {
     const added = new Set<string>();
     for (const w of batch) {
       const { ints, strings, dictionary } = w.batch;
+      // Each label name of a batch is looked up once per side: bit 1 local, bit 2 remote.
+      const looked = new Uint8Array(dictionary.length);
       let s = 0;
       for (let i = 0; i < w.batch.length; i++) {
         const k = i * INTS_PER_RECORD;
         s += FIXED_STRINGS;
         for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) {
-          const name = dictionary[strings[s]!]!;
+          const d = strings[s]!;
+          if ((looked[d]! & 1) !== 0) continue;
+          looked[d]! |= 1;
+          const name = dictionary[d]!;
           if (!local.has(name)) added.add(labelColumn('local', name));
         }
         for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) {
-          const name = dictionary[strings[s]!]!;
+          const d = strings[s]!;
+          if ((looked[d]! & 2) !== 0) continue;
+          looked[d]! |= 2;
+          const name = dictionary[d]!;
           if (!remote.has(name)) added.add(labelColumn('remote', name));
         }
       }
