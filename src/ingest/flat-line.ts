@@ -85,12 +85,12 @@ export class FlatLineReader {
     for (;;) {
       if (p >= this.end || b[p] !== QUOTE) return false;
       const keyStart = p + 1;
-      const keyEnd = this.stringEnd(keyStart);
+      const key = keyAt(b, keyStart, this.end);
+      const keyEnd = key >= 0 ? keyStart + KEY_BYTES[key]!.length : this.stringEnd(keyStart);
       if (keyEnd < 0) return false;
       p = this.space(keyEnd + 1);
       if (b[p] !== COLON) return false;
       p = this.space(p + 1);
-      const key = keyId(b, keyStart, keyEnd);
       if (key < 0) p = this.flatLabel(keyStart, keyEnd, p);
       else {
         const bit = 1 << key;
@@ -391,9 +391,8 @@ export class FlatLineReader {
     const b = this.b;
     const end = this.end;
     for (; p < end; p++) {
-      const c = b[p]!;
-      if (c === QUOTE) return p;
-      if (c < 0x20 || c > 0x7e || c === BACKSLASH) return -1;
+      const k = STRING_BYTE[b[p]!]!;
+      if (k !== PLAIN) return k === CLOSE ? p : -1;
     }
     return -1;
   }
@@ -454,6 +453,14 @@ const NINE = 0x39;
 const TWO_15 = 2 ** 15;
 const TWO_17 = 2 ** 17;
 const TWO_32 = 2 ** 32;
+/** Bytes inside a string, by what the lane makes of them: printable ASCII is plain except a backslash, a quote closes, the rest declines. */
+const PLAIN = 0;
+const CLOSE = 1;
+const DECLINE = 2;
+const STRING_BYTE = new Uint8Array(256).fill(DECLINE);
+STRING_BYTE.fill(PLAIN, 0x20, 0x7f);
+STRING_BYTE[QUOTE] = CLOSE;
+STRING_BYTE[BACKSLASH] = DECLINE;
 
 // The fixed strings, in the layout's order (RecordBatch): spans are kept in the reporter's orientation.
 const FIELD_VMI = 1;
@@ -526,17 +533,20 @@ const CLIENT_STRING = 'client';
 const LABEL_LOCAL = ascii('label.local.');
 const LABEL_REMOTE = ascii('label.remote.');
 
-/** The members by the length of their name. */
-const BY_LENGTH: number[][] = [];
-KEY_BYTES.forEach((key, k) => (BY_LENGTH[key.length] ??= []).push(k));
+/** The members by the first byte of their name. */
+const BY_FIRST: number[][] = Array.from({ length: 256 }, () => []);
+KEY_BYTES.forEach((key, k) => BY_FIRST[key[0]!]!.push(k));
 
-/** The member named by `b[s..e)`, or -1. */
-function keyId(b: Uint8Array, s: number, e: number): number {
-  const candidates = BY_LENGTH[e - s];
-  if (candidates === undefined) return -1;
+/**
+ * The member whose name, and its closing quote, start at `b[s]`, or -1
+ * (another name, or one the string scan must read: `label.<side>.NAME`).
+ */
+function keyAt(b: Uint8Array, s: number, end: number): number {
+  const candidates = BY_FIRST[b[s]!]!;
   for (let j = 0; j < candidates.length; j++) {
     const k = candidates[j]!;
-    if (equals(b, s, KEY_BYTES[k]!)) return k;
+    const key = KEY_BYTES[k]!;
+    if (s + key.length < end && b[s + key.length] === QUOTE && equals(b, s, key)) return k;
   }
   return -1;
 }
