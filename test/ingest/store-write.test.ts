@@ -54,5 +54,8 @@ describe('DuckDbSessionStore writes (the embedded store behind the ingest path)'
     expect((await store.findIdempotency('a'))?.answer).toBe('{"accepted":2}');
     expect((await store.findIdempotency('b'))?.fingerprint).toBe('fb');
     expect(await store.findIdempotency('c')).toBeNull();
+    // Lookups share one prepared statement and run one at a time: concurrent ones each get their own answer.
+    const answers = await Promise.all(['a', 'c', 'b', 'a'].map(async (k) => (await store.findIdempotency(k))?.answer ?? null));
+    expect(answers).toEqual(['{"accepted":2}', null, '{"accepted":1}', '{"accepted":2}']);
   });
 });

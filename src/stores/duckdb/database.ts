@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
 import { GatewayError, tooExpensive } from '../../model/index.js';
 import type { SqlStatement } from './sql.js';
 
@@ -28,6 +28,10 @@ export type Row = Record<string, DuckDBValue>;
 export class DuckDb {
   private writer!: DuckDBConnection;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The connection of `lookup`, its prepared statements by text, and its queue. */
+  private looker: DuckDBConnection | undefined;
+  private readonly prepared = new Map<string, Promise<DuckDBPreparedStatement>>();
+  private lookups: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -86,12 +90,41 @@ export class DuckDb {
     }
   }
 
+  /**
+   * Runs a short read that the write path repeats with other parameters
+   * (an idempotency key's lookup) as a prepared statement on a connection
+   * kept for it, one at a time: no connection to open and no statement to
+   * plan per call. Sees the last committed state, like `read`.
+   */
+  lookup(stmt: SqlStatement): Promise<Row[]> {
+    const run = this.lookups.then(async () => {
+      this.looker ??= await this.instance.connect();
+      const looker = this.looker;
+      let prepared = this.prepared.get(stmt.text);
+      if (prepared === undefined) {
+        prepared = looker.prepare(stmt.text);
+        this.prepared.set(stmt.text, prepared);
+        prepared.catch(() => this.prepared.delete(stmt.text));
+      }
+      const ps = await prepared;
+      ps.bind(toDuckDb(stmt.params));
+      return (await ps.runAndReadAll()).getRowObjects();
+    });
+    this.lookups = run.catch(() => undefined);
+    return run.catch((e: unknown) => {
+      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+    });
+  }
+
   async ping(): Promise<void> {
     await this.read({ text: 'SELECT 1', params: [] });
   }
 
   async close(): Promise<void> {
     await this.queue;
+    await this.lookups;
+    for (const p of this.prepared.values()) (await p.catch(() => undefined))?.destroySync();
+    this.looker?.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }

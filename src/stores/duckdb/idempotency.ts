@@ -34,7 +34,7 @@ export async function pruneIdempotency(conn: DuckDBConnection, before: EpochNs):
 }
 
 export async function findIdempotency(db: DuckDb, key: string): Promise<IdempotencyRecord | null> {
-  const rows = await db.read({
+  const rows = await db.lookup({
     text: `SELECT key, fingerprint, answer FROM ${IDEMPOTENCY_TABLE} WHERE key = $1`,
     params: [key],
   });
