@@ -503,11 +503,10 @@ const K_LABELS = 11;
 const K_TOTAL_BYTES = 16;
 
 /** Which fixed string each string member fills (reporter's orientation). */
-const KEY_FIELD: readonly (number | undefined)[] = [];
-Object.assign(KEY_FIELD, { [K_VN]: 0, [K_REMOTE_VN]: 2, [K_VROUTER_IP]: 3, [K_LOCAL_IP]: 4, [K_REMOTE_IP]: 5, [K_SESSION_TYPE]: 6 });
+//                                   time vn  vmi rvn vr  lip cp  rip sp  pr  st  lab fb  fp  rb  rp  tb
+const KEY_FIELD: readonly number[] = [-1,  0, 1,  2,  3,  4,  -1, 5,  -1, -1, 6,  -1, -1, -1, -1, -1, -1];
 /** Where each 64-bit member goes in `words`: the layout's order (time, forward bytes, forward packets, reverse bytes, reverse packets, total bytes). */
-const KEY_WORD: readonly (number | undefined)[] = [];
-Object.assign(KEY_WORD, { [K_TIME]: 0, 12: 2, 13: 4, 14: 6, 15: 8, [K_TOTAL_BYTES]: 10 });
+const KEY_WORD: readonly number[] = [0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 2, 4, 6, 8, 10];
 
 const REQUIRED =
   (1 << K_VN) |
