@@ -4,7 +4,7 @@
  * records of records.ts) to `store.write`, with a store that confirms at
  * once and keeps nothing and a dead-letter sink that keeps nothing; with the
  * flat record lane (the default) and on the reference path alone
- * (`flatLane: false`). For scale it also measures, in the same run,
+ * (`flatLane: false`), as NDJSON and as JSON arrays. For scale it also measures, in the same run,
  * `JSON.parse` of each line of the same bodies, and prints the ratios
  * (ingest / JSON.parse).
  *
@@ -56,15 +56,17 @@ const reference = ingest(false);
 
 const texts = bodies();
 const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
+// The same records as fluentd's json_array sends them: one JSON array a body.
+const arrays = texts.map((t) => Buffer.from(`[${t.trimEnd().split('\n').join(',\n')}]`, 'utf8'));
 const lines = texts.flatMap((t) => t.split('\n').filter((l) => l !== ''));
 
 /** Records per second of ingestBody over the bodies, for about `ms`. */
-async function ingestRate(ingest: SessionIngest, ms: number): Promise<number> {
+async function ingestRate(ingest: SessionIngest, ms: number, format: 'ndjson' | 'json' = 'ndjson'): Promise<number> {
   let records = 0;
   const start = performance.now();
   while (performance.now() - start < ms) {
-    for (const b of buffers) {
-      const r = await ingest.ingestBody(b, 'ndjson', 'http:/ingest/sessions');
+    for (const b of format === 'ndjson' ? buffers : arrays) {
+      const r = await ingest.ingestBody(b, format, 'http:/ingest/sessions');
       records += r.accepted + r.rejected;
     }
   }
@@ -89,6 +91,9 @@ await ingestRate(reference, 500);
 parseRate(300);
 const lanePerS = await ingestRate(withLane, MS);
 const referencePerS = await ingestRate(reference, MS / 2);
+await ingestRate(withLane, 300, 'json');
+const laneJsonPerS = await ingestRate(withLane, MS / 2, 'json');
+const referenceJsonPerS = await ingestRate(reference, MS / 2, 'json');
 const parsePerS = parseRate(Math.max(1000, MS / 2));
 if (rejected > 0) throw new Error(`${rejected} records were rejected; the benchmark's records should all be valid`);
 const k = (n: number) => `${Math.round(n / 1000)}k`;
@@ -96,3 +101,4 @@ const ratio = (n: number) => (n / parsePerS).toFixed(3);
 console.log(`JSON.parse per line: ${k(parsePerS)} records/s`);
 console.log(`ingestBody with the flat record lane: ${k(lanePerS)} records/s  ratio: ${ratio(lanePerS)}`);
 console.log(`ingestBody on the reference path:     ${k(referencePerS)} records/s  ratio: ${ratio(referencePerS)}`);
+console.log(`the same as JSON arrays (fluentd's json_array): ${k(laneJsonPerS)} records/s with the lane, ${k(referenceJsonPerS)} on the reference path`);

@@ -5,6 +5,7 @@ import type { DeadLetter } from './dead-letter.js';
 import { FlatLineReader } from './flat-line.js';
 import { SessionIngest } from './session-ingest.js';
 import type { IngestResult } from './types.js';
+import type { BodyFormat } from './body.js';
 
 /**
  * The flat record lane (FlatLineReader) against the reference path: for
@@ -79,12 +80,12 @@ function gateway(flatLane: boolean, maxLabels = 64) {
     limits: { maxRecords: 1000, maxLabels },
     flatLane,
   });
-  return async (body: Buffer): Promise<Outcome> => {
+  return async (body: Buffer, format: BodyFormat = 'ndjson'): Promise<Outcome> => {
     batches.length = 0;
     rejects.length = 0;
     let result: Outcome['result'];
     try {
-      result = await ingest.ingestBody(body, 'ndjson', 'http:/ingest/sessions');
+      result = await ingest.ingestBody(body, format, 'http:/ingest/sessions');
     } catch (e) {
       result = { thrown: String(e) };
     }
@@ -98,12 +99,21 @@ const reference = gateway(false);
 const withLaneFewLabels = gateway(true, 4);
 const referenceFewLabels = gateway(false, 4);
 
-async function expectSame(text: string | Buffer): Promise<Outcome> {
+async function expectSame(text: string | Buffer, format: BodyFormat = 'ndjson'): Promise<Outcome> {
   const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  const expected = await reference(body);
-  expect(await withLane(body)).toEqual(expected);
-  expect(await withLaneFewLabels(body)).toEqual(await referenceFewLabels(body));
+  const expected = await reference(body, format);
+  expect(await withLane(body, format)).toEqual(expected);
+  expect(await withLaneFewLabels(body, format)).toEqual(await referenceFewLabels(body, format));
   return expected;
+}
+
+/** The same line as JSON bodies: alone, and in arrays with a record the lane takes, on one line and over several. */
+async function expectSameAsJson(text: string | Buffer): Promise<void> {
+  const t = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const other = Buffer.from(line({ session_type: '"server"' }));
+  await expectSame(t, 'json');
+  await expectSame(Buffer.concat([Buffer.from('['), t, Buffer.from(','), other, Buffer.from(']')]), 'json');
+  await expectSame(Buffer.concat([Buffer.from('[\n  '), other, Buffer.from(',\n  '), t, Buffer.from('\n]\n')]), 'json');
 }
 
 /** Whether the lane takes the line on its own (and what it lays out). */
@@ -112,6 +122,12 @@ function laneTakes(text: string, maxLabels = 64): RecordBatch | undefined {
   const reader = new FlatLineReader({ receivedAt: RECEIVED, limits: { maxLabels }, naming: 'snake' }, builder);
   const bytes = Buffer.from(`${text}\n`, 'utf8');
   return reader.read(bytes, 0, bytes.length - 1) ? builder.finish() : undefined;
+}
+
+/** What the lane makes of a JSON body: how many records it takes, or -1. */
+function laneTakesJson(text: string): number {
+  const reader = new FlatLineReader({ receivedAt: RECEIVED, limits: { maxLabels: 64 }, naming: 'snake' }, new RecordBatchBuilder());
+  return reader.readJson(Buffer.from(text, 'utf8'), () => undefined);
 }
 
 /** Lines the lane must take itself, each checked against the reference path. */
@@ -133,6 +149,7 @@ const TAKEN: Record<string, string> = {
   'labels named __proto__ and constructor': line({ labels: '{"local":{"__proto__":"x","constructor":"y"}}' }),
   'an empty label value': line({ labels: '{"local":{"app":""}}' }),
   'a label value of 255 characters': line({ labels: `{"local":{"app":"${'v'.repeat(255)}"}}` }),
+  'unknown members of every scalar kind (fluentd may add its own)': line({ tag: '"kube.var.log"', n: '-1.5e3', m: '0.25', big: '123456789012345678901234', ok: 'true', no: 'false', nil: 'null', ['__proto__']: '"p"' }),
   'members in another order': line({}, ['labels', 'protocol', 'vn', 'time', 'remote_vn', 'vrouter_ip', 'local_ip', 'client_port', 'remote_ip', 'server_port', 'forward_sampled_bytes', 'forward_sampled_pkts', 'reverse_sampled_bytes', 'reverse_sampled_pkts', 'vmi', 'session_type']),
   'white space everywhere': ` { "vn" : "a" , "remote_vn":\t"b", "vrouter_ip" : "1.2.3.4", "local_ip":"::1" ,"remote_ip":"fe80::1", "client_port" : 0, "server_port": 65535, "protocol" : 255, "labels" : { "local" : { "a" : "b" } , "remote" : { } } , "forward_sampled_bytes" : 0 , "forward_sampled_pkts":0,"reverse_sampled_bytes":0,"reverse_sampled_pkts":0 }\r`,
   'the largest 64-bit values': line({ time: '9223372036854775807', forward_sampled_bytes: '9223372036854775807', reverse_sampled_bytes: '0', total_bytes: '9223372036854775807' }),
@@ -147,7 +164,14 @@ const TAKEN: Record<string, string> = {
 
 /** Lines the lane must leave to the reference path (valid or not). */
 const DECLINED: Record<string, string> = {
-  'an unknown member': line({ tag: '"fluent"' }),
+  'an unknown member with a nested value': line({ kubernetes: '{"pod_name":"web-1"}' }),
+  'an unknown member given twice': line({ tag: '"a"', host: '1', 'tag ': '2' }).replace('"tag ":', '"tag":'),
+  'a key that makes it a SessionEndpoint message': line({ session_data: 'null' }),
+  'a label key without a side': line({ 'label.': '"x"' }),
+  'nine unknown members': line(Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`k${i}`, '1']))),
+  'an unknown member with a bad number': line({ n: '01' }),
+  'an unknown member with a bare minus': line({ n: '-' }),
+  'an unknown member with a bad literal': line({ ok: 'tru' }),
   'a repeated member': `${line().slice(0, -1)},"protocol":17}`,
   'a repeated total_bytes after null': line({ total_bytes: 'null' }).replace('"total_bytes":null', '"total_bytes":null,"total_bytes":5'),
   'a time as text': line({ time: '"2026-11-25T10:00:00Z"' }),
@@ -212,6 +236,8 @@ describe('the flat record lane', () => {
       expect(outcome.records).toHaveLength(1);
       expect(outcome.rejects).toEqual([]);
       expect(decodeRecords(laneTakes(text)!).map((r) => ({ ...r, localLabels: { ...r.localLabels }, remoteLabels: { ...r.remoteLabels } }))).toEqual(outcome.records);
+      expect(laneTakesJson(`[\n${text},\n${text}\n]`)).toBe(2);
+      await expectSameAsJson(text);
     });
   }
 
@@ -219,6 +245,7 @@ describe('the flat record lane', () => {
     it(`leaves ${name} to the reference path`, async () => {
       expect(laneTakes(text)).toBeUndefined();
       await expectSame(`${text}\n`);
+      await expectSameAsJson(text);
     });
   }
 
@@ -257,7 +284,7 @@ describe('the flat record lane', () => {
   });
 
   it('keeps the numbering of lines and records when the two paths take turns', async () => {
-    const lines = [line(), DECLINED['a negative counter'], '', line({ session_type: '"server"' }), 'not json', DECLINED['an unknown member'], line()];
+    const lines = [line(), DECLINED['a negative counter'], '', line({ session_type: '"server"' }), 'not json', DECLINED['an unknown member with a nested value'], line()];
     const outcome = await expectSame(lines.join('\n'));
     expect(outcome.result).toMatchObject({ accepted: 4, rejected: 2 });
     expect(outcome.rejects.map((r) => [r.index, r.reason.slice(0, 6)])).toEqual([
@@ -301,6 +328,7 @@ describe('the flat record lane', () => {
       const text = bytes.toString('latin1');
       if (laneTakes(text) !== undefined) taken++;
       await expectSame(Buffer.concat([bytes, Buffer.from(`\n${line()}\n`)]));
+      await expectSame(Buffer.concat([Buffer.from(`[${line()},\n`), bytes, Buffer.from(']')]), 'json');
     }
     // The mutations must leave some lines for the lane, or this compares the reference path with itself.
     expect(taken).toBeGreaterThan(300);

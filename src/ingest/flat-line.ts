@@ -32,6 +32,9 @@ export class FlatLineReader {
   private b: Buffer = EMPTY;
   private end = 0;
   private seen = 0;
+  /** Members of other names in this object, and where their names are. */
+  private others = 0;
+  private readonly otherSpans = new Int32Array(2 * MAX_OTHERS);
   /** `"total_bytes": null`, which counts as absent. */
   private totalNull = false;
   /** [start, end) of each fixed string in the line, in the reporter's orientation (FIELD_*). */
@@ -70,43 +73,127 @@ export class FlatLineReader {
     if (!LITTLE_ENDIAN) return false;
     this.b = bytes;
     this.end = end;
-    this.seen = 0;
-    this.totalNull = false;
-    this.nested[0] = this.nested[1] = this.flat[0] = this.flat[1] = 0;
-    return this.object(start) && this.addRecord();
+    const p = this.object(start);
+    return p >= 0 && this.space(p) === end && this.addRecord();
   }
 
-  /** The top-level object: every member into the scratch arrays. */
-  private object(from: number): boolean {
+  /**
+   * Adds the records of a JSON body, one array of flat records or one flat
+   * record, calling `step` with the count after each, and returns how many;
+   * or returns -1 when the reference path must read the body. The batch
+   * then holds part of it, and the caller must start from a new one: the
+   * reference path reads a JSON body as a whole, so the lane takes it
+   * whole or not at all.
+   */
+  readJson(bytes: Buffer, step: (count: number) => void): number {
+    if (!LITTLE_ENDIAN) return -1;
+    this.b = bytes;
+    const end = (this.end = bytes.length);
+    let p = this.space(0);
+    if (bytes[p] === LBRACE) {
+      const after = this.object(p);
+      if (after < 0 || this.space(after) !== end || !this.addRecord()) return -1;
+      step(1);
+      return 1;
+    }
+    if (bytes[p] !== LBRACKET) return -1;
+    p = this.space(p + 1);
+    for (let n = 1; ; n++) {
+      const after = this.object(p);
+      if (after < 0 || !this.addRecord()) return -1;
+      step(n);
+      p = this.space(after);
+      if (bytes[p] === COMMA) p = this.space(p + 1);
+      else return bytes[p] === RBRACKET && this.space(p + 1) === end ? n : -1;
+    }
+  }
+
+  /** The object at `from` (after white space): every member into the scratch arrays; the offset after it, or -1. */
+  private object(from: number): number {
     const b = this.b;
+    this.seen = 0;
+    this.others = 0;
+    this.totalNull = false;
+    this.nested[0] = this.nested[1] = this.flat[0] = this.flat[1] = 0;
     let p = this.space(from);
-    if (b[p] !== LBRACE) return false;
+    if (b[p] !== LBRACE) return -1;
     p = this.space(p + 1);
     for (;;) {
-      if (p >= this.end || b[p] !== QUOTE) return false;
+      if (p >= this.end || b[p] !== QUOTE) return -1;
       const keyStart = p + 1;
       const key = keyAt(b, keyStart, this.end);
       const keyEnd = key >= 0 ? keyStart + KEY_BYTES[key]!.length : this.stringEnd(keyStart);
-      if (keyEnd < 0) return false;
+      if (keyEnd < 0) return -1;
       p = this.space(keyEnd + 1);
-      if (b[p] !== COLON) return false;
+      if (b[p] !== COLON) return -1;
       p = this.space(p + 1);
-      if (key < 0) p = this.flatLabel(keyStart, keyEnd, p);
+      if (key < 0) p = this.otherMember(keyStart, keyEnd, p);
       else {
         const bit = 1 << key;
-        if ((this.seen & bit) !== 0) return false;
+        if ((this.seen & bit) !== 0) return -1;
         this.seen |= bit;
         p = this.member(key, p);
       }
-      if (p < 0) return false;
+      if (p < 0) return -1;
       p = this.space(p);
       if (b[p] === COMMA) {
         p = this.space(p + 1);
         continue;
       }
-      if (b[p] !== RBRACE || p >= this.end) return false;
-      return this.space(p + 1) === this.end;
+      return b[p] === RBRACE && p < this.end ? p + 1 : -1;
     }
+  }
+
+  /**
+   * A member of another name: a `label.<side>.NAME` label, or a key the
+   * reference path ignores (fluentd may add its own) with a string,
+   * number, true, false or null value. Declined: a name given twice, one
+   * that makes the object a SessionEndpoint message, a nested value.
+   */
+  private otherMember(keyStart: number, keyEnd: number, p: number): number {
+    const b = this.b;
+    if (startsWith(b, keyStart, keyEnd, LABEL_DOT)) return this.flatLabel(keyStart, keyEnd, p);
+    if (isWord(b, keyStart, keyEnd, SESSION_DATA) || isWord(b, keyStart, keyEnd, SESS_AGG_INFO)) return -1;
+    const others = this.others;
+    if (others === MAX_OTHERS) return -1;
+    const spans = this.otherSpans;
+    const n = keyEnd - keyStart;
+    for (let j = 0; j < others; j++) {
+      if (spans[2 * j + 1]! - spans[2 * j]! === n && sameBytes(b, spans[2 * j]!, keyStart, n)) return -1;
+    }
+    spans[2 * others] = keyStart;
+    spans[2 * others + 1] = keyEnd;
+    this.others = others + 1;
+    return this.scalar(p);
+  }
+
+  /** Skips a JSON string, number or literal at `p`; the offset after it, or -1. */
+  private scalar(p: number): number {
+    const b = this.b;
+    const c = b[p];
+    if (c === QUOTE) {
+      const e = this.stringEnd(p + 1);
+      return e < 0 ? -1 : e + 1;
+    }
+    if (c === 0x74 /* t */) return equals(b, p, TRUE) ? p + 4 : -1;
+    if (c === 0x66 /* f */) return equals(b, p, FALSE) ? p + 5 : -1;
+    if (c === 0x6e /* n */) return this.isNull(p) ? p + 4 : -1;
+    // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+    if (c === 0x2d) p++;
+    if (b[p] === ZERO) p++;
+    else if (isDigit(b[p])) while (isDigit(b[p])) p++;
+    else return -1;
+    if (b[p] === 0x2e) {
+      if (!isDigit(b[++p])) return -1;
+      while (isDigit(b[p])) p++;
+    }
+    if (b[p] === 0x65 || b[p] === 0x45) {
+      p++;
+      if (b[p] === 0x2b || b[p] === 0x2d) p++;
+      if (!isDigit(b[p])) return -1;
+      while (isDigit(b[p])) p++;
+    }
+    return p <= this.end ? p : -1;
   }
 
   /** One known member's value at `p`; the offset after it, or -1. */
@@ -401,7 +488,7 @@ export class FlatLineReader {
     const b = this.b;
     while (p < this.end) {
       const c = b[p];
-      if (c !== 0x20 && c !== 0x09 && c !== 0x0d) break;
+      if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
       p++;
     }
     return p;
@@ -436,6 +523,9 @@ function acceptable(text: string, position: number): boolean {
   }
 }
 
+/** Members of other names the lane skips in one object; an object with more takes the reference path. */
+const MAX_OTHERS = 8;
+
 /** Most labels per side the lane takes (nested and flat each); records with more take the reference path. */
 const LANE_LABELS = 16;
 /** Words of `labels` per side. */
@@ -447,6 +537,8 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const LBRACE = 0x7b;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
 const RBRACE = 0x7d;
 const ZERO = 0x30;
 const NINE = 0x39;
@@ -529,7 +621,12 @@ const REMOTE = ascii('remote');
 const CLIENT = ascii('client');
 const SERVER = ascii('server');
 const CLIENT_STRING = 'client';
+const LABEL_DOT = ascii('label.');
 const LABEL_LOCAL = ascii('label.local.');
+const SESSION_DATA = ascii('session_data');
+const SESS_AGG_INFO = ascii('sess_agg_info');
+const TRUE = ascii('true');
+const FALSE = ascii('false');
 const LABEL_REMOTE = ascii('label.remote.');
 
 /** The members by the first byte of their name. */
@@ -568,6 +665,10 @@ function isWord(b: Uint8Array, s: number, e: number, word: Uint8Array): boolean 
 
 function startsWith(b: Uint8Array, s: number, e: number, prefix: Uint8Array): boolean {
   return e - s >= prefix.length && equals(b, s, prefix);
+}
+
+function isDigit(c: number | undefined): boolean {
+  return c !== undefined && c >= ZERO && c <= NINE;
 }
 
 /** The value of the decimal digits `b[s..e)` (exact up to 15 digits). */

@@ -72,15 +72,21 @@ export class SessionIngest {
     return this.once(options, async () => {
       // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
-      const intake = this.intake('snake', source, expected);
+      let intake = this.intake('snake', source, expected);
       const admission = new Admission(this.options.limits.maxRecords, options);
       if (format === 'ndjson') this.readNdjson(body, intake, admission);
       else {
-        const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
-        if (isAnswer(items)) return items;
-        for (const item of items) {
-          intake.addItem(item);
-          admission.step(intake.count);
+        // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
+        const taken = this.options.flatLane === false ? -1 : new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n));
+        if (taken >= 0) intake.count = taken;
+        else {
+          intake = this.intake('snake', source, expected);
+          const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
+          if (isAnswer(items)) return items;
+          for (const item of items) {
+            intake.addItem(item);
+            admission.step(intake.count);
+          }
         }
       }
       admission.finish(intake.count);
@@ -202,7 +208,9 @@ class Admission {
     this.admit(count);
   }
 
+  /** Asks for the records past those already admitted (a body read again on the reference path counts from 0 again). */
   private admit(count: number): void {
+    if (count <= this.admitted) return;
     this.options.admit?.(count - this.admitted);
     this.admitted = count;
   }
