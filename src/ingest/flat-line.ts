@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import {
+  BIGINTS_PER_RECORD,
   CACHED_LABELS,
   FIXED_STRINGS,
   LABEL_VALUE_MAX,
@@ -17,12 +18,15 @@ import {
  * decoded object, or a string for each value that repeats (docs/decisions.md,
  * "Flat records take a lane from bytes to columns").
  *
- * It takes a line only when it can tell that the reference path (parseJson,
- * flatRecord, validateSessionRecord, RecordBatchBuilder.add) would accept
- * it and lay out the same record: one JSON object on the line, printable
- * ASCII strings without escapes, the known snake_case keys once each,
- * integers without sign, fraction or exponent, `session_type` `client` or
- * `server`, labels nested or as `label.<side>.NAME` keys with string values.
+ * It takes a record only when it can tell that the reference path
+ * (parseJson, flatRecord, validateSessionRecord, RecordBatchBuilder.add)
+ * would accept it and lay out the same record: one JSON object on an NDJSON
+ * line, or a JSON body of one such object or an array of them (`readJson`,
+ * whole or not at all); printable ASCII strings without escapes; the known
+ * snake_case keys once each, integers without sign, fraction or exponent,
+ * `session_type` `client` or `server`, labels nested or as
+ * `label.<side>.NAME` keys with string values; and up to MAX_OTHERS other
+ * keys with scalar values, which the reference path ignores too.
  * Anything else, valid or not, it declines without a trace, and the
  * reference path decides: every error message comes from there. A
  * differential test (flat-line.test.ts) holds the two paths to the same
@@ -39,7 +43,8 @@ export class FlatLineReader {
   private totalNull = false;
   /** [start, end) of each fixed string in the line, in the reporter's orientation (FIELD_*). */
   private readonly spans = new Int32Array(2 * FIXED_STRINGS);
-  private readonly words = new Int32Array(12);
+  /** The record's 64-bit values as 32-bit halves, in the layout's order (RecordBatch `bigints`). */
+  private readonly words = new Int32Array(2 * BIGINTS_PER_RECORD);
   private readonly ints = new Float64Array(3);
   /**
    * Per side (reported local, then remote; SIDE words each), the nested labels from 0 and the flat
@@ -48,8 +53,9 @@ export class FlatLineReader {
   private readonly labels = new Int32Array(2 * SIDE);
   private readonly nested = new Int32Array(2);
   private readonly flat = new Int32Array(2);
-  private readonly refs = new Int32Array(FIXED_STRINGS + 2 * 2 * 2 * LANE_LABELS);
-  private readonly pending: (string | undefined)[] = new Array<string | undefined>(FIXED_STRINGS + 2 * 2 * 2 * LANE_LABELS).fill(undefined);
+  /** The record's strings as dictionary indexes, in the layout's order; `pending` holds those to add. */
+  private readonly refs = new Int32Array(MAX_STRINGS);
+  private readonly pending: (string | undefined)[] = new Array<string | undefined>(MAX_STRINGS).fill(undefined);
   private readonly receivedLo: number;
   private readonly receivedHi: number;
   private readonly maxLabels: number;
@@ -60,7 +66,7 @@ export class FlatLineReader {
   ) {
     this.receivedLo = Number(ctx.receivedAt & 0xffffffffn);
     this.receivedHi = Number((ctx.receivedAt >> 32n) & 0xffffffffn);
-    this.maxLabels = Math.min(ctx.limits.maxLabels, 2 * LANE_LABELS);
+    this.maxLabels = ctx.limits.maxLabels;
   }
 
   /**
@@ -530,6 +536,8 @@ const MAX_OTHERS = 8;
 const LANE_LABELS = 16;
 /** Words of `labels` per side. */
 const SIDE = 4 * 2 * LANE_LABELS;
+/** Most strings of one record the lane lays out: the fixed ones, and a name and a value per label of either side. */
+const MAX_STRINGS = FIXED_STRINGS + 2 * 2 * LANE_LABELS;
 
 const EMPTY = Buffer.alloc(0);
 const QUOTE = 0x22;
