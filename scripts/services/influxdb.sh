@@ -13,7 +13,8 @@
 #
 # Environment:
 #   SAG_CACHE          cache root (default ~/.cache/session-analytics-gateway);
-#                      binaries go to $SAG_CACHE/influxdb/<version>/bin/influxd
+#                      binaries go to $SAG_CACHE/influxdb/<version>/bin/influxd,
+#                      with bin/toolchain naming the Go toolchain that built it
 #   SAG_STATE          runtime state (default ~/.cache/session-analytics-gateway/run):
 #                      data dir influxdb-<port>/, its log, pidfile, influxdb.env
 #   INFLUX_PORT        HTTP port (default 8086), bound on 127.0.0.1 only
@@ -70,7 +71,10 @@ case "$SERVICE_TTL" in '' | *[!0-9]*) die "SERVICE_TTL must be a number of secon
 find_binary() {
 	local v
 	for v in $INFLUXDB_VERSIONS; do
-		if [[ -x "$INFLUX_CACHE/$v/bin/influxd" ]]; then
+		# A binary without its toolchain stamp predates building with the Go
+		# release influxdb declares (built with a newer Go it crashed in Flux's
+		# storage reader): build it again.
+		if [[ -x "$INFLUX_CACHE/$v/bin/influxd" && -s "$INFLUX_CACHE/$v/bin/toolchain" ]]; then
 			printf '%s\n' "$INFLUX_CACHE/$v/bin/influxd"
 			return 0
 		fi
@@ -151,9 +155,9 @@ cargo_build_libflux() { # SRC_LIBFLUX_DIR
 			cargo build --release --locked
 }
 
-go_build_influxd() { # SRC_DIR PKG_CONFIG_DIR OUT LDFLAGS
+go_build_influxd() { # SRC_DIR PKG_CONFIG_DIR OUT LDFLAGS TOOLCHAIN
 	cd "$1" &&
-		CGO_ENABLED=1 PKG_CONFIG=pkg-config PKG_CONFIG_PATH="$2" \
+		GOTOOLCHAIN="$5" CGO_ENABLED=1 PKG_CONFIG=pkg-config PKG_CONFIG_PATH="$2" \
 			GOFLAGS="${GOFLAGS:-} -buildvcs=false" \
 			go build -tags sqlite_foreign_keys,sqlite_json -ldflags "$4" -o "$3" ./cmd/influxd
 }
@@ -203,7 +207,7 @@ EOF
 }
 
 build_version() {
-	local ver=$1 dir="$INFLUX_CACHE/$1" tmp fv ldflags
+	local ver=$1 dir="$INFLUX_CACHE/$1" tmp fv ldflags toolchain
 	module_dir "$INFLUX_MODULE" "v$ver" || {
 		note "cannot download $INFLUX_MODULE@v$ver"
 		return 1
@@ -214,6 +218,16 @@ build_version() {
 		return 1
 	}
 	note "influxdb v$ver requires flux $fv"
+	# The Go release the module declares (its toolchain line, else its go line):
+	# GOTOOLCHAIN fetches it through the module proxy, so influxd is built with
+	# the compiler upstream tested rather than whatever Go this machine has.
+	toolchain=$(awk '$1 == "toolchain" { print $2; exit }' "$MODULE_DIR/go.mod")
+	[[ -n "$toolchain" ]] || toolchain=go$(awk '$1 == "go" { print $2; exit }' "$MODULE_DIR/go.mod")
+	[[ "$toolchain" =~ ^go[0-9]+\.[0-9]+ ]] || {
+		note "cannot read the Go version from $MODULE_DIR/go.mod"
+		return 1
+	}
+	note "influxdb v$ver declares $toolchain"
 	tmp=$(mktemp -d "$dir/tmp.XXXXXX")
 	TMP_DIRS+=("$tmp")
 	cp -R "$MODULE_DIR" "$tmp/src" && chmod -R u+w "$tmp/src" || return 1
@@ -224,13 +238,14 @@ build_version() {
 		return 1
 	}
 	run_step "go build influxd v$ver" \
-		go_build_influxd "$tmp/src" "$LIBFLUX_PREFIX/lib/pkgconfig" "$tmp/influxd" "$ldflags" || return 1
+		go_build_influxd "$tmp/src" "$LIBFLUX_PREFIX/lib/pkgconfig" "$tmp/influxd" "$ldflags" "$toolchain" || return 1
 	"$tmp/influxd" version >>"$BUILD_LOG" 2>&1 || {
 		note "the built influxd does not run"
 		return 1
 	}
 	mkdir -p "$dir/bin" || return 1
 	mv -f "$tmp/influxd" "$dir/bin/influxd.new" && mv -f "$dir/bin/influxd.new" "$dir/bin/influxd" || return 1
+	printf '%s\n' "$toolchain" >"$dir/bin/toolchain" || return 1
 	rm -rf "$tmp"
 }
 
