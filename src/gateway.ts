@@ -100,7 +100,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   }
   if (options.decorateSessions !== undefined) sessions = options.decorateSessions(sessions);
   const deadLetters = new FileDeadLetterSink(config.deadLetterPath, clock);
-  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest });
+  // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
+  const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
+  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
   const services: Services = {
@@ -112,14 +114,14 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     retention: config.retention,
     limits: config.limits,
   };
-  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel });
+  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, retryAfterSeconds: config.ingest.retryAfterSeconds });
   log = app.log;
   // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
   await ingestRoutes(app, {
     sessions: ingest,
     uves: uveIngest,
-    budget: new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes),
+    budget,
     limits: config.ingest,
   });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
