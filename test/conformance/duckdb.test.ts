@@ -27,6 +27,18 @@ describeSessionConformance('duckdb', async ({ now, retention }) => {
   };
 });
 
+// The same cases an hour after the Unix epoch, so that ranges, raw buckets
+// and tier windows cross it: a window before 1970 starts at a multiple of
+// its width before it (floor), as in the reference and InfluxDB, not at 0.
+describeSessionConformance(
+  'duckdb around the Unix epoch',
+  async ({ now, retention }) => {
+    const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+    return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+  },
+  { now: 3_600_000_000_000n },
+);
+
 describeUveConformance('duckdb', async () => {
   const raw = parseDuration('24h', 'RAW_RETENTION');
   const thread = await DuckDbThread.start({
