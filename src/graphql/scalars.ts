@@ -44,6 +44,11 @@ function toLong(v: unknown): bigint {
   return n;
 }
 
+/**
+ * JSON: any JSON value. Numbers are doubles; an integer literal (or, through
+ * the exact /graphql body parser, a variable) past 2^53-1 comes in as a
+ * bigint, which a UVE document refuses (validateUveDocument).
+ */
 export const JsonScalar = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
   serialize: (v) => v,
@@ -56,7 +61,11 @@ function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null):
     case Kind.STRING:
     case Kind.BOOLEAN:
       return ast.value;
-    case Kind.INT:
+    case Kind.INT: {
+      // graphql-js hands over the digits: one a double cannot hold stays exact, for validation to refuse by name.
+      const n = Number(ast.value);
+      return Number.isSafeInteger(n) ? n : BigInt(ast.value);
+    }
     case Kind.FLOAT:
       return Number(ast.value);
     case Kind.NULL:

@@ -1,6 +1,5 @@
 import {
   GatewayError,
-  backendUnavailable,
   badInput,
   tooExpensive,
   validateSessionRecord,
@@ -36,7 +35,8 @@ export interface SessionIngestOptions {
  * The one write path for session records, behind both the mutation and the
  * HTTP listener: validate each record, dead-letter the rejects, store the
  * valid ones, and resolve only after the store confirmed them. A store
- * failure rejects with BACKEND_UNAVAILABLE and nothing is reported accepted.
+ * failure rejects with the store's error (BACKEND_UNAVAILABLE when the
+ * store is unavailable) and nothing is reported accepted.
  */
 export class SessionIngest {
   private readonly pendingKeys = new Map<string, Promise<IngestResult>>();
@@ -157,12 +157,8 @@ export class SessionIngest {
     const run = before
       .catch(() => undefined)
       .then(async (): Promise<IngestResult> => {
-        let stored;
-        try {
-          stored = await find(key);
-        } catch (e) {
-          throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-        }
+        // The store says when it is unavailable; any other failure stays INTERNAL.
+        const stored = await find(key);
         if (stored === null) return work();
         if (stored.fingerprint !== (options.fingerprint ?? '')) {
           throw badInput('Idempotency-Key', 'was already used for a different request; send new records under a new key');

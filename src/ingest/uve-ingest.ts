@@ -1,6 +1,5 @@
 import {
   GatewayError,
-  backendUnavailable,
   tooExpensive,
   validateUveDocument,
   validateUveName,
@@ -59,13 +58,10 @@ export class UveIngest {
       rejects.push({ source, index, reason: message, raw: item.raw });
     });
     await keepRejects(this.options.deadLetters, rejects, options);
-    const { store } = this.options;
     // One batch: an acknowledged OpenSearch write waits for a refresh, once.
-    try {
-      await store.upsertMany(valid);
-    } catch (e) {
-      throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-    }
+    // Only the store says when it is unavailable (a 503 that senders retry);
+    // any other failure stays what it is, INTERNAL at the edge.
+    await this.options.store.upsertMany(valid);
     return { accepted: valid.length, rejected: errors.length, errors };
   }
 }

@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
 import { createContext, formatError, loadTypeDefs, resolvers, type GatewayContext, type Services } from '../graphql/index.js';
@@ -34,6 +35,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin()],
   });
   await apollo.start();
+  exactJsonBodies(app);
   await app.register(fastifyApollo(apollo), { context: async () => createContext(services) });
 
   app.get('/health', async () => ({ status: 'ok' }));

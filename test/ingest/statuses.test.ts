@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { flakyGateway, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
 
 const NDJSON = { 'content-type': 'application/x-ndjson' };
@@ -198,6 +198,20 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
       message: 'the duckdb store is unavailable; retry later',
     });
     expect(res.body).not.toMatch(/injected|at .*\.ts/);
+  });
+
+  it('answers a store failure that is not unavailability as 500 INTERNAL, never a 503 to retry for ever', async () => {
+    const flaky = await flakyGateway();
+    gw = flaky.gw;
+    vi.spyOn(flaky.store, 'findIdempotency').mockRejectedValueOnce(new TypeError('a bug, not an outage'));
+    const res = await post(gw.app, JSON.stringify([flat()]), { 'idempotency-key': 'chunk-1' });
+    expect([res.statusCode, res.headers['retry-after'], res.json()]).toEqual([
+      500,
+      undefined,
+      { accepted: 0, rejected: 0, errors: [], code: 'INTERNAL', message: 'internal error' },
+    ]);
+    // The same request again is stored once the failure is gone.
+    expect((await post(gw.app, JSON.stringify([flat()]), { 'idempotency-key': 'chunk-1' })).json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
   });
 
   it('keeps every acknowledged record when the store fails in the middle of a batch', async () => {

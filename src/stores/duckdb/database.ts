@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
-import { GatewayError, tooExpensive } from '../../model/index.js';
+import { GatewayError, backendUnavailable, tooExpensive } from '../../model/index.js';
 import type { SqlStatement } from './sql.js';
 
 export interface DuckDbOptions {
@@ -50,11 +50,13 @@ export class DuckDb {
     return db;
   }
 
-  /** Runs `fn` on the writer connection after every change queued before it. */
+  /** Runs `fn` on the writer connection after every change queued before it; rejects with `storeError`. */
   exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const run = this.queue.then(() => fn(this.writer));
     this.queue = run.catch(() => undefined);
-    return run;
+    return run.catch((e: unknown) => {
+      throw storeError(e, 'the embedded store failed to write');
+    });
   }
 
   /** Runs `fn` inside BEGIN/COMMIT on the writer; rolls back on failure. */
@@ -83,7 +85,7 @@ export class DuckDb {
       if (/interrupt/i.test((e as Error).message)) {
         throw tooExpensive(`the query ran past the ${this.options.queryTimeoutMs} ms timeout; narrow the range or the grouping`);
       }
-      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+      throw storeError(e, 'the embedded store failed to run a query');
     } finally {
       clearTimeout(timer);
       conn.closeSync();
@@ -112,7 +114,7 @@ export class DuckDb {
     });
     this.lookups = run.catch(() => undefined);
     return run.catch((e: unknown) => {
-      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+      throw storeError(e, 'the embedded store failed to run a query');
     });
   }
 
@@ -128,6 +130,26 @@ export class DuckDb {
     this.writer.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** DuckDB's error types that say the database cannot work now, whatever it is sent. */
+const UNAVAILABLE = /^(IO|Out of Memory|FATAL) Error: /;
+
+/**
+ * The gateway's error for a failed call into the embedded database, with
+ * the failure as its cause. BACKEND_UNAVAILABLE (a 503 that senders retry)
+ * only when the database cannot work now: an I/O failure (a full or lost
+ * disk), memory exhausted, or a fatal error that invalidated the database;
+ * an operator can fix each, and the same call then succeeds. Anything else
+ * (a constraint, a conversion, a value the store could not encode) is about
+ * what was sent and would fail again: INTERNAL, with `message` as its public
+ * message. DuckDB names the type at the start of each message
+ * (`IO Error: ...`, `Constraint Error: ...`). A GatewayError passes through.
+ */
+export function storeError(e: unknown, message: string): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (e instanceof Error && UNAVAILABLE.test(e.message)) return backendUnavailable('duckdb', e);
+  return new GatewayError('INTERNAL', message, { cause: e });
 }
 
 /** Binds string lists as DuckDB LIST values; scalars pass through. */

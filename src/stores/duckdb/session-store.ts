@@ -2,7 +2,6 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import {
   FIXED_STRINGS,
   INTS_PER_RECORD,
-  backendUnavailable,
   labelColumn,
   tierName,
   tooExpensive,
@@ -13,10 +12,11 @@ import {
   type RecordBatch,
   type Traffic,
   type TrafficQuery,
+  type GatewayError,
 } from '../../model/index.js';
 import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, WriteOptions } from '../types.js';
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
-import type { DuckDb, Row } from './database.js';
+import { storeError, type DuckDb, type Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
@@ -162,37 +162,55 @@ export class DuckDbSessionStore implements SessionStore {
 
   /**
    * Appends every pending write, and the idempotency records that came with
-   * them, in one transaction; settles each caller. On failure nothing of the
-   * batch stays, new label columns included.
+   * them, in one transaction; settles each caller. When the group fails for
+   * a reason other than the database being unavailable, the cause is in
+   * what some write holds, so each write is then committed on its own: the
+   * one at fault fails alone (INTERNAL) and its neighbours are stored.
    */
   private async flush(conn: DuckDBConnection): Promise<void> {
-    const batch = this.pending;
+    const group = this.pending;
     this.pending = [];
     this.flushing = false;
+    const err = await this.commit(conn, group);
+    if (err === null) for (const w of group) w.resolve();
+    else if (group.length === 1 || err.code === 'BACKEND_UNAVAILABLE') for (const w of group) w.reject(err);
+    else {
+      for (const w of group) {
+        const alone = await this.commit(conn, [w]);
+        if (alone === null) w.resolve();
+        else w.reject(alone);
+      }
+    }
+  }
+
+  /**
+   * Commits the writes in one transaction: null once committed, or the
+   * store's error with nothing of them kept, new label columns included.
+   */
+  private async commit(conn: DuckDBConnection, writes: readonly PendingWrite[]): Promise<GatewayError | null> {
     const columns = this.labelColumns;
     try {
       await conn.run('BEGIN TRANSACTION');
-      await this.ensureLabelColumns(conn, batch);
+      await this.ensureLabelColumns(conn, writes);
       const seq = this.seq + 1n;
-      if (batch.some((w) => w.batch.length > 0)) {
+      if (writes.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of batch) this.writer.append(appender, w.batch, seq);
+          for (const w of writes) this.writer.append(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
         }
       }
-      const keys = batch.flatMap((w) => (w.idempotency === undefined ? [] : [w.idempotency]));
+      const keys = writes.flatMap((w) => (w.idempotency === undefined ? [] : [w.idempotency]));
       if (keys.length > 0) await this.rememberKeys(conn, keys);
       await conn.run('COMMIT');
       this.seq = seq;
-      for (const w of batch) w.resolve();
+      return null;
     } catch (e) {
       await conn.run('ROLLBACK').catch(() => undefined);
       this.setLabelColumns(columns);
-      const err = backendUnavailable(this.backend, e);
-      for (const w of batch) w.reject(err);
+      return storeError(e, 'the embedded store failed to write');
     }
   }
 

@@ -29,22 +29,33 @@ export type ThreadResponse =
   | { readonly id: number; readonly value: unknown }
   | { readonly id: number; readonly error: ThreadError };
 
-/** An error as it crosses threads: GatewayErrors keep their code and field. */
+/** An error as it crosses threads: GatewayErrors keep their code and field, and their cause's message for the log. */
 export interface ThreadError {
   readonly message: string;
   readonly code?: ErrorCode;
   readonly field?: string;
+  readonly cause?: string;
 }
 
 /** The first message of the thread: ready, or why it could not open the database. */
 export type ThreadHello = { readonly ready: true } | { readonly ready: false; readonly error: ThreadError };
 
 export function toThreadError(e: unknown): ThreadError {
-  if (e instanceof GatewayError) return { message: e.message, code: e.code, ...(e.field === undefined ? {} : { field: e.field }) };
+  if (e instanceof GatewayError) {
+    return {
+      message: e.message,
+      code: e.code,
+      ...(e.field === undefined ? {} : { field: e.field }),
+      ...(e.cause instanceof Error ? { cause: e.cause.message } : {}),
+    };
+  }
   return { message: e instanceof Error ? e.message : String(e) };
 }
 
 export function fromThreadError(e: ThreadError): Error {
   if (e.code === undefined) return new Error(e.message);
-  return new GatewayError(e.code, e.message, e.field === undefined ? undefined : { field: e.field });
+  return new GatewayError(e.code, e.message, {
+    ...(e.field === undefined ? {} : { field: e.field }),
+    ...(e.cause === undefined ? {} : { cause: new Error(e.cause) }),
+  });
 }
