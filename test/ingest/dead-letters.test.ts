@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from '../support/gateway.js';
-import { flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
+import { asStored, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
 
 const LIST = `query($first: Int, $after: String) {
   deadLetters(first: $first, after: $after) {
@@ -37,6 +37,8 @@ async function replay(gw: IngestGateway, ids: string[]) {
 }
 
 describe('the dead-letter log: list and replay through GraphQL', () => {
+  /** Rejected past INGEST_MAX_LABELS 1 by the first test, replayed by the second. */
+  const twoLabels = flat({ labels: { local: { app: 'web', tier: 'front' } } });
   let dir: string;
   let path: string;
   let gw: IngestGateway;
@@ -54,7 +56,7 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
 
   it('keeps every reject raw with its reason and time, and pages through them oldest first', async () => {
     gw = await ingestGateway({ DEAD_LETTER_PATH: path, INGEST_MAX_LABELS: '1' });
-    const body = ndjson([flat({ labels: { local: { app: 'web', tier: 'front' } } }), flat({ vn: '' })]) + '{"vn":\n';
+    const body = ndjson([twoLabels, flat({ vn: '' })]) + '{"vn":\n';
     const res = await post(gw.app, body, { 'content-type': 'application/x-ndjson' });
     expect(res.json()).toMatchObject({ accepted: 0, rejected: 3 });
 
@@ -82,12 +84,12 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
       { index: 1, message: `dead letter ${ids[1]}: vn: must not be empty` },
       { index: 2, message: `dead letter ${ids[2]}: body: line 1, column 7: unexpected end of input, expected a value` },
     ]);
-    expect(await stored(gw.app)).toBe(1);
+    expect(await stored(gw)).toEqual([asStored(twoLabels)]);
     expect(gw.deadLetterLines()).toHaveLength(3);
 
     const again = await replay(gw, [ids[0]!]);
     expect(again).toEqual({ accepted: 1, rejected: 0, errors: [] });
-    expect(await stored(gw.app)).toBe(1);
+    expect(await stored(gw)).toEqual([asStored(twoLabels)]);
   });
 
   it('answers an unknown id with an error for it', async () => {
