@@ -9,7 +9,7 @@ import {
 import type { UveStore } from '../stores/types.js';
 import type { BodyFormat, BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IngestError, IngestOptions, IngestResult } from './types.js';
 
 export interface UveIngestOptions {
@@ -58,14 +58,16 @@ export class UveIngest {
       errors.push({ index, message });
       rejects.push({ source, index, reason: message, raw: item.raw });
     });
-    await keepRejects(this.options.deadLetters, rejects, options);
     const { store } = this.options;
     // One batch: an acknowledged OpenSearch write waits for a refresh, once.
-    try {
-      await store.upsertMany(valid);
-    } catch (e) {
-      throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-    }
+    // An upsert repeated by a retry does no harm, so the rejects are kept meanwhile.
+    await keepRejectsDuring(this.options.deadLetters, rejects, options, async () => {
+      try {
+        await store.upsertMany(valid);
+      } catch (e) {
+        throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
+      }
+    });
     return { accepted: valid.length, rejected: errors.length, errors };
   }
 }
