@@ -13,7 +13,7 @@ import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
 import { ndjsonEncoding, ndjsonLineItem, type BodyFormat, type BodyItem, type NdjsonEncoding } from './body.js';
 import { FlatLineReader } from './flat-line.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
 
@@ -123,12 +123,14 @@ export class SessionIngest {
     return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords);
   }
 
-  /** Keeps the rejects, then writes the valid records (with the answer, when idempotent). */
+  /**
+   * Keeps the rejects and writes the valid records (with the answer, when
+   * idempotent), and answers once both are durable. A 503 after the rejects
+   * were kept makes the sender retry, and a reject kept twice is better than
+   * one lost.
+   */
   private async commit(intake: Intake, options: IngestOptions): Promise<IngestResult> {
-    const { store } = this.options;
-    // Rejects are kept first: a 503 after this makes the sender retry, and a
-    // reject kept twice is better than one lost.
-    await keepRejects(this.options.deadLetters, intake.rejects, options);
+    const { store, deadLetters } = this.options;
     const batch = intake.valid.finish();
     const answer: IngestResult = { accepted: batch.length, rejected: intake.errors.length, errors: intake.errors };
     const key = options.idempotencyKey;
@@ -138,7 +140,13 @@ export class SessionIngest {
         : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
     // The answer is remembered only with stored records: a request that stored
     // nothing can simply be sent again (say, replayed after a limit was raised).
-    if (batch.length > 0) await store.write(batch, idempotency === undefined ? undefined : { idempotency });
+    if (batch.length === 0) await keepRejects(deadLetters, intake.rejects, options);
+    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, intake.rejects, options, () => store.write(batch));
+    else {
+      // A stored answer is given back to a retry without a new write: the rejects it reports must be kept before it is stored.
+      await keepRejects(deadLetters, intake.rejects, options);
+      await store.write(batch, { idempotency });
+    }
     return answer;
   }
 

@@ -8,7 +8,7 @@ import {
 import type { UveStore } from '../stores/types.js';
 import type { BodyFormat, BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IngestError, IngestOptions, IngestResult } from './types.js';
 
 export interface UveIngestOptions {
@@ -57,11 +57,14 @@ export class UveIngest {
       errors.push({ index, message });
       rejects.push({ source, index, reason: message, raw: item.raw });
     });
-    await keepRejects(this.options.deadLetters, rejects, options);
+    const { store } = this.options;
     // One batch: an acknowledged OpenSearch write waits for a refresh, once.
+    // An upsert repeated by a retry does no harm, so the rejects are kept meanwhile.
     // Only the store says when it is unavailable (a 503 that senders retry);
     // any other failure stays what it is, INTERNAL at the edge.
-    await this.options.store.upsertMany(valid);
+    await keepRejectsDuring(this.options.deadLetters, rejects, options, async () => {
+      await store.upsertMany(valid);
+    });
     return { accepted: valid.length, rejected: errors.length, errors };
   }
 }

@@ -10,6 +10,8 @@ export interface AppOptions {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** How long /ready waits for each store. */
   readonly readyTimeoutMs?: number;
+  /** The registry /metrics serves; a new one when not given (the gateway gives the one the dead-letter log counts into). */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // One line per request only at debug: ingest runs at thousands a second.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
   });
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   metrics.register(app);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),

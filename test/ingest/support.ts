@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { parseConfig, type Env } from '../../src/config/index.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
@@ -14,7 +14,10 @@ export const RANGE = { from: '2026-11-25T00:00:00Z', to: '2026-11-25T12:00:00Z' 
 
 export interface IngestGateway extends Gateway {
   readonly deadLetterPath: string;
+  /** Every line of every segment of the dead-letter log, oldest first. */
   deadLetterLines(): Record<string, unknown>[];
+  /** The names of the log's segment files, oldest first. */
+  deadLetterSegments(): string[];
   cleanup(): Promise<void>;
 }
 
@@ -30,15 +33,12 @@ export async function ingestGateway(env: Env = {}, options: GatewayOptions = {})
   });
   return Object.assign(gw, {
     deadLetterPath,
+    deadLetterSegments() {
+      return segmentFiles(deadLetterPath);
+    },
     deadLetterLines() {
-      let text = '';
-      try {
-        text = readFileSync(deadLetterPath, 'utf8');
-      } catch {
-        return [];
-      }
-      return text
-        .split('\n')
+      return segmentFiles(deadLetterPath)
+        .flatMap((name) => readFileSync(join(dirname(deadLetterPath), name), 'utf8').split('\n'))
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
@@ -47,6 +47,18 @@ export async function ingestGateway(env: Env = {}, options: GatewayOptions = {})
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** `dead-letter.000001.ndjson`, ... beside `dead-letter.ndjson`, in order. */
+function segmentFiles(path: string): string[] {
+  const stem = path.slice(dirname(path).length + 1).replace(/\.ndjson$/, '');
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => new RegExp(`^${stem}\\.[0-9]{6,}\\.ndjson$`).test(n)).sort();
 }
 
 export function post(

@@ -31,7 +31,7 @@ export type DeadLetter = {
   __typename?: 'DeadLetter';
   /** When it was rejected. */
   at: Scalars['DateTime']['output'];
-  /** Its id in the log (the byte offset of its line); pass it to replayDeadLetters. */
+  /** Its id in the log, `segment:offset` (a bare offset for the single file of earlier versions): stable while the entry is kept; pass it to replayDeadLetters. */
   id: Scalars['ID']['output'];
   /** Its position in the rejected request. */
   index: Scalars['Int']['output'];
@@ -123,7 +123,8 @@ export type Mutation = {
   /**
    * Sends dead letters through the write path again, as they were first received.
    * Records rejected again stay in the log once; an entry whose records were stored
-   * is not stored twice (within RAW_RETENTION). `errors[].index` is a position in `ids`.
+   * is not stored twice (within RAW_RETENTION). `errors[].index` is a position in `ids`;
+   * an id whose entry the log's bounds dropped is an error saying so.
    */
   replayDeadLetters: IngestResult;
   /** Creates or replaces one UVE document. */
@@ -161,7 +162,11 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
-  /** The dead-letter log, oldest first; `after` takes the endCursor of the previous page. */
+  /**
+   * The dead-letter log, oldest first; `after` takes the endCursor of the previous page.
+   * The log keeps DEAD_LETTER_MAX_BYTES and DEAD_LETTER_MAX_AGE at most, dropping its
+   * oldest entries first; a cursor to dropped entries goes on with the oldest one kept.
+   */
   deadLetters: DeadLetterConnection;
   /** One time series per group: the metric summed into buckets of `every`, aligned to multiples of `every` since the Unix epoch. Buckets with no data are omitted. */
   sessionSeries: TrafficSeriesResult;
