@@ -6,12 +6,15 @@ import {
   type Clock,
   type Duration,
   type EpochNs,
+  type LabelNamesQuery,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
   type RecordBatch,
   type TrafficQuery,
+  type ValuesQuery,
 } from '../../model/index.js';
-import type { QueryMeta, SeriesResult, SessionStore, TrafficPage } from '../types.js';
+import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, TrafficPage, ValuesResult } from '../types.js';
 import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
 import { compileSeries, compileTraffic } from './compile.js';
 import { influxLayout, type InfluxLayout } from './layout.js';
@@ -182,6 +185,19 @@ export class InfluxSessionStore implements SessionStore {
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const text = compileSeries(q, this.layout);
     return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
+  }
+
+  // FLOW-INFLUX: the flow queries on InfluxDB are being built (issue "flow views").
+  values(_q: ValuesQuery): Promise<ValuesResult> {
+    return Promise.reject(new GatewayError('INTERNAL', 'sessionValues is not built for InfluxDB yet'));
+  }
+
+  labelNames(_q: LabelNamesQuery): Promise<LabelNamesResult> {
+    return Promise.reject(new GatewayError('INTERNAL', 'sessionLabelNames is not built for InfluxDB yet'));
+  }
+
+  records(_q: RecordsQuery): Promise<RecordsPage> {
+    return Promise.reject(new GatewayError('INTERNAL', 'sessionRecords is not built for InfluxDB yet'));
   }
 
   /**
