@@ -38,16 +38,36 @@ function readFluxString(literal: string): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-/** What Flux hands RE2 for a regex literal: the text between the slashes with `\/` turned into `/`. */
+/**
+ * What Flux hands RE2 for a regex literal, as influxd 2.9.1 reads it: the
+ * text between the slashes with `\/` turned into `/` and `\xHH` into that
+ * byte; `\x` without two hex digits is refused ("invalid byte value").
+ */
 function readFluxRegex(literal: string): string {
   expect(literal.startsWith('/') && literal.endsWith('/')).toBe(true);
   const body = literal.slice(1, -1);
+  const bytes: number[] = [];
+  const push = (s: string) => bytes.push(...Buffer.from(s, 'utf8'));
   for (let i = 0; i < body.length; i++) {
-    if (body[i] === '\\') i++;
-    else if (body[i] === '/') throw new Error(`unescaped slash at ${i}`);
-    else if (body[i] === '\n') throw new Error('raw newline');
+    const ch = body[i]!;
+    if (ch === '/') throw new Error(`unescaped slash at ${i}`);
+    if (ch === '\n' || ch === '\r') throw new Error('raw line break');
+    if (ch !== '\\') {
+      const cp = body.codePointAt(i)!;
+      push(String.fromCodePoint(cp));
+      if (cp > 0xffff) i++;
+      continue;
+    }
+    const next = body[++i];
+    if (next === '/') push('/');
+    else if (next === 'x') {
+      const hex = body.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new Error(`invalid byte value at ${i}`);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else push(`\\${next ?? ''}`);
   }
-  return body.replaceAll('\\/', '/');
+  return Buffer.from(bytes).toString('utf8');
 }
 
 const EXTRA = ['', '"', '\\', '\\"', '${', '$', '$$', '{}', '\u0000', '\u0001x\u001f', '\u007f', 'a/b', '//', '/*x*/', 'ok'];
@@ -70,19 +90,34 @@ describe('fluxRegex', () => {
     expect(lit).not.toMatch(/[\n\r]/);
   });
 
-  it('keeps escape pairs, turns a bare slash into \\/ and control characters into \\x{..}', () => {
+  it('keeps escape pairs, turns a bare slash into \\/ and control characters into Flux byte escapes', () => {
     expect(fluxRegex('a/b')).toBe('/a\\/b/');
     expect(fluxRegex('a\\/b')).toBe('/a\\/b/');
     expect(fluxRegex('a\\\\/b')).toBe('/a\\\\\\/b/');
-    expect(fluxRegex('x\ny')).toBe('/x\\x{0a}y/');
+    expect(fluxRegex('x\ny')).toBe('/x\\x0ay/');
     expect(fluxRegex('\\.[1-3]$')).toBe('/\\.[1-3]$/');
+  });
+
+  it('writes RE2 hex escapes as the characters they name, which Flux would otherwise read as bytes', () => {
+    expect(fluxRegex('a\\x2eb')).toBe('/a\\.b/');
+    expect(fluxRegex('\\x{263a}')).toBe('/\u263a/');
+    expect(fluxRegex('\\xe9')).toBe('/\u00e9/');
+    expect(fluxRegex('\\x{0a}')).toBe('/\\x0a/');
+    expect(fluxRegex('\\x2f')).toBe('/\\//');
   });
 
   it('writes the empty pattern as (?:), since // opens a comment', () => {
     expect(fluxRegex('')).toBe('/(?:)/');
   });
 
-  it.each([['a\\\\/b', 'a\\/b'], ['^(a|b)/c$', 'a/c'], ['\\Q/\\E', '/']])('gives RE2 the same pattern meaning for %j', (pattern, sample) => {
+  it.each([
+    ['a\\\\/b', 'a\\/b'],
+    ['^(a|b)/c$', 'a/c'],
+    ['\\Q/\\E', '/'],
+    ['^a\\x2eb$', 'a.b'],
+    ['^\\x{e9}t\\xe9$', 'été'],
+    ['^x\\x{0a}y$', 'x\ny'],
+  ])('gives RE2 the same pattern meaning for %j', (pattern, sample) => {
     const given = RE2JS.compile(pattern).matcher(sample).find();
     const sent = RE2JS.compile(readFluxRegex(fluxRegex(pattern))).matcher(sample).find();
     expect(sent).toBe(given);

@@ -36,10 +36,16 @@ export function fluxString(value: string): string {
 
 /**
  * A Flux regular expression literal for an RE2 pattern (already checked by
- * the model). A `/` outside an escape pair becomes `\/` (Flux turns it back
- * into `/`, the same character for RE2); escape pairs pass unchanged;
- * control characters, which a literal may not hold, become `\x{HH}`. The
- * empty pattern becomes `(?:)`, since `//` would open a comment.
+ * the model). Flux reads two escapes of its own in a regex literal before
+ * RE2 sees the text (checked against influxd 2.9.1): `\/` (a slash) and
+ * `\xHH` (one raw byte; `\x{..}` is refused as an invalid byte value). So:
+ * a `/` outside an escape pair becomes `\/`; a control character, which a
+ * literal may not hold, becomes Flux's `\xHH`, which hands RE2 the raw
+ * character, a literal to RE2; an RE2 hex escape of the pattern (`\x41`,
+ * `\x{263a}`) becomes the character it names, escaped where RE2 would read
+ * it as syntax, since Flux would otherwise turn `\x2e` into a bare `.`
+ * and `\xe9` into a lone byte; every other escape pair passes unchanged.
+ * The empty pattern becomes `(?:)`, since `//` would open a comment.
  */
 export function fluxRegex(pattern: string): string {
   if (pattern === '') return '/(?:)/';
@@ -48,12 +54,20 @@ export function fluxRegex(pattern: string): string {
     const ch = pattern[i]!;
     if (ch === '\\' && i + 1 < pattern.length) {
       const next = pattern[i + 1]!;
-      out += isControl(next.charCodeAt(0)) ? reControl(next.charCodeAt(0)) : `\\${next}`;
+      if (next === 'x') {
+        const hex = /^x(?:\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{2}))/.exec(pattern.slice(i + 1));
+        if (hex !== null) {
+          out += literalChar(String.fromCodePoint(parseInt(hex[1] ?? hex[2]!, 16)));
+          i += hex[0].length;
+          continue;
+        }
+      }
+      out += isControl(next.charCodeAt(0)) ? fluxByte(next.charCodeAt(0)) : `\\${next}`;
       i++;
     } else if (ch === '/') {
       out += '\\/';
     } else if (isControl(ch.charCodeAt(0))) {
-      out += reControl(ch.charCodeAt(0));
+      out += fluxByte(ch.charCodeAt(0));
     } else {
       out += ch;
     }
@@ -61,16 +75,26 @@ export function fluxRegex(pattern: string): string {
   return `${out}/`;
 }
 
-/** An RE2 pattern matching `text` literally: metacharacters escaped, controls as `\x{HH}`. */
+/** An RE2 pattern matching `text` literally: metacharacters escaped, control characters as RE2's `\x{HH}`. */
 export function regexQuote(text: string): string {
   let out = '';
   for (const ch of text) {
     const c = ch.charCodeAt(0);
-    if ('\\.+*?()|[]{}^$'.includes(ch)) out += `\\${ch}`;
-    else if (isControl(c)) out += reControl(c);
+    if (RE2_META.includes(ch)) out += `\\${ch}`;
+    else if (isControl(c)) out += `\\x{${hex2(c)}}`;
     else out += ch;
   }
   return out;
+}
+
+const RE2_META = '\\.+*?()|[]{}^$';
+
+/** One character as a literal of a Flux regex: escaped when RE2 would read it as syntax. */
+function literalChar(ch: string): string {
+  const c = ch.charCodeAt(0);
+  if (isControl(c)) return fluxByte(c);
+  if (ch === '/') return '\\/';
+  return RE2_META.includes(ch) ? `\\${ch}` : ch;
 }
 
 /** The name of a column as a Flux string literal, after checking it is one the compiler may use. */
@@ -113,8 +137,9 @@ function isControl(c: number): boolean {
   return c < 0x20 || c === 0x7f;
 }
 
-function reControl(c: number): string {
-  return `\\x{${hex2(c)}}`;
+/** Flux's byte escape in a regex literal: RE2 then sees the raw (control) character. */
+function fluxByte(c: number): string {
+  return `\\x${hex2(c)}`;
 }
 
 function hex2(c: number): string {
