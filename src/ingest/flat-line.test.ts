@@ -66,6 +66,9 @@ function gateway(flatLane: boolean, maxLabels = 64) {
     },
     traffic: () => Promise.reject(new Error('unused')),
     series: () => Promise.reject(new Error('unused')),
+    values: () => Promise.reject(new Error('unused')),
+    labelNames: () => Promise.reject(new Error('unused')),
+    records: () => Promise.reject(new Error('unused')),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

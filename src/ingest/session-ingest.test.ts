@@ -60,6 +60,9 @@ function sessionStore(events: string[], idempotent: boolean): SessionStore {
     ...(idempotent ? { findIdempotency: (): Promise<IdempotencyRecord | null> => Promise.resolve(null) } : {}),
     traffic: unused,
     series: unused,
+    values: unused,
+    labelNames: unused,
+    records: unused,
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -276,6 +276,9 @@ export class FlakyStore implements SessionStore {
 
   traffic: SessionStore['traffic'] = (q) => this.inner.traffic(q);
   series: SessionStore['series'] = (q) => this.inner.series(q);
+  values: SessionStore['values'] = (q) => this.inner.values(q);
+  labelNames: SessionStore['labelNames'] = (q) => this.inner.labelNames(q);
+  records: SessionStore['records'] = (q) => this.inner.records(q);
   ping = () => this.inner.ping();
   close = () => this.inner.close();
 }

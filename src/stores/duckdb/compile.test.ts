@@ -156,10 +156,11 @@ describe('DuckDB meta.query, run as shown', () => {
     const q = buildSeriesQuery(args, big);
     const result = await store.series(q);
     expect(result.series.length).toBeGreaterThan(0);
-    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[] }[] = [];
+    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[]; other: boolean }[] = [];
     let rank: unknown;
     for (const r of await pasted(result.meta.query)) {
-      if (r['rk'] !== rank) series.push({ values: q.groupBy.map((_, i) => key(r[`k${i}`])), points: [] });
+      const other = BigInt(r['rk'] as bigint) > BigInt(q.limit);
+      if (r['rk'] !== rank) series.push({ values: q.groupBy.map((_, i) => (other ? null : key(r[`k${i}`]))), points: [], other });
       rank = r['rk'];
       series.at(-1)!.points.push({ time: BigInt(r['bucket'] as bigint), value: BigInt(r['v'] as bigint) });
     }

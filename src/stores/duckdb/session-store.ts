@@ -7,15 +7,32 @@ import {
   tooExpensive,
   zeroTraffic,
   type Clock,
+  type LabelNamesQuery,
+  type RecordsPosition,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
+  type SessionRecord,
   type RecordBatch,
   type Traffic,
   type TrafficQuery,
   type GatewayError,
+  type ValuesQuery,
 } from '../../model/index.js';
-import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, WriteOptions } from '../types.js';
+import type {
+  IdempotencyRecord,
+  LabelNamesResult,
+  QueryMeta,
+  RecordsPage,
+  SeriesResult,
+  SessionStore,
+  TrafficPage,
+  ValuesResult,
+  WriteOptions,
+} from '../types.js';
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
+import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
+import { compileRecords } from './compile-records.js';
 import { storeError, type DuckDb, type Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
@@ -111,10 +128,16 @@ export class DuckDbSessionStore implements SessionStore {
     if (totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
+    const compared = q.compare !== null;
     return {
-      groups: rows.map((r) => ({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), traffic: traffic(r, '') })),
+      groups: rows.map((r) => ({
+        values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])),
+        traffic: traffic(r, ''),
+        ...(compared ? { previous: traffic(r, 'p_') } : {}),
+      })),
       totalCount,
       total: head === undefined ? zeroTraffic() : traffic(head, 'total_'),
+      ...(compared ? { previousTotal: head === undefined ? zeroTraffic() : traffic(head, 'ptotal_') } : {}),
       meta: this.meta(q, inlineSql(stmt)),
     };
   }
@@ -122,16 +145,60 @@ export class DuckDbSessionStore implements SessionStore {
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const stmt = compileSeries(q, this.schema);
     const rows = await this.db.read(stmt);
-    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[] }[] = [];
+    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[]; other: boolean }[] = [];
     let rank: unknown = undefined;
     for (const r of rows) {
       if (r['rk'] !== rank) {
         rank = r['rk'];
-        series.push({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), points: [] });
+        const other = BigInt(r['rk'] as bigint) > BigInt(q.limit);
+        series.push({ values: q.groupBy.map((_, i) => (other ? null : groupValue(r[`k${i}`]))), points: [], other });
       }
       series[series.length - 1]!.points.push({ time: BigInt(r['bucket'] as bigint), value: BigInt(r['v'] as bigint) });
     }
     return { series, meta: this.meta(q, inlineSql(stmt)) };
+  }
+
+  async values(q: ValuesQuery): Promise<ValuesResult> {
+    const stmt = compileValues(q, this.schema);
+    const rows = await this.db.read(stmt);
+    return {
+      values: rows.map((r) => ({ value: groupValue(r['v']), total: BigInt(r['total'] as bigint) })),
+      meta: this.meta(q, inlineSql(stmt)),
+    };
+  }
+
+  async labelNames(q: LabelNamesQuery): Promise<LabelNamesResult> {
+    const stmt = compileLabelNames(q, this.schema);
+    if (stmt === null) return { names: [], meta: this.meta(q, '') };
+    const columns = labelNameCandidates(q, this.schema);
+    const [row] = await this.db.read(stmt);
+    const skip = `label.${q.side}.`.length;
+    const names = columns
+      .map((c, i) => ({ name: c.slice(skip), records: BigInt((row?.[`c${i}`] ?? 0n) as bigint) }))
+      .filter((n) => n.records > 0n)
+      .sort((a, b) => (a.records === b.records ? (a.name < b.name ? -1 : 1) : a.records > b.records ? -1 : 1))
+      .slice(0, q.first);
+    return { names, meta: this.meta(q, inlineSql(stmt)) };
+  }
+
+  async records(q: RecordsQuery): Promise<RecordsPage> {
+    const stmt = compileRecords(q, this.schema);
+    const rows = await this.db.read(stmt);
+    const page = rows.slice(0, q.first);
+    let next: RecordsPosition | null = null;
+    const last = page[page.length - 1];
+    if (rows.length > q.first && last !== undefined) {
+      const time = BigInt(last['time_ns'] as bigint);
+      const tie = BigInt(last['seq'] as bigint);
+      let within = page.filter((r) => BigInt(r['time_ns'] as bigint) === time && BigInt(r['seq'] as bigint) === tie).length;
+      if (q.after !== null && q.after.time === time && q.after.tie === tie) within += q.after.within;
+      next = { time, tie, within };
+    }
+    return {
+      records: page.map((r) => this.recordOf(r)),
+      next,
+      meta: { backend: this.backend, tier: 'raw', query: inlineSql(stmt), from: q.span.from, to: q.span.to },
+    };
   }
 
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {
@@ -144,8 +211,40 @@ export class DuckDbSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: TrafficQuery | SeriesQuery, query: string) {
+  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** A raw row back as a record; label columns that hold a value become its labels. */
+  private recordOf(r: Row): SessionRecord {
+    const localLabels: Record<string, string> = {};
+    const remoteLabels: Record<string, string> = {};
+    for (const c of this.labelColumns) {
+      const v = r[c];
+      if (v === null || v === undefined) continue;
+      if (c.startsWith('label.local.')) localLabels[c.slice(12)] = String(v);
+      else remoteLabels[c.slice(13)] = String(v);
+    }
+    return {
+      time: BigInt(r['time_ns'] as bigint),
+      vn: String(r['vn']),
+      vmi: r['vmi'] === null ? null : String(r['vmi']),
+      remoteVn: String(r['remote_vn']),
+      vrouterIp: String(r['vrouter_ip']),
+      localIp: String(r['local_ip']),
+      clientPort: Number(r['client_port']),
+      remoteIp: String(r['remote_ip']),
+      serverPort: Number(r['server_port']),
+      protocol: Number(r['protocol']),
+      sessionType: r['session_type'] === 'server' ? 'server' : 'client',
+      localLabels,
+      remoteLabels,
+      forwardSampledBytes: BigInt(r['forward_sampled_bytes'] as bigint),
+      forwardSampledPkts: BigInt(r['forward_sampled_pkts'] as bigint),
+      reverseSampledBytes: BigInt(r['reverse_sampled_bytes'] as bigint),
+      reverseSampledPkts: BigInt(r['reverse_sampled_pkts'] as bigint),
+      totalBytes: BigInt(r['total_bytes'] as bigint),
+    };
   }
 
   private setLabelColumns(cols: string[]): void {

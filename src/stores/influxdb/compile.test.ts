@@ -125,6 +125,6 @@ describe('Flux compiler: series', () => {
     expect(text).toContain('|> aggregateWindow(every: 5m, fn: count, createEmpty: false, timeSrc: "_start")');
     expect(text).toContain('|> limit(n: 3)');
     expect(text).toContain('_gk: (if exists r["label.remote.tier"] then r["label.remote.tier"] else "")');
-    expect(text).toContain('join.inner(left: ranked, right: points, on: (l, r) => l._gk == r._gk');
+    expect(text).toContain('join.inner(left: top, right: points, on: (l, r) => l._gk == r._gk');
   });
 });

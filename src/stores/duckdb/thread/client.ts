@@ -2,15 +2,29 @@ import { Worker } from 'node:worker_threads';
 import {
   backendUnavailable,
   type Clock,
+  type LabelNamesQuery,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
   type RecordBatch,
   type TrafficQuery,
+  type ValuesQuery,
   type UveDocument,
   type UveListQuery,
   type UveWrite,
 } from '../../../model/index.js';
-import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, UvePage, UveStore, WriteOptions } from '../../types.js';
+import type {
+  IdempotencyRecord,
+  LabelNamesResult,
+  RecordsPage,
+  SeriesResult,
+  SessionStore,
+  TrafficPage,
+  UvePage,
+  UveStore,
+  ValuesResult,
+  WriteOptions,
+} from '../../types.js';
 import type { DuckDbOptions, Row } from '../database.js';
 import type { RollupStats } from '../rollup.js';
 import type { SqlStatement } from '../sql.js';
@@ -178,6 +192,18 @@ class ThreadSessionStore implements SessionStore {
 
   series(query: SeriesQuery): Promise<SeriesResult> {
     return this.thread.call('series', [query]);
+  }
+
+  values(query: ValuesQuery): Promise<ValuesResult> {
+    return this.thread.call('values', [query]);
+  }
+
+  labelNames(query: LabelNamesQuery): Promise<LabelNamesResult> {
+    return this.thread.call('labelNames', [query]);
+  }
+
+  records(query: RecordsQuery): Promise<RecordsPage> {
+    return this.thread.call('records', [query]);
   }
 
   ping(): Promise<void> {

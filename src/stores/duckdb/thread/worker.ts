@@ -10,7 +10,17 @@ import { DuckDbSessionStore } from '../session-store.js';
 import { DuckDbUveStore } from '../uve-store.js';
 import type { SqlStatement } from '../sql.js';
 import type { IdempotencyRecord } from '../../types.js';
-import type { EpochNs, RecordBatch, SeriesQuery, TrafficQuery, UveListQuery, UveWrite } from '../../../model/index.js';
+import type {
+  EpochNs,
+  LabelNamesQuery,
+  RecordBatch,
+  RecordsQuery,
+  SeriesQuery,
+  TrafficQuery,
+  UveListQuery,
+  UveWrite,
+  ValuesQuery,
+} from '../../../model/index.js';
 import { toThreadError, type ThreadHello, type ThreadOptions, type ThreadRequest, type ThreadResponse } from './protocol.js';
 
 const port = parentPort!;
@@ -33,6 +43,9 @@ async function open(): Promise<Record<string, Op>> {
       need(sessions, 'sessions').write(batch, idempotency === undefined ? undefined : { idempotency }),
     traffic: (q: TrafficQuery) => need(sessions, 'sessions').traffic(q),
     series: (q: SeriesQuery) => need(sessions, 'sessions').series(q),
+    values: (q: ValuesQuery) => need(sessions, 'sessions').values(q),
+    labelNames: (q: LabelNamesQuery) => need(sessions, 'sessions').labelNames(q),
+    records: (q: RecordsQuery) => need(sessions, 'sessions').records(q),
     findIdempotency: (key: string) => need(sessions, 'sessions').findIdempotency(key),
     rollup: () => need(sessions, 'sessions').rollup.run(),
     upsert: (type: string, name: string, document: Record<string, unknown>) => need(uves, 'UVEs').upsert(type, name, document),
