@@ -109,7 +109,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     log: { warn: (obj, msg) => log?.warn(obj, msg) },
     onDrop: (drop) => metrics.countDeadLettersDropped(drop.reason, drop.entries),
   });
-  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest });
+  // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
+  const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
+  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
   const services: Services = {
@@ -121,7 +123,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     retention: config.retention,
     limits: config.limits,
   };
-  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics });
+  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics, retryAfterSeconds: config.ingest.retryAfterSeconds });
   log = app.log;
   // What an earlier run left, with the age bound applied, now that drops can be logged.
   await deadLetters.open();
@@ -130,7 +132,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await ingestRoutes(app, {
     sessions: ingest,
     uves: uveIngest,
-    budget: new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes),
+    budget,
     limits: config.ingest,
   });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {

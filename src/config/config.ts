@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
+import { MAX_RETENTION, parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
 export interface Config {
@@ -113,6 +113,7 @@ export class ConfigError extends Error {
  */
 export function parseConfig(env: Env): Config {
   const raw = duration(env, 'RAW_RETENTION', '24h');
+  if (raw.ns > MAX_RETENTION.ns) throw new ConfigError('RAW_RETENTION', `"${raw.text}" must be at most ${MAX_RETENTION.text} (10 years)`);
   let tiers;
   try {
     tiers = parseTiers(env['TIERS'] ?? '5m:7d,1h:90d', raw);
@@ -135,12 +136,12 @@ export function parseConfig(env: Env): Config {
       maxPageSize: int(env, 'MAX_PAGE_SIZE', 10_000, 1, 1_000_000),
       maxGroups: int(env, 'MAX_GROUPS', 100_000, 1, 100_000_000),
       maxSeriesPoints: int(env, 'MAX_SERIES_POINTS', 10_000, 1, 10_000_000),
-      queryTimeoutMs: Number(duration(env, 'QUERY_TIMEOUT', '30s').ns / 1_000_000n),
+      queryTimeoutMs: millis(env, 'QUERY_TIMEOUT', '30s', '100ms', '1h'),
     },
     ingest: ingestLimits(env),
     deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
     deadLetterLimits: deadLetterLimits(env),
-    rollupIntervalMs: Number(duration(env, 'ROLLUP_INTERVAL', '30s').ns / 1_000_000n),
+    rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
   };
 }
@@ -270,9 +271,19 @@ function httpUrl(env: Env, name: string, fallback: string): string {
   return url.href.replace(/\/$/, '');
 }
 
-function millis(env: Env, name: string, fallback: string): number {
+/** Node fires a timer set past 2^31-1 ms after 1 ms (TimeoutOverflowWarning): no timer setting may reach it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration setting that feeds a timer, in milliseconds, from `min` to
+ * `max` (duration literals, `max` at most 2^31-1 ms); outside them start-up
+ * stops naming the variable and the bounds.
+ */
+function millis(env: Env, name: string, fallback: string, min = '1ms', max = '1h'): number {
   const ms = Number(duration(env, name, fallback).ns / 1_000_000n);
-  if (ms < 1 || ms > 3_600_000) throw new ConfigError(name, `"${env[name]}" must be from 1ms to 1h`);
+  const [lo, hi] = [min, max].map((b) => Number(parseDuration(b, name).ns / 1_000_000n)) as [number, number];
+  if (hi > MAX_TIMER_MS) throw new Error(`${name}: a bound of ${max} is past what a timer can wait`);
+  if (ms < lo || ms > hi) throw new ConfigError(name, `"${env[name]}" must be from ${min} to ${max}`);
   return ms;
 }
 
@@ -301,17 +312,14 @@ function ingestLimits(env: Env): IngestLimits {
   if (maxInflightRecords < maxRecords) {
     throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
   }
-  const retryAfter = duration(env, 'INGEST_RETRY_AFTER', '1s');
-  if (retryAfter.ns < 1_000_000_000n || retryAfter.ns > 3_600_000_000_000n) {
-    throw new ConfigError('INGEST_RETRY_AFTER', `"${env['INGEST_RETRY_AFTER']}" must be from 1s to 1h`);
-  }
+  const retryAfterMs = millis(env, 'INGEST_RETRY_AFTER', '1s', '1s', '1h');
   return {
     maxBodyBytes,
     maxRecords,
     maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
     maxInflightRecords,
     maxInflightBytes,
-    retryAfterSeconds: Math.ceil(Number(retryAfter.ns / 1_000_000n) / 1000),
+    retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
   };
 }
 

@@ -21,12 +21,15 @@ export interface GatewayContext {
   readonly services: Services;
   readonly build: BuildContext;
   readonly uveLoader: DataLoader<UveKey, UveDocument | null, string>;
+  /** The size of the request's body when known (its Content-Length), else 0: what ingestSessions holds of the in-flight byte budget. */
+  readonly requestBytes: number;
 }
 
-export function createContext(services: Services): GatewayContext {
+export function createContext(services: Services, requestBytes = 0): GatewayContext {
   return {
     services,
     build: { now: services.clock(), retention: services.retention, limits: services.limits },
     uveLoader: createUveLoader(services.uves),
+    requestBytes,
   };
 }

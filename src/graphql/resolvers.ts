@@ -79,7 +79,8 @@ export const resolvers: Resolvers = {
 
     async ingestSessions(_, args, ctx) {
       const incoming = args.records.map((r) => ({ candidate: r as RecordCandidate, raw: r }));
-      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql');
+      // Held in the in-flight budget with the HTTP ingest: past it, SATURATED (HTTP 429, server/saturated-plugin.ts).
+      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql', { bytes: ctx.requestBytes });
       return { ...result, errors: [...result.errors] };
     },
 

@@ -1,7 +1,12 @@
-/** The gateway holds as much as it may: the request should be retried later (HTTP 429). */
-export class Saturated extends Error {
+import { GatewayError } from '../model/index.js';
+
+/**
+ * The gateway holds as much as it may: the request should be retried later.
+ * Code SATURATED: HTTP 429 with Retry-After on every way in.
+ */
+export class Saturated extends GatewayError {
   constructor(what: string) {
-    super(`the gateway is at its in-flight limit of ${what}; retry later`);
+    super('SATURATED', `the gateway is at its in-flight limit of ${what}; retry later`);
     this.name = 'Saturated';
   }
 }
@@ -17,10 +22,10 @@ export interface Reservation {
 
 /**
  * A bounded in-flight budget of records and bytes shared by all ingest
- * requests, so that memory stays bounded under overload: a request takes
- * bytes as its body is read (after decompression) and records once they are
- * decoded, and gives them back when it is answered. Past either limit it is
- * refused rather than queued.
+ * requests (HTTP and the ingestSessions mutation), so that memory stays
+ * bounded under overload: a request takes bytes as its body is read (after
+ * decompression) and records once they are decoded, and gives them back when
+ * it is answered. Past either limit it is refused rather than queued.
  */
 export class InflightBudget {
   private records = 0;

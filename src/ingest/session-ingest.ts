@@ -13,6 +13,7 @@ import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
 import { ndjsonEncoding, ndjsonLineItem, type BodyFormat, type BodyItem, type NdjsonEncoding } from './body.js';
 import { FlatLineReader } from './flat-line.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
+import type { InflightBudget, Reservation } from './inflight-budget.js';
 import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
@@ -22,6 +23,12 @@ export interface SessionIngestOptions {
   readonly deadLetters: DeadLetterSink;
   readonly clock: Clock;
   readonly limits: RecordLimits & { readonly maxRecords: number };
+  /**
+   * The in-flight budget every way in shares (the HTTP routes hold theirs
+   * and pass it as `reservation`). Without one, a call that brings no
+   * reservation is not bounded: for tests and benchmarks only.
+   */
+  readonly budget?: InflightBudget;
   /**
    * False reads every NDJSON line on the reference path, without the flat
    * record lane (FlatLineReader): for the differential test and for
@@ -37,6 +44,8 @@ export interface SessionIngestOptions {
  * valid ones, and resolve only after the store confirmed them. A store
  * failure rejects with the store's error (BACKEND_UNAVAILABLE when the
  * store is unavailable) and nothing is reported accepted.
+ * Every call holds its records (and bytes) in the in-flight budget until it
+ * settles; past the budget it rejects with Saturated (SATURATED, HTTP 429).
  */
 export class SessionIngest {
   private readonly pendingKeys = new Map<string, Promise<IngestResult>>();
@@ -50,12 +59,14 @@ export class SessionIngest {
     source: string,
     options: IngestOptions = {},
   ): Promise<IngestResult> {
-    return this.once(options, () => {
-      new Admission(this.options.limits.maxRecords, options).finish(records.length);
-      const intake = this.intake(naming, source);
-      for (const r of records) intake.add(r);
-      return this.commit(intake, options);
-    });
+    return this.once(options, () =>
+      this.holding(options, options.bytes ?? 0, (held) => {
+        new Admission(this.options.limits.maxRecords, held).finish(records.length);
+        const intake = this.intake(naming, source);
+        for (const r of records) intake.add(r);
+        return this.commit(intake, options);
+      }),
+    );
   }
 
   /**
@@ -69,11 +80,11 @@ export class SessionIngest {
    * route gives its buffer to the next request once the answer is known).
    */
   ingestBody(body: Buffer, format: BodyFormat, source: string, options: IngestOptions = {}): Promise<IngestResult> {
-    return this.once(options, async () => {
+    return this.once(options, () => this.holding(options, options.bytes ?? body.length, async (held) => {
       // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
       let intake = this.intake('snake', source, expected);
-      const admission = new Admission(this.options.limits.maxRecords, options);
+      const admission = new Admission(this.options.limits.maxRecords, held);
       if (format === 'ndjson') this.readNdjson(body, intake, admission);
       else {
         // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
@@ -91,7 +102,23 @@ export class SessionIngest {
       }
       admission.finish(intake.count);
       return this.commit(intake, options);
-    });
+    }));
+  }
+
+  /**
+   * Runs `work` holding the caller's reservation, or one of its own from the
+   * budget with `bytes` taken at once, given back when `work` settles.
+   */
+  private async holding<T>(options: IngestOptions, bytes: number, work: (held: Reservation | undefined) => Promise<T>): Promise<T> {
+    const budget = this.options.budget;
+    if (options.reservation !== undefined || budget === undefined) return work(options.reservation);
+    const held = budget.reserve();
+    try {
+      held.addBytes(bytes);
+      return await work(held);
+    } finally {
+      held.release();
+    }
   }
 
   /**
@@ -195,7 +222,7 @@ class Admission {
 
   constructor(
     private readonly maxRecords: number,
-    private readonly options: IngestOptions,
+    private readonly held: Reservation | undefined,
   ) {}
 
   /** Called with the count so far, after each item. */
@@ -215,7 +242,7 @@ class Admission {
   /** Asks for the records past those already admitted (a body read again on the reference path counts from 0 again). */
   private admit(count: number): void {
     if (count <= this.admitted) return;
-    this.options.admit?.(count - this.admitted);
+    this.held?.addRecords(count - this.admitted);
     this.admitted = count;
   }
 }

@@ -1,5 +1,6 @@
 // The shapes the ingest path hands around: decoders, the write paths and the dead-letter replay.
 import type { RecordCandidate } from '../model/index.js';
+import type { Reservation } from './inflight-budget.js';
 
 /** A candidate as a decoder hands it over, and what was received for it (kept for the dead-letter log). */
 export interface IncomingRecord {
@@ -36,9 +37,17 @@ export interface IngestOptions {
   /** False when replaying from the dead-letter log: a record rejected again is already there. */
   readonly keepRejects?: boolean;
   /**
-   * Called as records are decoded, each time with how many more there are
-   * (a body's records a thousand at a time); throws to refuse the request
-   * (backpressure).
+   * The caller's hold on the in-flight budget (the HTTP route's, which took
+   * the body's bytes as it read them): records are added to it as they are
+   * decoded, a body's a thousand at a time, and Saturated refuses the
+   * request (backpressure). Without one, the write path takes its own from
+   * its budget for the call and gives it back when the call settles.
    */
-  readonly admit?: (records: number) => void;
+  readonly reservation?: Reservation;
+  /**
+   * The size of the request that carried the records, when the caller knows
+   * it (a GraphQL body's Content-Length); taken from the budget with them
+   * when the write path reserves its own. A body given whole counts its length.
+   */
+  readonly bytes?: number;
 }

@@ -38,7 +38,7 @@ export class UveIngest {
   async ingest(items: readonly BodyItem[], source: string, options: IngestOptions = {}): Promise<IngestResult> {
     const max = this.options.maxRecords;
     if (items.length > max) throw tooExpensive(`more than ${max} UVEs in one request; send at most ${max} (INGEST_MAX_RECORDS)`);
-    options.admit?.(items.length);
+    options.reservation?.addRecords(items.length);
     const valid: { type: string; name: string; document: Record<string, unknown> }[] = [];
     const errors: IngestError[] = [];
     const rejects: DeadLetter[] = [];

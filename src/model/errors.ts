@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'BAD_USER_INPUT'
   | 'BACKEND_UNAVAILABLE'
   | 'QUERY_TOO_EXPENSIVE'
+  /** The gateway holds as much ingest as it may: retry later (HTTP 429 with Retry-After). */
+  | 'SATURATED'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'INTERNAL';

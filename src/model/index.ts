@@ -50,7 +50,7 @@ export {
   type SessionFilterInput,
 } from './filter.js';
 export { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
-export { parseTiers, routeSource, tierName, DEFAULT_DROP, type TierSpec, type Retention, type Source } from './tiers.js';
+export { parseTiers, routeSource, tierName, DEFAULT_DROP, MAX_RETENTION, type TierSpec, type Retention, type Source } from './tiers.js';
 export { encodeOffsetCursor, encodeKeyCursor } from './cursor.js';
 export {
   buildTrafficQuery,

@@ -30,9 +30,17 @@ export interface Source {
 export const DEFAULT_DROP: readonly DimensionColumn[] = ['client_port'];
 
 /**
+ * The longest any retention may be (RAW_RETENTION and each tier's): ten
+ * years keeps `now - retention` and every window far inside the 64-bit
+ * nanosecond times the stores hold, and InfluxDB's bucket retention in range.
+ */
+export const MAX_RETENTION: Duration = parseDuration('3650d', 'MAX_RETENTION');
+
+/**
  * Parses TIERS: `window:retention[:drop+drop]`, comma separated, e.g.
  * `5m:7d,1h:90d` or `5m:7d:client_port+local_ip`; an empty drop part keeps
- * every column. Windows must grow and each retention must exceed the raw one.
+ * every column. Windows must grow and each retention must exceed the raw one
+ * and hold at least one window, and be at most MAX_RETENTION (3650d).
  */
 export function parseTiers(text: string, raw: Duration, field = 'TIERS'): TierSpec[] {
   if (text.trim() === '' || text.trim() === 'none') return [];
@@ -54,6 +62,12 @@ export function parseTiers(text: string, raw: Duration, field = 'TIERS'): TierSp
     }
     if (retention.ns <= raw.ns) {
       throw badInput(`${field}[${i}]`, `retention ${retention.text} must exceed the raw retention ${raw.text}`);
+    }
+    if (retention.ns > MAX_RETENTION.ns) {
+      throw badInput(`${field}[${i}]`, `retention ${retention.text} must be at most ${MAX_RETENTION.text} (10 years)`);
+    }
+    if (window.ns > retention.ns) {
+      throw badInput(`${field}[${i}]`, `window ${window.text} must not be longer than the retention ${retention.text}`);
     }
     if (window.ns < 1_000_000_000n || window.ns % 1_000_000_000n !== 0n) {
       throw badInput(`${field}[${i}]`, `window ${window.text} must be a whole number of seconds`);

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
+import { saturatedPlugin } from './saturated-plugin.js';
 import { createContext, formatError, loadTypeDefs, resolvers, type GatewayContext, type Services } from '../graphql/index.js';
 
 export interface AppOptions {
@@ -12,6 +13,8 @@ export interface AppOptions {
   readonly readyTimeoutMs?: number;
   /** The registry /metrics serves; a new one when not given (the gateway gives the one the dead-letter log counts into). */
   readonly metrics?: Metrics;
+  /** The Retry-After of a GraphQL ingest refused with 429 (INGEST_RETRY_AFTER); default 1. */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
@@ -34,11 +37,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     introspection: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(app.log),
-    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin()],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1)],
   });
   await apollo.start();
   exactJsonBodies(app);
-  await app.register(fastifyApollo(apollo), { context: async () => createContext(services) });
+  await app.register(fastifyApollo(apollo), { context: async (req) => createContext(services, contentLength(req.headers['content-length'])) });
 
   app.get('/health', async () => ({ status: 'ok' }));
 
@@ -68,6 +71,12 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
 
   return app;
+}
+
+/** A request's Content-Length in bytes; 0 when it is absent or not a number (a chunked body). */
+function contentLength(header: string | undefined): number {
+  const n = Number(header ?? 0);
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

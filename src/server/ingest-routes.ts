@@ -96,7 +96,7 @@ async function handle(
     }, lease.alloc);
     const result = await ingest.ingestBody(body, format, source, {
       ...(key === undefined ? {} : { idempotencyKey: key, fingerprint: fingerprint(source, format, body) }),
-      admit: (records) => held.addRecords(records),
+      reservation: held,
     });
     if (result.replayed === true) reply.header('idempotent-replayed', 'true');
     reply.code(result.accepted === 0 && result.rejected > 0 ? 400 : 200);
