@@ -1,4 +1,4 @@
-export { GatewayError, badInput, backendUnavailable, tooExpensive, type ErrorCode } from './errors.js';
+export { GatewayError, badInput, backendUnavailable, storeClosed, tooExpensive, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration, type Duration } from './duration.js';
 export { parseDateTime, formatDateTime, formatDateTimeNanos, parseEpochNs, systemClock, type Clock, type EpochNs } from './time.js';
 export {

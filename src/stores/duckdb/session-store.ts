@@ -112,7 +112,7 @@ export class DuckDbSessionStore implements SessionStore {
       this.pending.push({ batch, idempotency, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        void this.db.exclusive((conn) => this.flush(conn));
+        this.db.exclusive((conn) => this.flush(conn)).catch((e: unknown) => this.refusePending(e));
       }
     });
   }
@@ -311,6 +311,14 @@ export class DuckDbSessionStore implements SessionStore {
       this.setLabelColumns(columns);
       return storeError(e, 'the embedded store failed to write');
     }
+  }
+
+  /** The database refused the flush (it is closed): nothing pending was stored. */
+  private refusePending(e: unknown): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = false;
+    for (const w of batch) w.reject(e);
   }
 
   /** Inserts idempotency records and, once a minute, forgets those older than the raw retention. */
