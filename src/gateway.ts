@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { DeadLetterAdmin, FileDeadLetterSink, InflightBudget, SessionIngest, UveIngest } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { buildApp, ingestRoutes } from './server/index.js';
+import { Metrics, buildApp, ingestRoutes } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -99,7 +99,16 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       throw new Error(`UVE_STORE=${config.uveStore} is not built yet`);
   }
   if (options.decorateSessions !== undefined) sessions = options.decorateSessions(sessions);
-  const deadLetters = new FileDeadLetterSink(config.deadLetterPath, clock);
+  const metrics = new Metrics();
+  const deadLetters: DeadLetterLog = new FileDeadLetterLog({
+    path: config.deadLetterPath,
+    clock,
+    maxBytes: config.deadLetterLimits.maxBytes,
+    segmentBytes: config.deadLetterLimits.segmentBytes,
+    maxAge: config.deadLetterLimits.maxAge,
+    log: { warn: (obj, msg) => log?.warn(obj, msg) },
+    onDrop: (drop) => metrics.countDeadLettersDropped(drop.reason, drop.entries),
+  });
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget });
@@ -114,8 +123,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     retention: config.retention,
     limits: config.limits,
   };
-  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, retryAfterSeconds: config.ingest.retryAfterSeconds });
+  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics, retryAfterSeconds: config.ingest.retryAfterSeconds });
   log = app.log;
+  // What an earlier run left, with the age bound applied, now that drops can be logged.
+  await deadLetters.open();
   // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
   await ingestRoutes(app, {

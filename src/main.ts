@@ -25,6 +25,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`start-up failed: ${(e as Error).message}\n`);
+  const cause = (e as Error).cause;
+  process.stderr.write(`start-up failed: ${(e as Error).message}${cause instanceof Error ? ` (${cause.message})` : ''}\n`);
   process.exit(1);
 });

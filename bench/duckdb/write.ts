@@ -40,6 +40,9 @@ const collect: SessionStore = {
   },
   traffic: unused,
   series: unused,
+  values: unused,
+  labelNames: unused,
+  records: unused,
   ping: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

@@ -30,6 +30,9 @@ const store: SessionStore = {
   write: (_batch: RecordBatch) => Promise.resolve(),
   traffic: unused,
   series: unused,
+  values: unused,
+  labelNames: unused,
+  records: unused,
   ping: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

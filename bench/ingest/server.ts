@@ -16,6 +16,9 @@ function bind(store: SessionStore): SessionStore {
     write: store.write.bind(store),
     traffic: store.traffic.bind(store),
     series: store.series.bind(store),
+    values: store.values.bind(store),
+    labelNames: store.labelNames.bind(store),
+    records: store.records.bind(store),
     ping: store.ping.bind(store),
     close: store.close.bind(store),
   };

@@ -25,8 +25,9 @@ export interface Config {
   readonly retention: Retention;
   readonly limits: QueryLimits & { readonly queryTimeoutMs: number };
   readonly ingest: IngestLimits;
-  /** The dead-letter log: an append-only NDJSON file (docs/ingest.md). */
+  /** The dead-letter log: NDJSON segment files numbered beside this path (docs/ingest.md). */
   readonly deadLetterPath: string;
+  readonly deadLetterLimits: DeadLetterLimits;
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -43,6 +44,16 @@ export interface IngestLimits extends RecordLimits {
   readonly maxInflightBytes: number;
   /** The Retry-After of a 429 or 503 ingest answer, in whole seconds. */
   readonly retryAfterSeconds: number;
+}
+
+/** The bounds of the dead-letter log (docs/ingest.md, "The dead-letter log"): past them, the oldest segments are dropped. */
+export interface DeadLetterLimits {
+  /** DEAD_LETTER_MAX_BYTES: all segments together. */
+  readonly maxBytes: number;
+  /** DEAD_LETTER_SEGMENT_BYTES: one segment; at most half of maxBytes. */
+  readonly segmentBytes: number;
+  /** DEAD_LETTER_MAX_AGE: a segment goes once its newest entry is older. */
+  readonly maxAge: Duration;
 }
 
 /** Where the OpenSearch UVE store connects to (docs/opensearch.md). */
@@ -129,6 +140,7 @@ export function parseConfig(env: Env): Config {
     },
     ingest: ingestLimits(env),
     deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
+    deadLetterLimits: deadLetterLimits(env),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
   };
@@ -309,6 +321,22 @@ function ingestLimits(env: Env): IngestLimits {
     maxInflightBytes,
     retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
   };
+}
+
+const MIB = 1024 * 1024;
+
+/** DEAD_LETTER_*: a segment is at most half the log, so dropping the oldest never leaves the log empty. */
+function deadLetterLimits(env: Env): DeadLetterLimits {
+  const maxBytes = int(env, 'DEAD_LETTER_MAX_BYTES', 256 * MIB, 64 * 1024, 2 ** 40);
+  const segmentBytes = int(env, 'DEAD_LETTER_SEGMENT_BYTES', Math.min(16 * MIB, Math.floor(maxBytes / 16)), 4096, 2 ** 30);
+  if (segmentBytes * 2 > maxBytes) {
+    throw new ConfigError('DEAD_LETTER_SEGMENT_BYTES', `${segmentBytes} is more than half of DEAD_LETTER_MAX_BYTES (${maxBytes})`);
+  }
+  const maxAge = duration(env, 'DEAD_LETTER_MAX_AGE', '7d');
+  if (maxAge.ns < 3_600_000_000_000n || maxAge.ns > 3650n * 86_400_000_000_000n) {
+    throw new ConfigError('DEAD_LETTER_MAX_AGE', `"${maxAge.text}" must be from 1h to 3650d`);
+  }
+  return { maxBytes, segmentBytes, maxAge };
 }
 
 const MEMORY_SIZE = /^([0-9]{1,6}(?:\.[0-9]{1,3})?)\s?(KB|MB|GB|KiB|MiB|GiB)$/i;

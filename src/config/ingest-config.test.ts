@@ -13,12 +13,23 @@ describe('parseConfig: ingest settings', () => {
       retryAfterSeconds: 1,
     });
     expect(c.deadLetterPath).toBe('data/dead-letter.ndjson');
+    expect(c.deadLetterLimits).toEqual({ maxBytes: 256 * 1024 * 1024, segmentBytes: 16 * 1024 * 1024, maxAge: { ns: 7n * 86_400_000_000_000n, text: '7d' } });
     expect(c.duckdbMemoryLimit).toBeNull();
   });
 
   it('puts the dead-letter log beside the DuckDB file unless DEAD_LETTER_PATH says otherwise', () => {
     expect(parseConfig({ DUCKDB_PATH: '/var/lib/gateway/g.duckdb' }).deadLetterPath).toBe('/var/lib/gateway/dead-letter.ndjson');
     expect(parseConfig({ DEAD_LETTER_PATH: '/var/log/rejects.ndjson' }).deadLetterPath).toBe('/var/log/rejects.ndjson');
+  });
+
+  it('cuts the dead-letter log in sixteen segments of at most 16 MiB unless DEAD_LETTER_SEGMENT_BYTES says otherwise', () => {
+    expect(parseConfig({ DEAD_LETTER_MAX_BYTES: '1048576' }).deadLetterLimits).toMatchObject({ maxBytes: 1048576, segmentBytes: 65536 });
+    expect(parseConfig({ DEAD_LETTER_MAX_BYTES: String(2 ** 40) }).deadLetterLimits.segmentBytes).toBe(16 * 1024 * 1024);
+    expect(parseConfig({ DEAD_LETTER_MAX_BYTES: '65536', DEAD_LETTER_SEGMENT_BYTES: '32768', DEAD_LETTER_MAX_AGE: '36h' }).deadLetterLimits).toEqual({
+      maxBytes: 65536,
+      segmentBytes: 32768,
+      maxAge: { ns: 36n * 3_600_000_000_000n, text: '36h' },
+    });
   });
 
   it('grows the in-flight budget to fit one full request', () => {
@@ -49,6 +60,12 @@ describe('parseConfig: ingest settings', () => {
     [{ INGEST_RETRY_AFTER: '500ms' }, 'INGEST_RETRY_AFTER'],
     [{ INGEST_RETRY_AFTER: 'soon' }, 'INGEST_RETRY_AFTER'],
     [{ DEAD_LETTER_PATH: ' ' }, 'DEAD_LETTER_PATH'],
+    [{ DEAD_LETTER_MAX_BYTES: '256MiB' }, 'DEAD_LETTER_MAX_BYTES'],
+    [{ DEAD_LETTER_MAX_BYTES: '1000' }, 'DEAD_LETTER_MAX_BYTES'],
+    [{ DEAD_LETTER_MAX_BYTES: '65536', DEAD_LETTER_SEGMENT_BYTES: '32769' }, 'DEAD_LETTER_SEGMENT_BYTES'],
+    [{ DEAD_LETTER_SEGMENT_BYTES: '100' }, 'DEAD_LETTER_SEGMENT_BYTES'],
+    [{ DEAD_LETTER_MAX_AGE: '30m' }, 'DEAD_LETTER_MAX_AGE'],
+    [{ DEAD_LETTER_MAX_AGE: 'forever' }, 'DEAD_LETTER_MAX_AGE'],
     [{ DUCKDB_MEMORY_LIMIT: 'half' }, 'DUCKDB_MEMORY_LIMIT'],
   ])('stops on %j naming %s', (env, name) => {
     let err: unknown;

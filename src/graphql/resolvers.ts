@@ -1,22 +1,19 @@
 import {
-  DIMENSIONS,
   buildSeriesQuery,
   buildTrafficQuery,
   buildUveListQuery,
   encodeKeyCursor,
-  groupKeyColumn,
   structsOf,
   trafficPageInfo,
   validateUveDocument,
   validateUveName,
   validateUveType,
   valueAt,
-  type GroupKey,
   type RecordCandidate,
 } from '../model/index.js';
 import type { Resolvers } from './generated/resolvers.js';
+import { flowResolvers, groupValues } from './flow-resolvers.js';
 import { ingestResolvers } from './ingest-resolvers.js';
-import type { GroupValueParent } from './parents.js';
 import { requestedTraffic } from './selection.js';
 import { DateTimeScalar, DurationScalar, JsonScalar, LongScalar } from './scalars.js';
 
@@ -32,15 +29,17 @@ export const resolvers: Resolvers = {
 
   Query: {
     ...ingestResolvers.Query,
+    ...flowResolvers.Query,
 
     async sessionTraffic(_, args, ctx, info) {
       const q = buildTrafficQuery(args, ctx.build, requestedTraffic(info));
       const page = await ctx.services.sessions.traffic(q);
       return {
-        nodes: page.groups.map((g) => ({ group: groupValues(q.groupBy, g.values), traffic: g.traffic })),
+        nodes: page.groups.map((g) => ({ group: groupValues(q.groupBy, g.values), traffic: g.traffic, previous: g.previous ?? null })),
         pageInfo: trafficPageInfo(q, page.groups.length, page.totalCount),
         totalCount: page.totalCount,
         total: page.total,
+        previousTotal: page.previousTotal ?? null,
         meta: page.meta,
       };
     },
@@ -49,7 +48,7 @@ export const resolvers: Resolvers = {
       const q = buildSeriesQuery(args, ctx.build);
       const result = await ctx.services.sessions.series(q);
       return {
-        series: result.series.map((s) => ({ group: groupValues(q.groupBy, s.values), points: [...s.points] })),
+        series: result.series.map((s) => ({ group: groupValues(q.groupBy, s.values), points: [...s.points], other: s.other ?? false })),
         meta: result.meta,
       };
     },
@@ -117,12 +116,6 @@ export const resolvers: Resolvers = {
     from: (m) => m.from,
     to: (m) => m.to,
   },
-};
 
-function groupValues(keys: readonly GroupKey[], values: readonly (string | null)[]): GroupValueParent[] {
-  return keys.map((k, i) => ({
-    key: groupKeyColumn(k),
-    value: values[i] ?? null,
-    uveType: k.kind === 'dimension' ? DIMENSIONS[k.dimension].uveType : undefined,
-  }));
-}
+  SessionRecord: flowResolvers.SessionRecord,
+};

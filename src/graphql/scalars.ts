@@ -1,5 +1,5 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
-import { formatDateTime, parseDateTime, parseDuration, type EpochNs } from '../model/index.js';
+import { formatDateTime, parseDateTime, type EpochNs } from '../model/index.js';
 
 /**
  * DateTime: RFC 3339. Inside the gateway a time is epoch nanoseconds (bigint);
@@ -13,11 +13,19 @@ export const DateTimeScalar = new GraphQLScalarType<EpochNs | string, string>({
   parseLiteral: (ast) => checked(() => (parseDateTime(stringLiteral(ast), 'DateTime'), stringLiteral(ast))),
 });
 
+/**
+ * Duration: the scalar only checks that a string came; the model builders
+ * parse it with the argument's name (`compareTo`, `range.last`, `every`),
+ * so a bad literal is a BAD_USER_INPUT that says which argument is wrong.
+ */
 export const DurationScalar = new GraphQLScalarType<string, string>({
   name: 'Duration',
   serialize: (v) => String(v),
-  parseValue: (v) => checked(() => parseDuration(v, 'Duration').text),
-  parseLiteral: (ast) => checked(() => parseDuration(stringLiteral(ast), 'Duration').text),
+  parseValue: (v) => {
+    if (typeof v !== 'string') throw new GraphQLError('Duration: expected a string such as "15m"');
+    return v;
+  },
+  parseLiteral: (ast) => stringLiteral(ast),
 });
 
 const MAX_I64 = (1n << 63n) - 1n;
@@ -44,6 +52,11 @@ function toLong(v: unknown): bigint {
   return n;
 }
 
+/**
+ * JSON: any JSON value. Numbers are doubles; an integer literal (or, through
+ * the exact /graphql body parser, a variable) past 2^53-1 comes in as a
+ * bigint, which a UVE document refuses (validateUveDocument).
+ */
 export const JsonScalar = new GraphQLScalarType<unknown, unknown>({
   name: 'JSON',
   serialize: (v) => v,
@@ -56,7 +69,11 @@ function jsonLiteral(ast: ValueNode, variables: Record<string, unknown> | null):
     case Kind.STRING:
     case Kind.BOOLEAN:
       return ast.value;
-    case Kind.INT:
+    case Kind.INT: {
+      // graphql-js hands over the digits: one a double cannot hold stays exact, for validation to refuse by name.
+      const n = Number(ast.value);
+      return Number.isSafeInteger(n) ? n : BigInt(ast.value);
+    }
     case Kind.FLOAT:
       return Number(ast.value);
     case Kind.NULL:

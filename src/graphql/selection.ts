@@ -12,7 +12,8 @@ const FIELD_METRIC: Record<string, Metric> = {
 
 /**
  * The Traffic fields a `sessionTraffic` selection reads, under
- * `nodes.traffic` and `total`, through fragments too. Falls back to all of
+ * `nodes.traffic`, `nodes.previous`, `total` and `previousTotal`, through
+ * fragments too. Falls back to all of
  * them on anything it does not follow (a directive, say), never to fewer.
  */
 export function requestedTraffic(info: GraphQLResolveInfo): Metric[] {
@@ -36,9 +37,11 @@ export function requestedTraffic(info: GraphQLResolveInfo): Metric[] {
 
   for (const root of info.fieldNodes) {
     for (const f of fields(root.selectionSet)) {
-      if (f.name.value === 'total' && f.selectionSet) trafficSets.push(f.selectionSet);
+      if ((f.name.value === 'total' || f.name.value === 'previousTotal') && f.selectionSet) trafficSets.push(f.selectionSet);
       if (f.name.value === 'nodes') {
-        for (const n of fields(f.selectionSet)) if (n.name.value === 'traffic' && n.selectionSet) trafficSets.push(n.selectionSet);
+        for (const n of fields(f.selectionSet)) {
+          if ((n.name.value === 'traffic' || n.name.value === 'previous') && n.selectionSet) trafficSets.push(n.selectionSet);
+        }
       }
     }
   }

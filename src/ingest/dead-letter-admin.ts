@@ -15,6 +15,7 @@ export interface DeadLetterAdminOptions {
 }
 
 const UVE_SOURCE = 'http:/ingest/uves';
+const DROPPED = 'was dropped from the dead-letter log by its bounds (DEAD_LETTER_MAX_BYTES, DEAD_LETTER_MAX_AGE) before it was replayed';
 const CONCURRENCY = 32;
 
 /**
@@ -58,12 +59,15 @@ export class DeadLetterAdmin {
   }
 
   private async replayOne(id: string): Promise<IngestResult> {
-    const entry = await this.options.log.read(id);
-    if (entry === null) return { accepted: 0, rejected: 1, errors: [{ index: 0, message: 'no entry has this id' }] };
+    const found = await this.options.log.read(id);
+    if (found.kind === 'dropped') return notReplayed(DROPPED);
+    if (found.kind === 'absent') return notReplayed('no entry has this id');
+    const { entry } = found;
     const source = `replay:${entry.source}`;
     const options: IngestOptions = {
       keepRejects: false,
-      idempotencyKey: `dead-letter:${id}`,
+      // The entry's own id: another spelling of it (leading zeros) is the same entry.
+      idempotencyKey: `dead-letter:${entry.id}`,
       fingerprint: createHash('sha256').update(`${entry.at}\n${entry.source}\n${entry.index}\n${entry.reason}`).digest('base64url'),
     };
     const { sessions, uves } = this.options;
@@ -81,3 +85,6 @@ export class DeadLetterAdmin {
   }
 }
 
+function notReplayed(message: string): IngestResult {
+  return { accepted: 0, rejected: 1, errors: [{ index: 0, message }] };
+}

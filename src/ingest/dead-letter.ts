@@ -1,7 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { badInput, formatDateTime, parseDateTime, type Clock, type EpochNs } from '../model/index.js';
+import type { EpochNs } from '../model/index.js';
 
 /** Input that did not decode to a JSON value, kept as it came: text, or bytes when it is not UTF-8. */
 export class UndecodedInput {
@@ -41,7 +38,7 @@ export interface DeadLetter {
 
 /** A dead letter as read back from the log, with its id and the time it was rejected. */
 export interface DeadLetterEntry extends DeadLetter {
-  /** The byte offset of its line in the log: stable, since the log is only appended to. */
+  /** Stable and unique for as long as the entry is kept; the log chooses its form. */
   readonly id: string;
   readonly at: EpochNs;
 }
@@ -52,6 +49,12 @@ export interface DeadLetterPage {
   readonly next: string | null;
 }
 
+/** What the log knows of an id: its entry, or that the entry was dropped by the log's bounds, or nothing. */
+export type DeadLetterLookup =
+  | { readonly kind: 'entry'; readonly entry: DeadLetterEntry }
+  | { readonly kind: 'dropped' }
+  | { readonly kind: 'absent' };
+
 export interface DeadLetterSink {
   /** Resolves once the entries are durable. */
   append(entries: readonly DeadLetter[]): Promise<void>;
@@ -61,156 +64,26 @@ export interface DeadLetterSink {
 export interface DeadLetterReader {
   /** Up to `first` entries after the cursor (from the start when null), oldest first. */
   list(after: string | null, first: number): Promise<DeadLetterPage>;
-  /** The entry with this id, or null when there is none. */
-  read(id: string): Promise<DeadLetterEntry | null>;
+  /** The entry with this id, or why there is none; an id that is not of the log's form is BAD_USER_INPUT. */
+  read(id: string): Promise<DeadLetterLookup>;
 }
 
-const CHUNK = 1 << 16;
+/** Why entries left the log before anyone replayed them. */
+export type DeadLetterDropReason = 'max_bytes' | 'max_age';
+
+/** Entries the log dropped at once to stay within one of its bounds. */
+export interface DeadLetterDrop {
+  readonly reason: DeadLetterDropReason;
+  readonly entries: number;
+  readonly bytes: number;
+}
 
 /**
- * An append-only NDJSON file: one line per rejected record,
- * `{"at", "source", "index", "reason", "raw"}` where `raw` is the record as
- * received, or `"rawText"` / `"rawBase64"` in its place for input that was
- * not JSON / not UTF-8. Appends are serialised and synced to disk before
- * they resolve, so a request is answered only after its rejects are kept.
- * An entry's id is the byte offset of its line.
+ * The whole dead-letter log as the gateway uses it: appended to by the write
+ * paths, listed and read by the replay. `open` reads what an earlier run
+ * left and applies the bounds before the first request; the other methods
+ * open it themselves when it was not.
  */
-export class FileDeadLetterSink implements DeadLetterSink, DeadLetterReader {
-  private handle: Promise<FileHandle> | undefined;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    readonly path: string,
-    private readonly clock: Clock,
-  ) {}
-
-  append(entries: readonly DeadLetter[]): Promise<void> {
-    if (entries.length === 0) return Promise.resolve();
-    const at = formatDateTime(this.clock());
-    const text = entries.map((e) => serialize(at, e)).join('\n');
-    const run = this.chain.then(async () => {
-      const fh = await this.file();
-      await fh.appendFile(`${text}\n`, 'utf8');
-      await fh.datasync();
-    });
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
-  async list(after: string | null, first: number): Promise<DeadLetterPage> {
-    let offset = after === null ? 0 : parseOffset(after, 'after');
-    return this.reading(async (fh, size) => {
-      const entries: DeadLetterEntry[] = [];
-      while (offset < size) {
-        if (entries.length === first) return { entries, next: String(offset) };
-        const line = await lineAt(fh, offset, size);
-        if (line === null) break; // the last line is still being written
-        entries.push(parseEntry(line.text, offset));
-        offset = line.next;
-      }
-      return { entries, next: null };
-    });
-  }
-
-  async read(id: string): Promise<DeadLetterEntry | null> {
-    const offset = parseOffset(id, 'id');
-    return this.reading(async (fh, size) => {
-      if (offset >= size) return null;
-      if (offset > 0 && (await bytesAt(fh, offset - 1, 1))[0] !== 0x0a) return null; // not the start of a line
-      const line = await lineAt(fh, offset, size);
-      return line === null ? null : parseEntry(line.text, offset);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    if (this.handle !== undefined) await (await this.handle).close();
-  }
-
-  private file(): Promise<FileHandle> {
-    if (this.handle === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.handle = open(this.path, 'a');
-    }
-    return this.handle;
-  }
-
-  /** Runs `fn` on a read handle of the log and its size; an absent log reads as empty. */
-  private async reading<T>(fn: (fh: FileHandle, size: number) => Promise<T>): Promise<T> {
-    let fh: FileHandle;
-    try {
-      fh = await open(this.path, 'r');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      return fn(EMPTY, 0);
-    }
-    try {
-      return await fn(fh, (await fh.stat()).size);
-    } finally {
-      await fh.close();
-    }
-  }
-}
-
-const EMPTY = undefined as unknown as FileHandle; // never read: its size is 0
-
-async function bytesAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.alloc(length);
-  const { bytesRead } = await fh.read(buf, 0, length, offset);
-  return buf.subarray(0, bytesRead);
-}
-
-/** The complete line starting at `offset` and where the next starts; null for a line still being written. */
-async function lineAt(fh: FileHandle, offset: number, size: number): Promise<{ text: string; next: number } | null> {
-  const parts: Buffer[] = [];
-  let pos = offset;
-  while (pos < size) {
-    const chunk = await bytesAt(fh, pos, Math.min(CHUNK, size - pos));
-    if (chunk.length === 0) break;
-    const nl = chunk.indexOf(0x0a);
-    if (nl >= 0) {
-      parts.push(chunk.subarray(0, nl));
-      return { text: Buffer.concat(parts).toString('utf8'), next: pos + nl + 1 };
-    }
-    parts.push(chunk);
-    pos += chunk.length;
-  }
-  return null;
-}
-
-function serialize(at: string, e: DeadLetter): string {
-  const head = { at, source: e.source, index: e.index, reason: e.reason };
-  if (e.raw instanceof UndecodedInput) {
-    return JSON.stringify(e.raw.text !== undefined ? { ...head, rawText: e.raw.text } : { ...head, rawBase64: e.raw.base64 });
-  }
-  return JSON.stringify({ ...head, raw: e.raw }, bigintAsString);
-}
-
-function parseEntry(line: string, offset: number): DeadLetterEntry {
-  const o = JSON.parse(line) as {
-    at: string;
-    source: string;
-    index: number;
-    reason: string;
-    raw?: unknown;
-    rawText?: string;
-    rawBase64?: string;
-  };
-  const raw =
-    o.rawText !== undefined
-      ? UndecodedInput.text(o.rawText)
-      : o.rawBase64 !== undefined
-        ? UndecodedInput.base64(o.rawBase64)
-        : o.raw;
-  return { id: String(offset), at: parseDateTime(o.at, 'at'), source: o.source, index: o.index, reason: o.reason, raw };
-}
-
-function parseOffset(text: string, field: string): number {
-  if (!/^[0-9]{1,15}$/.test(text)) throw badInput(field, `"${text.slice(0, 32)}" is not a dead-letter id`);
-  return Number(text);
-}
-
-/** Integers past 2^53 were decoded as bigints; the log keeps them as exact decimal strings. */
-function bigintAsString(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
+export interface DeadLetterLog extends DeadLetterSink, DeadLetterReader {
+  open(): Promise<void>;
 }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { isDeepStrictEqual } from 'node:util';
+import { describe, expect, it, vi } from 'vitest';
 import { RecordBatchBuilder, decodeRecords, type RecordBatch, type SessionRecord } from '../model/index.js';
 import type { SessionStore } from '../stores/types.js';
 import type { DeadLetter } from './dead-letter.js';
@@ -6,6 +7,7 @@ import { FlatLineReader } from './flat-line.js';
 import { SessionIngest } from './session-ingest.js';
 import type { IngestResult } from './types.js';
 import type { BodyFormat } from './body.js';
+import { prng } from '../../test/conformance/generator.js';
 
 /**
  * The flat record lane (FlatLineReader) against the reference path: for
@@ -64,6 +66,9 @@ function gateway(flatLane: boolean, maxLabels = 64) {
     },
     traffic: () => Promise.reject(new Error('unused')),
     series: () => Promise.reject(new Error('unused')),
+    values: () => Promise.reject(new Error('unused')),
+    labelNames: () => Promise.reject(new Error('unused')),
+    records: () => Promise.reject(new Error('unused')),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };
@@ -293,6 +298,27 @@ describe('the flat record lane', () => {
     ]);
   });
 
+  it('lets nothing of a line it declined reach the next line', async () => {
+    // Lines 1-3 intern six strings and then two vns, the last at dictionary index 7.
+    // Line 4 is declined (a bad address) after its new vn "a b" was resolved;
+    // line 5 is taken with the cached vn of line 3. A stale "a b" used to
+    // replace it, interned at "position 7" (the first local label name);
+    // line 6 then found "a b" in that cache and was taken with a label
+    // name validation refuses.
+    const short = { vmi: undefined, labels: undefined, session_type: undefined, vn: '"v1"' };
+    const lines = [
+      line(short),
+      line({ ...short, vn: '"v2"' }),
+      line({ ...short, vn: '"v3"' }),
+      line({ ...short, vn: '"a b"', local_ip: '"10.0.0.256"' }),
+      line({ ...short, vn: '"v3"' }),
+      line({ ...short, labels: '{"local":{"a b":"x"}}' }),
+    ];
+    const outcome = await expectSame(`${lines.join('\n')}\n`);
+    expect(outcome.records.map((r) => r.vn)).toEqual(['v1', 'v2', 'v3', 'v3']);
+    expect(outcome.rejects.map((r) => r.index)).toEqual([3, 5]);
+  });
+
   it('answers as the reference path for thousands of mutated lines', async () => {
     // Deterministic mutations of valid lines: a byte replaced by one that
     // matters to JSON, removed, doubled, or a run of bytes repeated.
@@ -332,5 +358,357 @@ describe('the flat record lane', () => {
     }
     // The mutations must leave some lines for the lane, or this compares the reference path with itself.
     expect(taken).toBeGreaterThan(300);
+  });
+});
+
+
+/**
+ * A differential fuzz of the lane: seeded random bodies (NDJSON, JSON
+ * arrays, single objects) where records the lane takes sit next to valid
+ * records it must leave to the reference path and records the reference
+ * path rejects for every reason, in random order. Each body goes through
+ * ingest with the lane and without it (and both again with INGEST_MAX_LABELS
+ * 4); the stored records are compared field by field (every column, each
+ * side's labels in their order, times), with the answers and dead letters.
+ * Values come from small pools, so that the batch's string caches hit from
+ * line to line, and now and then are new, so that they miss: a line the
+ * lane declines after resolving some of its strings then leaves scratch
+ * state (refs, pending) behind, which the next line must not see.
+ *
+ * It showed a real bug: a line declined while its strings were resolved (a
+ * bad address, session type or label name after a vn new to the batch)
+ * left its new strings in `pending`, and the next line the lane took
+ * stored them in place of its own cached ones: a record stored with the vn
+ * of the rejected line before it, and that string put in the cache of
+ * another position, unchecked by that position's rule. addRecord now
+ * clears `pending` on every decline.
+ *
+ * A failure names the body's seed; FLAT_LANE_FUZZ_SEED=<seed> runs that
+ * body alone and prints it.
+ */
+describe('the flat record lane, differentially fuzzed', () => {
+  const FIRST_SEED = 20_261_125;
+  const BODIES = 300;
+
+  /** What a line must come to: taken by the lane; valid, on the reference path; rejected; not a record at all. */
+  type Fate = 'lane' | 'valid' | 'bad' | 'blank';
+  interface Line {
+    readonly text: string;
+    readonly fate: Fate;
+    readonly kind: string;
+  }
+  type Side = 'local' | 'remote';
+  /** A record being made: members as JSON literals in order; the `labels` member, when its literal is NESTED, from `nested`. */
+  interface Rec {
+    readonly m: [key: string, literal: string][];
+    /** Per side, its `"name":"value"` members; undefined leaves the side out. */
+    readonly nested: Record<Side, string[] | undefined>;
+  }
+  const NESTED = '<nested>';
+
+  const VNS = ['default-domain:k8s-shop:shop-pod-network', 'default-domain:k8s-billing:billing-pod-network', 'default-domain:k8s-ops:ops-net', 'vn-a'];
+  const VMIS = ['default-domain:k8s-shop:web-1-vmi', 'default-domain:k8s-billing:ledger-vmi', 'vmi-x'];
+  const ROUTERS = ['192.168.0.10', '192.168.0.11', 'fd00::a'];
+  const ADDRESSES = ['10.244.1.7', '10.245.3.9', '10.244.1.8', '::1', 'fe80::1', '2001:db8::7'];
+  const NAMES = ['app', 'namespace', 'tier', 'app.kubernetes.io/part-of', 'pod-template-hash', '__proto__', 'x_Y', 'constructor'];
+  const VALUES = ['web', 'ledger', 'shop', 'billing', '', 'front', 'v1.2.3', 'a,b=c d'];
+  const COUNTERS = ['forward_sampled_bytes', 'forward_sampled_pkts', 'reverse_sampled_bytes', 'reverse_sampled_pkts'];
+  const REQUIRED = ['vn', 'remote_vn', 'vrouter_ip', 'local_ip', 'client_port', 'remote_ip', 'server_port', 'protocol', ...COUNTERS];
+
+  class Gen {
+    private fresh = 0;
+    constructor(readonly rnd: () => number) {}
+    int(n: number): number {
+      return Math.floor(this.rnd() * n);
+    }
+    chance(p: number): boolean {
+      return this.rnd() < p;
+    }
+    pick<T>(xs: readonly T[]): T {
+      return xs[this.int(xs.length)]!;
+    }
+    /** A value from the pool, or now and then one no line had before. */
+    value(pool: readonly string[], tag: string): string {
+      return this.chance(0.2) ? `${tag}-${this.int(1e6)}-${this.fresh++}` : this.pick(pool);
+    }
+    address(): string {
+      return this.chance(0.25) ? `10.${this.int(256)}.${this.int(256)}.${this.int(256)}` : this.pick(ADDRESSES);
+    }
+    /** A counter: small, near 2^32 or 2^53, or large (two of them still sum below 2^63). */
+    counter(): string {
+      switch (this.int(4)) {
+        case 0:
+          return String(this.int(100));
+        case 1:
+          return String(4_294_967_290 + this.int(12));
+        case 2:
+          return String(9_007_199_254_740_990n + BigInt(this.int(6)));
+        default:
+          return String(BigInt(this.int(2 ** 30)) * 4_000_000_000n + BigInt(this.int(1e9)));
+      }
+    }
+  }
+
+  const str = (s: string): string => JSON.stringify(s);
+
+  /** Sets a member's literal, or adds the member. */
+  function set(r: Rec, key: string, literal: string): void {
+    const at = r.m.findIndex(([k]) => k === key);
+    if (at >= 0) r.m[at] = [key, literal];
+    else r.m.splice(Math.floor(r.m.length / 2), 0, [key, literal]);
+  }
+
+  function remove(r: Rec, key: string): void {
+    const at = r.m.findIndex(([k]) => k === key);
+    if (at >= 0) r.m.splice(at, 1);
+  }
+
+  /** Adds a label: nested under `labels`, or as a `label.<side>.NAME` member. */
+  function addLabel(r: Rec, side: Side, name: string, valueLiteral: string, nested: boolean): void {
+    if (!nested) {
+      r.m.push([`label.${side}.${name}`, valueLiteral]);
+      return;
+    }
+    if (!r.m.some(([k, v]) => k === 'labels' && v === NESTED)) set(r, 'labels', NESTED);
+    (r.nested[side] ??= []).push(`${str(name)}:${valueLiteral}`);
+  }
+
+  /** A record the lane takes: the known members in snake case, labels nested or flat, fluentd's keys, in some order. */
+  function laneRecord(g: Gen): Rec {
+    const r: Rec = { m: [], nested: { local: undefined, remote: undefined } };
+    const m = r.m;
+    if (!g.chance(0.2)) m.push(['time', g.chance(0.1) ? '9223372036854775807' : String(1_795_600_800_000_000_000n + BigInt(g.int(1e9)))]);
+    m.push(['vn', str(g.value(VNS, 'vn'))]);
+    const vmi = g.int(10);
+    if (vmi === 0) m.push(['vmi', 'null']);
+    else if (vmi === 1) m.push(['vmi', '""']);
+    else if (vmi > 3) m.push(['vmi', str(g.value(VMIS, 'vmi'))]);
+    m.push(['remote_vn', str(g.value(VNS, 'rvn'))]);
+    m.push(['vrouter_ip', str(g.pick(ROUTERS))]);
+    m.push(['local_ip', str(g.address())]);
+    m.push(['client_port', String(g.chance(0.1) ? g.pick([0, 65535]) : 1024 + g.int(64_000))]);
+    m.push(['remote_ip', str(g.address())]);
+    m.push(['server_port', String(g.pick([80, 443, 8443, g.int(65536)]))]);
+    m.push(['protocol', String(g.pick([6, 17, 1, g.int(256)]))]);
+    if (!g.chance(0.2)) m.push(['session_type', str(g.chance(0.4) ? 'server' : 'client')]);
+    for (const c of COUNTERS) m.push([c, g.counter()]);
+    const total = g.int(10);
+    if (total < 2) m.push(['total_bytes', g.counter()]);
+    else if (total === 2) m.push(['total_bytes', 'null']);
+    // Up to four labels a side (now and then six), nested, flat, or both; or none, or empty sides.
+    const form = g.int(4);
+    if (form === 3) {
+      if (g.chance(0.3)) m.push(['labels', g.pick(['{}', '{"local":{}}', '{"remote":{},"local":{}}'])]);
+    } else {
+      for (const side of ['local', 'remote'] as const) {
+        if (form !== 1 && g.chance(0.15)) r.nested[side] = [];
+        for (const name of NAMES.filter(() => g.chance(0.4)).slice(0, g.chance(0.1) ? 6 : 4)) {
+          addLabel(r, side, name, str(g.value(VALUES, 'lv')), form === 0 || (form === 2 && g.chance(0.5)));
+        }
+      }
+      if (r.nested.local !== undefined || r.nested.remote !== undefined) set(r, 'labels', NESTED);
+    }
+    for (let n = g.int(4); n > 0; n--) {
+      const key = g.pick(['tag', 'fluentd_time', 'host', 'ok', 'nil', 'n']);
+      if (!m.some(([k]) => k === key)) m.push([key, g.pick(['"kube.var.log"', '1.5e3', '-7', 'true', 'false', 'null', '123456789012345678901234'])]);
+    }
+    if (g.chance(0.3)) {
+      for (let i = m.length - 1; i > 0; i--) {
+        const j = g.int(i + 1);
+        [m[i], m[j]] = [m[j]!, m[i]!];
+      }
+    }
+    return r;
+  }
+
+  function text(g: Gen, r: Rec): string {
+    const sp = g.chance(0.1) ? ' ' : '';
+    const labels = (['local', 'remote'] as const).flatMap((side) => (r.nested[side] === undefined ? [] : [`${str(side)}:{${r.nested[side]!.join(',')}}`]));
+    return `{${r.m.map(([k, v]) => `${str(k)}${sp}:${sp}${v === NESTED ? `{${labels.join(',')}}` : v}`).join(`,${sp}`)}}`;
+  }
+
+  /** Valid records the lane must leave to the reference path. */
+  const VALID: Record<string, (g: Gen, r: Rec) => void> = {
+    'an escape in a string': (g, r) => set(r, g.pick(['vn', 'remote_vn']), g.pick(['"default-domain\\u003ak8s-shop:shop-pod-network"', '"vn\\/a"', '"back\\\\slash"', '"a\\\\,b"', '"say \\"hi\\""'])),
+    'an escaped label value': (g, r) => addLabel(r, g.pick(['local', 'remote']), 'esc', g.pick(['"a\\\\ b"', '"a\\\\=b"', '"new\\nline"', '"\\u00fc"']), g.chance(0.5)),
+    'UTF-8 in a string': (g, r) => set(r, g.pick(['vn', 'vmi', 'remote_vn']), g.pick(['"ünïcödé"', '"🚀 net"', '"漢字"'])),
+    'a label name that starts with a digit': (g, r) => addLabel(r, 'local', '7app', '"x"', g.chance(0.5)),
+    'an unknown member with a nested value': (_g, r) => void r.m.push(['kubernetes', '{"pod_name":"web-1","labels":{"a":"b"}}']),
+    'nine unknown members': (_g, r) => {
+      for (let i = 0; i < 9; i++) r.m.push([`k${i}`, String(i)]);
+    },
+    'a value written another way': (g, r) => {
+      const [key, values] = g.pick([
+        [g.pick([...COUNTERS, 'total_bytes']), ['-0', '1e3', '"5"']],
+        [g.pick(['client_port', 'server_port']), ['"80"', '1e2']],
+        ['protocol', ['"6"']],
+        ['session_type', ['"SERVER"', '"Client"', 'null']],
+      ] as const);
+      set(r, key, g.pick(values));
+    },
+    'seventeen labels on a side': (_g, r) => {
+      for (let i = 0; i < 17; i++) addLabel(r, 'remote', `many${i}`, str(`v${i}`), false);
+    },
+  };
+
+  /** Records the reference path rejects, one reason each. */
+  const BAD: Record<string, (g: Gen, r: Rec) => void> = {
+    'a bad address': (g, r) => set(r, g.pick(['vrouter_ip', 'local_ip', 'remote_ip']), str(g.pick(['10.0.0.256', '010.0.0.1', '', '1.2.3', 'fe80::g', 'not-an-ip', '::ffff:1.2.3.256', '1'.repeat(1100)]))),
+    'a bad label name': (g, r) => addLabel(r, g.pick(['local', 'remote']), g.pick(['a b', 'a"b', 'ü', 'x'.repeat(318), 'a:b', 'a@b', 'a\\b', '']), '"x"', g.chance(0.5)),
+    'a bad counter': (g, r) => set(r, g.pick([...COUNTERS, 'total_bytes']), g.pick(['-1', '1.5', '9223372036854775808', 'true', '18446744073709551616', '"x"'])),
+    'a null counter': (g, r) => set(r, g.pick(COUNTERS), 'null'),
+    'a time out of range': (g, r) => set(r, 'time', g.pick(['99999999999999999999', '"9999-12-31T23:59:59Z"', '"yesterday"'])),
+    'a bad port': (g, r) => set(r, g.pick(['client_port', 'server_port']), g.pick(['65536', '-1', '1.5', '100000', 'null', '"http"'])),
+    'a bad protocol': (g, r) => set(r, 'protocol', g.pick(['256', '-6', '"tcp"', '6.5'])),
+    'a bad session type': (g, r) => set(r, 'session_type', g.pick(['"both"', '""', '5', '"client "', '"sever"'])),
+    'a known member given twice': (g, r) => {
+      const [k, v] = g.pick(r.m.filter(([key]) => REQUIRED.includes(key)));
+      r.m.splice(g.int(r.m.length + 1), 0, [k, g.chance(0.5) ? v : k === 'protocol' ? '17' : v]);
+    },
+    'an unknown member given twice': (g, r) => {
+      remove(r, 'tag');
+      r.m.push(['tag', '"a"']);
+      r.m.splice(g.int(r.m.length + 1), 0, ['tag', g.pick(['"a"', '1'])]);
+    },
+    'a label name given twice': (g, r) => {
+      addLabel(r, 'local', 'dup', '"a"', true);
+      addLabel(r, 'local', 'dup', g.pick(['"a"', '"b"']), true);
+    },
+    'a label in both forms': (_g, r) => {
+      addLabel(r, 'remote', 'both', '"a"', true);
+      addLabel(r, 'remote', 'both', '"a"', false);
+    },
+    'a side of labels given twice': (_g, r) => set(r, 'labels', '{"local":{"a":"1"},"local":{"b":"2"}}'),
+    'a required member missing': (g, r) => remove(r, g.pick(REQUIRED)),
+    'an empty network': (g, r) => set(r, g.pick(['vn', 'remote_vn']), '""'),
+    'a string too long': (g, r) => {
+      if (g.chance(0.5)) set(r, g.pick(['vn', 'remote_vn', 'vmi']), str('n'.repeat(1025)));
+      else addLabel(r, 'local', 'long', str('v'.repeat(256)), g.chance(0.5));
+    },
+    'bytes that sum past 2^63-1': (_g, r) => {
+      set(r, 'forward_sampled_bytes', '9223372036854775807');
+      set(r, 'reverse_sampled_bytes', '1');
+      remove(r, 'total_bytes');
+    },
+    'labels of the wrong shape': (g, r) => set(r, 'labels', g.pick(['[]', '{"middle":{}}', '{"local":{"app":7}}'])),
+    'a bad flat label key': (g, r) => void r.m.push([g.pick(['label.', 'label.both.app', 'label.local']), '"x"']),
+  };
+
+  /** Lines that are not a record at all (NDJSON only). */
+  const BROKEN = ['not json', '{"vn":', '[1,2]', '"text"', '42', '{"vn":"a",}', '{"vn":"a" "b"}', '{"vn":tru}'];
+
+  function randomLine(g: Gen, json: boolean): Line {
+    const p = g.rnd();
+    if (!json && p < 0.04) return { text: g.pick(['', ' ', '\t', '\r']), fate: 'blank', kind: 'a blank line' };
+    if (!json && p < 0.08) return { text: g.pick(BROKEN), fate: 'bad', kind: 'not a record' };
+    const r = laneRecord(g);
+    if (p < 0.5) {
+      if (g.chance(0.05)) set(r, 'vn', str('n'.repeat(1024)));
+      return { text: text(g, r), fate: 'lane', kind: 'a record the lane takes' };
+    }
+    if (p < 0.62) {
+      const kind = g.pick(Object.keys(VALID));
+      VALID[kind]!(g, r);
+      return { text: text(g, r), fate: 'valid', kind };
+    }
+    const kind = g.pick(Object.keys(BAD));
+    BAD[kind]!(g, r);
+    if (!json && g.chance(0.1)) {
+      const t = text(g, r);
+      return { text: t.slice(0, 1 + g.int(t.length - 1)), fate: 'bad', kind: 'a truncated line' };
+    }
+    return { text: text(g, r), fate: 'bad', kind };
+  }
+
+  interface Body {
+    readonly format: BodyFormat;
+    readonly lines: Line[];
+    readonly bytes: Buffer;
+  }
+
+  function randomBody(seed: number): Body {
+    const g = new Gen(prng(seed));
+    const shape = g.int(10);
+    if (shape < 6) {
+      const lines = Array.from({ length: 1 + g.int(40) }, () => randomLine(g, false));
+      const eol = g.chance(0.2) ? '\r\n' : '\n';
+      return { format: 'ndjson', lines, bytes: Buffer.from(lines.map((l) => l.text).join(eol) + (g.chance(0.8) ? eol : ''), 'utf8') };
+    }
+    // JSON: an array (on one line or pretty), or one object; a third of them only of records the lane takes.
+    const laneOnly = g.chance(0.35);
+    const next = (): Line => {
+      for (;;) {
+        const l = randomLine(g, true);
+        if (!laneOnly || l.fate === 'lane') return l;
+      }
+    };
+    if (shape === 9) {
+      const l = next();
+      return { format: 'json', lines: [l], bytes: Buffer.from(` ${l.text}\n`, 'utf8') };
+    }
+    const lines = Array.from({ length: g.int(25) }, next);
+    const pretty = g.chance(0.5);
+    const inner = lines.map((l) => l.text).join(pretty ? ',\n  ' : ',');
+    return { format: 'json', lines, bytes: Buffer.from(pretty ? `[\n  ${inner}\n]\n` : `[${inner}]`, 'utf8') };
+  }
+
+  /** The answer, the dead letters, and every field of every stored record (each side's labels as [name, value] pairs in order). */
+  function fields(outcome: Outcome) {
+    return {
+      result: outcome.result,
+      rejects: outcome.rejects,
+      records: outcome.records.map((r) => ({ ...r, localLabels: Object.entries(r.localLabels), remoteLabels: Object.entries(r.remoteLabels) })),
+    };
+  }
+
+  /** toEqual, with its diff, when isDeepStrictEqual (many times faster) finds a difference. */
+  function same(actual: unknown, expected: unknown, where: string): void {
+    if (!isDeepStrictEqual(actual, expected)) expect(actual, where).toEqual(expected);
+  }
+
+  const one = process.env['FLAT_LANE_FUZZ_SEED'];
+
+  it(`stores, answers and dead-letters as the reference path, field by field, for ${one === undefined ? BODIES : 1} random bodies`, async () => {
+    const read = vi.spyOn(FlatLineReader.prototype, 'read');
+    const readJson = vi.spyOn(FlatLineReader.prototype, 'readJson');
+    const seen = { lines: 0, lane: 0, jsonBodies: 0, kinds: new Set<string>() };
+    try {
+      const seeds = one === undefined ? Array.from({ length: BODIES }, (_, i) => FIRST_SEED + i) : [Number(one)];
+      for (const seed of seeds) {
+        const body = randomBody(seed);
+        const where = `body seed ${seed} (FLAT_LANE_FUZZ_SEED=${seed} runs it alone)`;
+        if (one !== undefined) console.log(`${where}, ${body.format}:\n${body.bytes.toString('utf8')}`);
+        const expected = await reference(body.bytes, body.format);
+        read.mockClear();
+        readJson.mockClear();
+        const actual = await withLane(body.bytes, body.format);
+        const taken = read.mock.results.map((r) => r.value as boolean);
+        const jsonTaken = body.format === 'json' ? (readJson.mock.results[0]!.value as number) : -1;
+        same(fields(actual), fields(expected), where);
+        same(fields(await withLaneFewLabels(body.bytes, body.format)), fields(await referenceFewLabels(body.bytes, body.format)), `${where}, at most 4 labels a side`);
+
+        // The body is what the generator says: the lane took exactly the lines made for it, the reference path rejected exactly the bad ones.
+        const records = body.lines.filter((l) => l.fate !== 'blank');
+        const named = (i: number) => `${i}: ${records[i]?.kind} ${records[i]?.text.slice(0, 300)}`;
+        expect(
+          expected.rejects.map((r) => named(r.index)),
+          `${where}: rejected records`,
+        ).toEqual(records.flatMap((l, i) => (l.fate === 'bad' ? [named(i)] : [])));
+        if (body.format === 'ndjson') expect(taken, `${where}: lines the lane took`).toEqual(body.lines.map((l) => l.fate === 'lane'));
+        else expect(jsonTaken, `${where}: records the lane took`).toBe(records.length > 0 && records.every((l) => l.fate === 'lane') ? records.length : -1); // `[]` it leaves too
+        seen.lines += body.lines.length;
+        seen.lane += body.format === 'ndjson' ? taken.filter(Boolean).length : Math.max(0, jsonTaken);
+        if (jsonTaken > 0) seen.jsonBodies++;
+        for (const l of body.lines) seen.kinds.add(l.kind);
+      }
+    } finally {
+      read.mockRestore();
+      readJson.mockRestore();
+    }
+    if (one !== undefined) return;
+    // Every kind of line came up, and the lane took enough that this is no comparison of the reference path with itself.
+    expect([...seen.kinds].sort()).toEqual(['a blank line', 'a record the lane takes', 'a truncated line', 'not a record', ...Object.keys(VALID), ...Object.keys(BAD)].sort());
+    expect(seen.lane).toBeGreaterThan(seen.lines / 3);
+    expect(seen.jsonBodies).toBeGreaterThan(BODIES / 20);
   });
 });

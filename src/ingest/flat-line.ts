@@ -53,7 +53,7 @@ export class FlatLineReader {
   private readonly labels = new Int32Array(2 * SIDE);
   private readonly nested = new Int32Array(2);
   private readonly flat = new Int32Array(2);
-  /** The record's strings as dictionary indexes, in the layout's order; `pending` holds those to add. */
+  /** The record's strings as dictionary indexes, in the layout's order; `pending` holds those to add (all undefined between records). */
   private readonly refs = new Int32Array(MAX_STRINGS);
   private readonly pending: (string | undefined)[] = new Array<string | undefined>(MAX_STRINGS).fill(undefined);
   private readonly receivedLo: number;
@@ -424,11 +424,11 @@ export class FlatLineReader {
       if (field === FIELD_VMI && ((this.seen & (1 << K_VMI)) === 0 || s === e)) this.refs[r++] = NULL_STRING;
       else if (field === FIELD_SESSION_TYPE && (this.seen & (1 << K_SESSION_TYPE)) === 0) {
         this.resolve(r++, CLIENT_STRING, position);
-      } else if (!this.resolveBytes(r++, s, e, position)) return false;
+      } else if (!this.resolveBytes(r++, s, e, position)) return this.declineResolved();
     }
-    if (!this.resolveLabels(localSide, FIXED_STRINGS, r)) return false;
+    if (!this.resolveLabels(localSide, FIXED_STRINGS, r)) return this.declineResolved();
     r += 2 * localCount;
-    if (!this.resolveLabels(1 - localSide, FIXED_STRINGS + 2 * CACHED_LABELS, r)) return false;
+    if (!this.resolveLabels(1 - localSide, FIXED_STRINGS + 2 * CACHED_LABELS, r)) return this.declineResolved();
     r += 2 * remoteCount;
 
     const refs = this.refs;
@@ -443,6 +443,17 @@ export class FlatLineReader {
     const ints = this.ints;
     this.out.addChecked(words, ints[0]!, ints[1]!, ints[2]!, localCount, remoteCount, refs, r);
     return true;
+  }
+
+  /**
+   * Declines a record after some of its strings were resolved: the new ones
+   * noted in `pending` go, or the next record added would intern them in
+   * place of its own cached strings (flat-line.test.ts, "lets nothing of a
+   * line it declined reach the next line").
+   */
+  private declineResolved(): false {
+    this.pending.fill(undefined);
+    return false;
   }
 
   private resolveLabels(side: number, position: number, r: number): boolean {

@@ -2,14 +2,18 @@ export { SessionIngest, type SessionIngestOptions } from './session-ingest.js';
 export type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 export { UveIngest, type UveIngestOptions } from './uve-ingest.js';
 export {
-  FileDeadLetterSink,
   UndecodedInput,
   type DeadLetter,
+  type DeadLetterDrop,
+  type DeadLetterDropReason,
   type DeadLetterEntry,
+  type DeadLetterLog,
+  type DeadLetterLookup,
   type DeadLetterPage,
   type DeadLetterReader,
   type DeadLetterSink,
 } from './dead-letter.js';
+export { FileDeadLetterLog, type FileDeadLetterLogOptions } from './dead-letter-file.js';
 export { InflightBudget, Saturated, type Reservation } from './inflight-budget.js';
 export { splitBody, type BodyFormat, type BodyItem } from './body.js';
 export { expandSessionItem } from './session-decoder.js';

@@ -8,6 +8,25 @@ export function keepRejects(sink: DeadLetterSink, rejects: readonly DeadLetter[]
   return options.keepRejects === false ? Promise.resolve() : sink.append(rejects);
 }
 
+/**
+ * Keeps the rejects while `write` stores the valid records, and settles once
+ * both have: the answer that reports the rejects goes out only after they
+ * are durable, and the two waits overlap. Only for a write that a retry may
+ * repeat (no answer stored with it): were the rejects lost after the write
+ * stored an idempotent answer, the retry would get that answer back and the
+ * rejects would never be kept. A failure to keep them is thrown first.
+ */
+export async function keepRejectsDuring(
+  sink: DeadLetterSink,
+  rejects: readonly DeadLetter[],
+  options: IngestOptions,
+  write: () => Promise<void>,
+): Promise<void> {
+  const [kept, written] = await Promise.allSettled([keepRejects(sink, rejects, options), write()]);
+  if (kept.status === 'rejected') throw kept.reason;
+  if (written.status === 'rejected') throw written.reason;
+}
+
 /** True when `splitOrReject` answered the request instead of giving its items. */
 export function isAnswer(items: Iterable<BodyItem> | IngestResult): items is IngestResult {
   return !(Symbol.iterator in items);

@@ -1,6 +1,5 @@
 import {
   GatewayError,
-  backendUnavailable,
   badInput,
   tooExpensive,
   validateSessionRecord,
@@ -15,7 +14,7 @@ import { ndjsonEncoding, ndjsonLineItem, type BodyFormat, type BodyItem, type Nd
 import { FlatLineReader } from './flat-line.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import type { InflightBudget, Reservation } from './inflight-budget.js';
-import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
 
@@ -43,7 +42,8 @@ export interface SessionIngestOptions {
  * The one write path for session records, behind both the mutation and the
  * HTTP listener: validate each record, dead-letter the rejects, store the
  * valid ones, and resolve only after the store confirmed them. A store
- * failure rejects with BACKEND_UNAVAILABLE and nothing is reported accepted.
+ * failure rejects with the store's error (BACKEND_UNAVAILABLE when the
+ * store is unavailable) and nothing is reported accepted.
  * Every call holds its records (and bytes) in the in-flight budget until it
  * settles; past the budget it rejects with Saturated (SATURATED, HTTP 429).
  */
@@ -150,12 +150,14 @@ export class SessionIngest {
     return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords);
   }
 
-  /** Keeps the rejects, then writes the valid records (with the answer, when idempotent). */
+  /**
+   * Keeps the rejects and writes the valid records (with the answer, when
+   * idempotent), and answers once both are durable. A 503 after the rejects
+   * were kept makes the sender retry, and a reject kept twice is better than
+   * one lost.
+   */
   private async commit(intake: Intake, options: IngestOptions): Promise<IngestResult> {
-    const { store } = this.options;
-    // Rejects are kept first: a 503 after this makes the sender retry, and a
-    // reject kept twice is better than one lost.
-    await keepRejects(this.options.deadLetters, intake.rejects, options);
+    const { store, deadLetters } = this.options;
     const batch = intake.valid.finish();
     const answer: IngestResult = { accepted: batch.length, rejected: intake.errors.length, errors: intake.errors };
     const key = options.idempotencyKey;
@@ -165,7 +167,13 @@ export class SessionIngest {
         : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
     // The answer is remembered only with stored records: a request that stored
     // nothing can simply be sent again (say, replayed after a limit was raised).
-    if (batch.length > 0) await store.write(batch, idempotency === undefined ? undefined : { idempotency });
+    if (batch.length === 0) await keepRejects(deadLetters, intake.rejects, options);
+    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, intake.rejects, options, () => store.write(batch));
+    else {
+      // A stored answer is given back to a retry without a new write: the rejects it reports must be kept before it is stored.
+      await keepRejects(deadLetters, intake.rejects, options);
+      await store.write(batch, { idempotency });
+    }
     return answer;
   }
 
@@ -184,12 +192,8 @@ export class SessionIngest {
     const run = before
       .catch(() => undefined)
       .then(async (): Promise<IngestResult> => {
-        let stored;
-        try {
-          stored = await find(key);
-        } catch (e) {
-          throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-        }
+        // The store says when it is unavailable; any other failure stays INTERNAL.
+        const stored = await find(key);
         if (stored === null) return work();
         if (stored.fingerprint !== (options.fingerprint ?? '')) {
           throw badInput('Idempotency-Key', 'was already used for a different request; send new records under a new key');

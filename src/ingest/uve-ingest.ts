@@ -1,6 +1,5 @@
 import {
   GatewayError,
-  backendUnavailable,
   tooExpensive,
   validateUveDocument,
   validateUveName,
@@ -9,7 +8,7 @@ import {
 import type { UveStore } from '../stores/types.js';
 import type { BodyFormat, BodyItem } from './body.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
-import { isAnswer, keepRejects, splitOrReject } from './rejects.js';
+import { isAnswer, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IngestError, IngestOptions, IngestResult } from './types.js';
 
 export interface UveIngestOptions {
@@ -58,14 +57,14 @@ export class UveIngest {
       errors.push({ index, message });
       rejects.push({ source, index, reason: message, raw: item.raw });
     });
-    await keepRejects(this.options.deadLetters, rejects, options);
     const { store } = this.options;
     // One batch: an acknowledged OpenSearch write waits for a refresh, once.
-    try {
+    // An upsert repeated by a retry does no harm, so the rejects are kept meanwhile.
+    // Only the store says when it is unavailable (a 503 that senders retry);
+    // any other failure stays what it is, INTERNAL at the edge.
+    await keepRejectsDuring(this.options.deadLetters, rejects, options, async () => {
       await store.upsertMany(valid);
-    } catch (e) {
-      throw e instanceof GatewayError ? e : backendUnavailable(store.backend, e);
-    }
+    });
     return { accepted: valid.length, rejected: errors.length, errors };
   }
 }

@@ -38,6 +38,11 @@ export function backendUnavailable(backend: string, cause?: unknown): GatewayErr
   });
 }
 
+/** The store was closed (the gateway is shutting down): the call did not run. */
+export function storeClosed(backend: string): GatewayError {
+  return new GatewayError('BACKEND_UNAVAILABLE', `the ${backend} store is closed`);
+}
+
 export function tooExpensive(message: string): GatewayError {
   return new GatewayError('QUERY_TOO_EXPENSIVE', message);
 }

@@ -1,6 +1,6 @@
-export { GatewayError, badInput, backendUnavailable, tooExpensive, type ErrorCode } from './errors.js';
+export { GatewayError, badInput, backendUnavailable, storeClosed, tooExpensive, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration, type Duration } from './duration.js';
-export { parseDateTime, formatDateTime, parseEpochNs, systemClock, type Clock, type EpochNs } from './time.js';
+export { parseDateTime, formatDateTime, formatDateTimeNanos, parseEpochNs, systemClock, type Clock, type EpochNs } from './time.js';
 export {
   DIMENSIONS,
   DIMENSION_COLUMNS,
@@ -68,7 +68,25 @@ export {
   type TrafficArgs,
   type SeriesArgs,
   type GroupKeyInput,
+  type TrafficRanking,
+  type Comparison,
 } from './query.js';
+export {
+  buildValuesQuery,
+  buildLabelNamesQuery,
+  MAX_PREFIX,
+  type ValuesQuery,
+  type LabelNamesQuery,
+  type ValuesArgs,
+  type LabelNamesArgs,
+} from './hints.js';
+export {
+  buildRecordsQuery,
+  encodeRecordsCursor,
+  type RecordsQuery,
+  type RecordsArgs,
+  type RecordsPosition,
+} from './records-query.js';
 export {
   validateUveType,
   validateUveName,

@@ -3,7 +3,7 @@ import { decodeOffsetCursor, encodeOffsetCursor } from './cursor.js';
 import { parseDuration, type Duration } from './duration.js';
 import { badInput, tooExpensive } from './errors.js';
 import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
-import { resolveRange, type TimeRangeInput } from './range.js';
+import { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
 import { routeSource, type Retention, type Source } from './tiers.js';
 import type { EpochNs } from './time.js';
 
@@ -13,9 +13,23 @@ export type GroupKey =
 
 export type SortDirection = 'ASC' | 'DESC';
 
+/** What groups are ranked by (ARCHITECTURE §10): the metric, or its change against the compared span. */
+export type TrafficRanking = 'VALUE' | 'CHANGE' | 'ABSOLUTE_CHANGE';
+
 export interface TrafficOrder {
   readonly metric: Metric;
   readonly direction: SortDirection;
+  readonly ranking: TrafficRanking;
+}
+
+/**
+ * The span a traffic query is compared with: the range shifted back by
+ * `offset`, routed to its own source (ARCHITECTURE §5), so a 1h range
+ * compared with 7d ago may be served by raw now and by a tier then.
+ */
+export interface Comparison {
+  readonly offset: Duration;
+  readonly source: Source;
 }
 
 /**
@@ -29,6 +43,8 @@ export interface TrafficQuery {
   readonly filter: Predicate;
   readonly groupBy: readonly GroupKey[];
   readonly order: TrafficOrder;
+  /** With compareTo: the groups of either span are listed, each with its previous traffic. */
+  readonly compare: Comparison | null;
   readonly first: number;
   readonly offset: number;
   /** Identifies the query's shape in its cursors. */
@@ -54,6 +70,8 @@ export interface SeriesQuery {
   readonly metric: Metric;
   readonly every: Duration;
   readonly limit: number;
+  /** Add one series holding, per bucket, the sum of every group past `limit`. */
+  readonly other: boolean;
 }
 
 export interface QueryLimits {
@@ -81,9 +99,10 @@ export interface TrafficArgs {
   range: TimeRangeInput;
   where?: SessionFilterInput | null;
   groupBy?: readonly GroupKeyInput[] | null;
-  orderBy?: { metric?: Metric | null; direction?: SortDirection | null } | null;
+  orderBy?: { metric?: Metric | null; direction?: SortDirection | null; ranking?: TrafficRanking | null } | null;
   first?: number | null;
   after?: string | null;
+  compareTo?: string | null;
 }
 
 export interface SeriesArgs {
@@ -93,6 +112,7 @@ export interface SeriesArgs {
   groupBy?: readonly GroupKeyInput[] | null;
   metric?: Metric | null;
   limit?: number | null;
+  other?: boolean | null;
 }
 
 const MAX_GROUP_KEYS = 8;
@@ -121,10 +141,15 @@ export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: r
   const order: TrafficOrder = {
     metric: args.orderBy?.metric ?? 'TOTAL_BYTES',
     direction: args.orderBy?.direction ?? 'DESC',
+    ranking: args.orderBy?.ranking ?? 'VALUE',
   };
+  const offsetBack = args.compareTo == null ? null : parseDuration(args.compareTo, 'compareTo');
+  if (offsetBack === null && order.ranking !== 'VALUE') {
+    throw badInput('orderBy.ranking', `${order.ranking} ranks by the change against compareTo: give compareTo, or rank by VALUE`);
+  }
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 0) throw badInput('first', 'must be a non-negative integer');
-  const fingerprint = fingerprintOf({ filter, groupBy, order, range: args.range });
+  const fingerprint = fingerprintOf({ filter, groupBy, order, range: args.range, compareTo: offsetBack?.text ?? null });
   let offset = 0;
   let now = ctx.now;
   if (args.after != null) {
@@ -133,13 +158,16 @@ export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: r
     now = c.now;
   }
   const span = resolveRange(args.range, now);
-  const source = routeSource(span, readColumns(filter, groupBy), ctx.retention, now);
+  const columns = readColumns(filter, groupBy);
+  const source = routeSource(span, columns, ctx.retention, now);
+  const compare = offsetBack === null ? null : buildComparison(span, offsetBack, columns, ctx.retention, now);
   return {
     kind: 'traffic',
     source,
     filter,
     groupBy,
     order,
+    compare,
     first: Math.min(first, ctx.limits.maxPageSize),
     offset,
     fingerprint,
@@ -156,6 +184,10 @@ export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQue
   const every = parseDuration(args.every, 'every');
   const limit = args.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1) throw badInput('limit', 'must be a positive integer');
+  const other = args.other ?? false;
+  if (other && limit > ctx.limits.maxGroups) {
+    throw badInput('limit', `with other: true, the limit is at most MAX_GROUPS (${ctx.limits.maxGroups}); it is ${limit}`);
+  }
   if (limit > ctx.limits.maxGroups) throw tooExpensive(`limit: at most ${ctx.limits.maxGroups} series`);
   const span = resolveRange(args.range, ctx.now);
   const source = routeSource(span, readColumns(filter, groupBy), ctx.retention, ctx.now);
@@ -171,26 +203,28 @@ export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQue
       `every: ${every.text} over this range makes ${buckets} buckets; at most ${ctx.limits.maxSeriesPoints} are allowed`,
     );
   }
-  return { kind: 'series', source, filter, groupBy, metric: args.metric ?? 'TOTAL_BYTES', every, limit };
+  return { kind: 'series', source, filter, groupBy, metric: args.metric ?? 'TOTAL_BYTES', every, limit, other };
+}
+
+/**
+ * The compared span: the range shifted back by `offset`, routed on its own.
+ * An offset that puts the whole shifted span before every retention would
+ * compare with nothing: BAD_USER_INPUT naming compareTo.
+ */
+function buildComparison(span: TimeSpan, offset: Duration, columns: ReadonlySet<string>, retention: Retention, now: EpochNs): Comparison {
+  const shifted = { from: span.from - offset.ns, to: span.to - offset.ns };
+  const kept = retention.tiers.reduce((longest, t) => (t.retention.ns > longest.ns ? t.retention : longest), retention.raw);
+  if (shifted.to <= now - kept.ns) {
+    throw badInput(
+      'compareTo',
+      `${offset.text} back, the compared span ends before the longest retention (${kept.text}) begins: nothing is kept to compare with`,
+    );
+  }
+  return { offset, source: routeSource(shifted, columns, retention, now) };
 }
 
 function buildGroupBy(input: readonly GroupKeyInput[] | null | undefined): GroupKey[] {
-  const keys = (input ?? []).map((k, i): GroupKey => {
-    const field = `groupBy[${i}]`;
-    const given = [k.dimension, k.localLabel, k.remoteLabel].filter((v) => v != null).length;
-    if (given !== 1) throw badInput(field, 'give exactly one of dimension, localLabel, remoteLabel');
-    if (k.dimension != null) {
-      const info = DIMENSIONS[k.dimension];
-      if (info === undefined) throw badInput(`${field}.dimension`, `unknown dimension ${String(k.dimension)}`);
-      return { kind: 'dimension', dimension: k.dimension, column: info.column };
-    }
-    const side: LabelSide = k.localLabel != null ? 'local' : 'remote';
-    const name = (k.localLabel ?? k.remoteLabel)!;
-    if (!LABEL_NAME.test(name)) {
-      throw badInput(`${field}.${side}Label`, 'a label name is 1 to 317 characters of A-Z a-z 0-9 . _ / -');
-    }
-    return { kind: 'label', side, name };
-  });
+  const keys = (input ?? []).map((k, i): GroupKey => buildGroupKey(k, `groupBy[${i}]`));
   if (keys.length > MAX_GROUP_KEYS) throw badInput('groupBy', `at most ${MAX_GROUP_KEYS} keys`);
   const seen = new Set<string>();
   keys.forEach((k, i) => {
@@ -201,13 +235,30 @@ function buildGroupBy(input: readonly GroupKeyInput[] | null | undefined): Group
   return keys;
 }
 
+/** Validates one grouping key; `field` names it in errors (`groupBy[0]`, `key`). */
+export function buildGroupKey(k: GroupKeyInput, field: string): GroupKey {
+  const given = [k.dimension, k.localLabel, k.remoteLabel].filter((v) => v != null).length;
+  if (given !== 1) throw badInput(field, 'give exactly one of dimension, localLabel, remoteLabel');
+  if (k.dimension != null) {
+    const info = DIMENSIONS[k.dimension];
+    if (info === undefined) throw badInput(`${field}.dimension`, `unknown dimension ${String(k.dimension)}`);
+    return { kind: 'dimension', dimension: k.dimension, column: info.column };
+  }
+  const side: LabelSide = k.localLabel != null ? 'local' : 'remote';
+  const name = (k.localLabel ?? k.remoteLabel)!;
+  if (!LABEL_NAME.test(name)) {
+    throw badInput(`${field}.${side}Label`, 'a label name is 1 to 317 characters of A-Z a-z 0-9 . _ / -');
+  }
+  return { kind: 'label', side, name };
+}
+
 function readColumns(filter: Predicate, groupBy: readonly GroupKey[]): Set<string> {
   const cols = predicateColumns(filter);
   for (const k of groupBy) cols.add(groupKeyColumn(k));
   return cols;
 }
 
-function fingerprintOf(value: unknown): string {
+export function fingerprintOf(value: unknown): string {
   const text = JSON.stringify(value);
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

@@ -68,3 +68,9 @@ export function parseEpochNs(value: unknown, field: string): EpochNs {
 function truncate(s: string): string {
   return s.length > 64 ? `${s.slice(0, 61)}...` : s;
 }
+
+/** Formats as RFC 3339 UTC with all nine fraction digits, the nanoseconds a record keeps. */
+export function formatDateTimeNanos(ns: EpochNs): string {
+  const sub = ((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n;
+  return `${formatDateTime(ns - sub).slice(0, 19)}.${sub.toString().padStart(9, '0')}Z`;
+}

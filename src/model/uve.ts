@@ -1,5 +1,5 @@
 import { decodeKeyCursor } from './cursor.js';
-import { badInput } from './errors.js';
+import { badInput, type GatewayError } from './errors.js';
 import type { EpochNs } from './time.js';
 
 /** A UVE type: its documents live in the index (or table rows) named after it. */
@@ -55,7 +55,11 @@ export function validateUveName(name: unknown, field = 'name'): string {
   return name;
 }
 
-/** Checks an upserted document: a JSON object whose values are the struct sections. */
+/**
+ * Checks an upserted document, on every way in (the upsertUve mutation,
+ * POST /ingest/uves, a replay): a JSON object whose values are the struct
+ * sections, every number of which is kept exactly (see `checkNumbers`).
+ */
 export function validateUveDocument(document: unknown, field = 'document'): Record<string, unknown> {
   if (document === null || typeof document !== 'object' || Array.isArray(document)) {
     throw badInput(field, 'must be a JSON object of struct sections, e.g. {"UveVirtualNetworkAgent": {...}}');
@@ -65,7 +69,57 @@ export function validateUveDocument(document: unknown, field = 'document'): Reco
       throw badInput(field, `struct name ${JSON.stringify(key.slice(0, 64))} must be 1 to ${MAX_STRUCT} characters without dots`);
     }
   }
+  checkNumbers(document as Record<string, unknown>, field);
   return document as Record<string, unknown>;
+}
+
+/** A container being walked by `checkNumbers`, and where it sits. */
+interface Walk {
+  readonly node: Readonly<Record<string, unknown>> | readonly unknown[];
+  readonly keys: readonly string[] | null;
+  next: number;
+  readonly path: string;
+}
+
+/**
+ * Refuses a number the API cannot give back as it was sent: the GraphQL API
+ * serializes JSON numbers as doubles (like the Long scalar, exact up to
+ * 2^53-1), so an integer outside ±(2^53-1) (a `bigint` from the exact JSON
+ * parser, or a double that large, which may already be rounded) or a number
+ * that is not finite (`1e400`) is a BAD_USER_INPUT error naming its dotted
+ * path (`document.S.list.0`, the form `value(path)` reads). Walks with a
+ * stack of its own: a document from GraphQL variables has no depth bound.
+ */
+function checkNumbers(document: Readonly<Record<string, unknown>>, field: string): void {
+  const stack: Walk[] = [{ node: document, keys: Object.keys(document), next: 0, path: field }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const length = top.keys === null ? (top.node as readonly unknown[]).length : top.keys.length;
+    if (top.next === length) {
+      stack.pop();
+      continue;
+    }
+    const i = top.next++;
+    const key = top.keys === null ? String(i) : top.keys[i]!;
+    const v = top.keys === null ? (top.node as readonly unknown[])[i] : (top.node as Readonly<Record<string, unknown>>)[key];
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw badInput(pathOf(top.path, key), 'a number past the range of a double (about 1.8e308) cannot be kept; send it as a string');
+      if (v > Number.MAX_SAFE_INTEGER || v < -Number.MAX_SAFE_INTEGER) throw pastSafe(pathOf(top.path, key), v);
+    } else if (typeof v === 'bigint') {
+      throw pastSafe(pathOf(top.path, key), v);
+    } else if (typeof v === 'object' && v !== null) {
+      stack.push({ node: v as Walk['node'], keys: Array.isArray(v) ? null : Object.keys(v), next: 0, path: pathOf(top.path, key) });
+    }
+  }
+}
+
+function pastSafe(path: string, v: number | bigint): GatewayError {
+  return badInput(path, `${v} is past ${v < 0 ? '-(2^53-1)' : '2^53-1'} and cannot be kept exactly; send it as a string`);
+}
+
+/** `parent.key`, a long key cut to 64 characters so the message stays short. */
+function pathOf(parent: string, key: string): string {
+  return `${parent}.${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
 }
 
 export function buildUveListQuery(args: UveListArgs, maxPageSize: number): UveListQuery {

@@ -1,6 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
 import { saturatedPlugin } from './saturated-plugin.js';
@@ -10,6 +11,8 @@ export interface AppOptions {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** How long /ready waits for each store. */
   readonly readyTimeoutMs?: number;
+  /** The registry /metrics serves; a new one when not given (the gateway gives the one the dead-letter log counts into). */
+  readonly metrics?: Metrics;
   /** The Retry-After of a GraphQL ingest refused with 429 (INGEST_RETRY_AFTER); default 1. */
   readonly retryAfterSeconds?: number;
 }
@@ -26,7 +29,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     // One line per request only at debug: ingest runs at thousands a second.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
   });
-  const metrics = new Metrics();
+  const metrics = options.metrics ?? new Metrics();
   metrics.register(app);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
@@ -37,6 +40,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1)],
   });
   await apollo.start();
+  exactJsonBodies(app);
   await app.register(fastifyApollo(apollo), { context: async (req) => createContext(services, contentLength(req.headers['content-length'])) });
 
   app.get('/health', async () => ({ status: 'ok' }));

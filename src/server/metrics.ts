@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyInstance } from 'fastify';
+import type { DeadLetterDropReason } from '../ingest/index.js';
 
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -11,13 +12,19 @@ interface Histogram {
 
 /**
  * A small Prometheus text-format registry: HTTP answers by route and status,
- * GraphQL operation latency by root field, GraphQL errors by code. Enough for
- * the dashboards an operator builds first; no dependency.
+ * GraphQL operation latency by root field, GraphQL errors by code, dead
+ * letters dropped by the log's bounds. Enough for the dashboards an operator
+ * builds first; no dependency.
  */
 export class Metrics {
   private readonly http = new Map<string, number>();
   private readonly latency = new Map<string, Histogram>();
   private readonly errors = new Map<string, number>();
+  /** Both reasons from the start, so that a rate over them is 0 rather than absent. */
+  private readonly deadLettersDropped = new Map<DeadLetterDropReason, number>([
+    ['max_bytes', 0],
+    ['max_age', 0],
+  ]);
 
   countHttp(route: string, status: number): void {
     const key = `route="${route}",status="${status}"`;
@@ -40,6 +47,10 @@ export class Metrics {
     this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
   }
 
+  countDeadLettersDropped(reason: DeadLetterDropReason, entries: number): void {
+    this.deadLettersDropped.set(reason, (this.deadLettersDropped.get(reason) ?? 0) + entries);
+  }
+
   /** The exposition text (https://prometheus.io/docs/instrumenting/exposition_formats/). */
   render(): string {
     const lines: string[] = [];
@@ -53,6 +64,11 @@ export class Metrics {
     }
     lines.push('# HELP sag_graphql_errors_total GraphQL errors by extensions.code.', '# TYPE sag_graphql_errors_total counter');
     for (const [k, v] of this.errors) lines.push(`sag_graphql_errors_total{${k}} ${v}`);
+    lines.push(
+      '# HELP sag_dead_letters_dropped_total Dead letters dropped by DEAD_LETTER_MAX_BYTES (max_bytes) or DEAD_LETTER_MAX_AGE (max_age).',
+      '# TYPE sag_dead_letters_dropped_total counter',
+    );
+    for (const [reason, v] of this.deadLettersDropped) lines.push(`sag_dead_letters_dropped_total{reason="${reason}"} ${v}`);
     return `${lines.join('\n')}\n`;
   }
 

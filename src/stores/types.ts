@@ -1,6 +1,11 @@
 import type {
   EpochNs,
+  LabelNamesQuery,
+  RecordsPosition,
+  RecordsQuery,
+  SessionRecord,
   SeriesQuery,
+  ValuesQuery,
   RecordBatch,
   Traffic,
   TrafficQuery,
@@ -24,14 +29,19 @@ export interface TrafficGroupRow {
   /** One value per group key, in groupBy order; null where the label is missing. */
   readonly values: readonly (string | null)[];
   readonly traffic: Traffic;
+  /** With compareTo: the group's traffic over the compared span (zeros where it had none). */
+  readonly previous?: Traffic;
 }
 
 export interface TrafficPage {
   readonly groups: readonly TrafficGroupRow[];
-  /** Matching groups over all pages. */
+  /** Matching groups over all pages (with compareTo: of either span). */
   readonly totalCount: number;
   /** Traffic over every matching record. */
   readonly total: Traffic;
+  /** With compareTo: traffic over every matching record of the compared span. */
+  readonly previousTotal?: Traffic;
+  /** With compareTo, one entry per statement sent: `meta.query` shows them all. */
   readonly meta: QueryMeta;
 }
 
@@ -43,6 +53,36 @@ export interface SeriesPointRow {
 export interface SeriesRow {
   readonly values: readonly (string | null)[];
   readonly points: readonly SeriesPointRow[];
+  /** The series of every group past the limit (its values all null). */
+  readonly other?: boolean;
+}
+
+/** One value of a `sessionValues` answer. */
+export interface ValueRow {
+  readonly value: string | null;
+  readonly total: bigint;
+}
+
+export interface ValuesResult {
+  readonly values: readonly ValueRow[];
+  readonly meta: QueryMeta;
+}
+
+export interface LabelNameRow {
+  readonly name: string;
+  readonly records: bigint;
+}
+
+export interface LabelNamesResult {
+  readonly names: readonly LabelNameRow[];
+  readonly meta: QueryMeta;
+}
+
+export interface RecordsPage {
+  readonly records: readonly SessionRecord[];
+  /** Where the next page starts; null when this page holds the last record. */
+  readonly next: RecordsPosition | null;
+  readonly meta: QueryMeta;
 }
 
 export interface SeriesResult {
@@ -82,6 +122,12 @@ export interface SessionStore {
   findIdempotency?(key: string): Promise<IdempotencyRecord | null>;
   traffic(query: TrafficQuery): Promise<TrafficPage>;
   series(query: SeriesQuery): Promise<SeriesResult>;
+  /** Filter hints: the values of one key with the metric summed. */
+  values(query: ValuesQuery): Promise<ValuesResult>;
+  /** Filter hints: the label names of one side with the records carrying each. */
+  labelNames(query: LabelNamesQuery): Promise<LabelNamesResult>;
+  /** Raw records newest first, one page. */
+  records(query: RecordsQuery): Promise<RecordsPage>;
   /** Resolves when the backend answers; used by /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;

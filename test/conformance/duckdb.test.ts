@@ -1,5 +1,6 @@
 import { parseDuration, parseTiers } from '../../src/model/index.js';
 import { DuckDbThread } from '../../src/stores/duckdb/index.js';
+import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
 import { describeUveConformance } from './uve-suite.js';
 
@@ -49,4 +50,15 @@ describeUveConformance('duckdb', async () => {
     clock: () => 1_795_000_000_000_000_000n,
   });
   return { store: thread.uves(), cleanup: () => thread.close() };
+});
+
+describeFlowConformance('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({
+    db: { path: ':memory:', queryTimeoutMs: 30_000 },
+    retention,
+    sessions: true,
+    uves: false,
+    clock: () => now,
+  });
+  return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
 });

@@ -3,10 +3,13 @@ import {
   zeroTraffic,
   type GroupKey,
   type IntOp,
+  type LabelNamesQuery,
   type LabelOp,
   type Metric,
   type Predicate,
+  type RecordsQuery,
   type SeriesQuery,
+  type ValuesQuery,
   type SessionRecord,
   type Source,
   type StringOp,
@@ -23,16 +26,18 @@ import {
 export interface RefGroup {
   values: (string | null)[];
   traffic: Traffic;
+  previous?: Traffic;
 }
 
 export interface RefTraffic {
   groups: RefGroup[];
   totalCount: number;
   total: Traffic;
+  previousTotal?: Traffic;
 }
 
 export interface RefSeries {
-  series: { values: (string | null)[]; points: { time: bigint; value: bigint }[] }[];
+  series: { values: (string | null)[]; points: { time: bigint; value: bigint }[]; other: boolean }[];
 }
 
 const STRING_FIELD = {
@@ -181,6 +186,7 @@ function order<T extends { raw: (string | number | null)[] }>(xs: T[], metric: (
 }
 
 export function referenceTraffic(records: readonly SessionRecord[], q: TrafficQuery): RefTraffic {
+  if (q.compare !== null) return referenceComparison(records, q, q.compare.source);
   let groups = grouped(records, q);
   if (q.groupBy.length === 0 && groups.length === 0) groups = [{ raw: [], traffic: zeroTraffic(), rows: [] }];
   const sorted = order(groups, (g) => metricOf(g.traffic, q.order.metric), q.order.direction);
@@ -196,12 +202,57 @@ export function referenceTraffic(records: readonly SessionRecord[], q: TrafficQu
   };
 }
 
+/**
+ * compareTo: the groups of either span, each with both spans' traffic,
+ * ranked by the metric now, its change, or the change's absolute value.
+ */
+function referenceComparison(records: readonly SessionRecord[], q: TrafficQuery, previous: Source): RefTraffic {
+  const now = grouped(records, q);
+  const then = grouped(records, { ...q, source: previous });
+  const union = new Map<string, { raw: (string | number | null)[]; traffic: Traffic; previous: Traffic }>();
+  for (const g of now) union.set(JSON.stringify(g.raw), { raw: g.raw, traffic: g.traffic, previous: zeroTraffic() });
+  for (const g of then) {
+    const key = JSON.stringify(g.raw);
+    const u = union.get(key);
+    if (u === undefined) union.set(key, { raw: g.raw, traffic: zeroTraffic(), previous: g.traffic });
+    else u.previous = g.traffic;
+  }
+  const groups = [...union.values()];
+  if (q.groupBy.length === 0 && groups.length === 0) groups.push({ raw: [], traffic: zeroTraffic(), previous: zeroTraffic() });
+  const m = q.order.metric;
+  const rank = (g: (typeof groups)[number]): bigint => {
+    const change = metricOf(g.traffic, m) - metricOf(g.previous, m);
+    if (q.order.ranking === 'VALUE') return metricOf(g.traffic, m);
+    return q.order.ranking === 'CHANGE' ? change : change < 0n ? -change : change;
+  };
+  const sorted = order(groups, rank, q.order.direction);
+  const total = zeroTraffic();
+  const previousTotal = zeroTraffic();
+  for (const g of now) for (const r of g.rows) add(total, r);
+  for (const g of then) for (const r of g.rows) add(previousTotal, r);
+  return {
+    groups: sorted.slice(q.offset, q.offset + q.first).map((g) => ({
+      values: g.raw.map((v) => (v === null ? null : String(v))),
+      traffic: g.traffic,
+      previous: g.previous,
+    })),
+    totalCount: groups.length,
+    total,
+    previousTotal,
+  };
+}
+
 export function referenceSeries(records: readonly SessionRecord[], q: SeriesQuery): RefSeries {
   const groups = grouped(records, q);
-  const top = order(groups, (g) => metricOf(g.traffic, q.metric), 'DESC').slice(0, q.limit);
+  const ranked = order(groups, (g) => metricOf(g.traffic, q.metric), 'DESC');
+  const top = ranked.slice(0, q.limit);
+  const rest = ranked.slice(q.limit);
+  if (q.other && rest.length > 0) {
+    top.push({ raw: q.groupBy.map(() => null), traffic: zeroTraffic(), rows: rest.flatMap((g) => g.rows) });
+  }
   const every = q.every.ns;
   return {
-    series: top.map((g) => {
+    series: top.map((g, i) => {
       const buckets = new Map<bigint, Traffic>();
       for (const r of g.rows) {
         const t = r.time - (((r.time % every) + every) % every);
@@ -211,10 +262,44 @@ export function referenceSeries(records: readonly SessionRecord[], q: SeriesQuer
       }
       return {
         values: g.raw.map((v) => (v === null ? null : String(v))),
+        other: i >= q.limit,
         points: [...buckets.entries()]
           .sort((a, b) => (a[0] < b[0] ? -1 : 1))
           .map(([time, t]) => ({ time, value: metricOf(t, q.metric) })),
       };
     }),
   };
+}
+
+/** sessionValues: the key's values with the metric summed, most first, then by value; prefix on the value's text. */
+export function referenceValues(records: readonly SessionRecord[], q: ValuesQuery): { value: string | null; total: bigint }[] {
+  const groups = grouped(records, { source: q.source, filter: q.filter, groupBy: [q.key] }).filter(
+    (g) => q.prefix === null || (g.raw[0] !== null && String(g.raw[0]).startsWith(q.prefix)),
+  );
+  return order(groups, (g) => metricOf(g.traffic, q.metric), 'DESC')
+    .slice(0, q.first)
+    .map((g) => ({ value: g.raw[0] === null ? null : String(g.raw[0]), total: metricOf(g.traffic, q.metric) }));
+}
+
+/** sessionLabelNames: names of one side with the matching records carrying each, most first, then by name. */
+export function referenceLabelNames(records: readonly SessionRecord[], q: LabelNamesQuery): { name: string; records: bigint }[] {
+  const counts = new Map<string, bigint>();
+  for (const r of records) {
+    if (!inSpan(r, q.source) || !matches(r, q.filter)) continue;
+    for (const name of Object.keys(q.side === 'local' ? r.localLabels : r.remoteLabels)) {
+      if (q.prefix !== null && !name.startsWith(q.prefix)) continue;
+      counts.set(name, (counts.get(name) ?? 0n) + 1n);
+    }
+  }
+  return [...counts]
+    .map(([name, n]) => ({ name, records: n }))
+    .sort((a, b) => (a.records !== b.records ? (a.records > b.records ? -1 : 1) : compareValues(a.name, b.name)))
+    .slice(0, q.first);
+}
+
+/** sessionRecords without paging: every matching raw record in the span, newest first (ties by time are the store's to order). */
+export function referenceRecords(records: readonly SessionRecord[], q: RecordsQuery): SessionRecord[] {
+  return records
+    .filter((r) => r.time >= q.span.from && r.time < q.span.to && matches(r, q.filter))
+    .sort((a, b) => (a.time === b.time ? 0 : a.time > b.time ? -1 : 1));
 }

@@ -107,7 +107,7 @@ export function describeSessionConformance(
         const q = buildSeriesQuery(c.args, ctx);
         const got = await sut.store.series(q);
         const want = referenceSeries(data.records, q);
-        expect(got.series.map((s) => ({ values: [...s.values], points: [...s.points] }))).toEqual(want.series);
+        expect(got.series.map((s) => ({ values: [...s.values], points: [...s.points], other: s.other ?? false }))).toEqual(want.series);
         for (const s of got.series) for (const p of s.points) expect(p.time % q.every.ns).toBe(0n);
         expect(got.meta.tier).toBe(c.tier ?? 'raw');
       });

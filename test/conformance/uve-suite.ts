@@ -30,7 +30,7 @@ function docs(suffix: string): Doc[] {
       },
     });
   }
-  HOSTILE_STRINGS.forEach((s, i) => out.push({ type: vn, name: `hostile:${s}:${i}`, document: { Weird: { s } } }));
+  HOSTILE_STRINGS.forEach((s, i) => out.push({ type: vn, name: `hostile:${s}:${i}`, document: { Weird: { s, list: [s, { s }] } } }));
   for (const n of ['a%b', 'a_b', 'axb', 'a*b', 'a?b', 'a\\b', 'a[b]']) {
     out.push({ type: vmi, name: n, document: { UveVMInterfaceAgent: { name: n } } });
   }
@@ -142,11 +142,11 @@ export function describeUveConformance(name: string, open: () => Promise<UveStor
       expect(seen).toEqual(names(vmi, (d) => globMatches(glob, d.name)));
     });
 
-    it('hostile names round-trip and match exactly', async () => {
+    it('hostile names and values round-trip and match exactly', async () => {
       for (const [i, s] of HOSTILE_STRINGS.entries()) {
         const name = `hostile:${s}:${i}`;
         const got = await sut.store.get(vn, name);
-        expect(got?.name).toBe(name);
+        expect(got && { type: got.type, name: got.name, document: got.document }).toEqual({ type: vn, name, document: { Weird: { s, list: [s, { s }] } } });
         const { seen } = await listAll({ type: vn, name }, 10);
         expect(seen).toEqual([name]);
       }

@@ -3,7 +3,7 @@ import { buildApp } from '../../src/server/index.js';
 import type { Services } from '../../src/graphql/index.js';
 import type { Gateway } from '../../src/gateway.js';
 import type { UveStore } from '../../src/stores/types.js';
-import { gql, testGateway } from '../support/gateway.js';
+import { gql, testGateway, type GraphQLAnswer } from '../support/gateway.js';
 
 const NOW = 1_795_600_800_000_000_000n; // 2026-11-25T10:00:00Z
 
@@ -255,5 +255,70 @@ describe('internal errors', () => {
     expect(res.json()).toMatchObject({ status: 'unavailable', failed: ['uves (opensearch)'] });
     await app.close();
     await gw.close();
+  });
+});
+
+describe('numbers past 2^53-1 (the API serializes JSON numbers as doubles)', () => {
+  let gw: Gateway;
+  beforeAll(async () => {
+    gw = await testGateway({}, () => NOW);
+  });
+  afterAll(async () => {
+    await gw.close();
+  });
+
+  /** POSTs a body as written: JSON.stringify of a JavaScript number could not write these digits. */
+  async function raw(body: string): Promise<{ status: number; answer: GraphQLAnswer }> {
+    const res = await gw.app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: body });
+    return { status: res.statusCode, answer: JSON.parse(res.body) as GraphQLAnswer };
+  }
+
+  const UPSERT = 'mutation($d: JSON!) { upsertUve(type: \\"virtual-network\\", name: \\"v\\", document: $d) { name } }';
+  const refused = (path: string, digits: string) => ({
+    data: null,
+    errors: [
+      expect.objectContaining({
+        message: `${path}: ${digits} is past 2^53-1 and cannot be kept exactly; send it as a string`,
+        extensions: { code: 'BAD_USER_INPUT', field: path },
+      }),
+    ],
+  });
+
+  it('upsertUve refuses a document integer past 2^53-1 given in variables, with its digits and path', async () => {
+    const res = await raw(`{"query":"${UPSERT}","variables":{"d":{"S":{"list":[0,{"x":9007199254740993}]}}}}`);
+    expect(res).toEqual({ status: 200, answer: refused('document.S.list.1.x', '9007199254740993') });
+    expect((await gql(gw.app, `{ uve(type: "virtual-network", name: "v") { name } }`)).data).toEqual({ uve: null });
+  });
+
+  it('upsertUve refuses it as an inline literal too, and a number past the range of a double', async () => {
+    const big = await gql(gw.app, `mutation { upsertUve(type: "virtual-network", name: "l", document: {S: {x: -9007199254740993}}) { name } }`);
+    expect(big.errors?.[0]).toMatchObject({
+      message: 'document.S.x: -9007199254740993 is past -(2^53-1) and cannot be kept exactly; send it as a string',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+    const huge = await gql(gw.app, `mutation { upsertUve(type: "virtual-network", name: "l", document: {S: {x: 1e400}}) { name } }`);
+    expect(huge.errors?.[0]).toMatchObject({
+      message: 'document.S.x: a number past the range of a double (about 1.8e308) cannot be kept; send it as a string',
+      extensions: { code: 'BAD_USER_INPUT', field: 'document.S.x' },
+    });
+  });
+
+  it('keeps every number up to 2^53-1 exactly, from variables and literals', async () => {
+    const res = await raw(`{"query":"${UPSERT}","variables":{"d":{"S":{"max":9007199254740991,"min":-9007199254740991,"f":0.1,"id":"12345678901234567890"}}}}`);
+    expect(res.answer).toEqual({ data: { upsertUve: { name: 'v' } } });
+    await gql(gw.app, `mutation { upsertUve(type: "virtual-network", name: "l", document: {S: {max: 9007199254740991}}) { name } }`);
+    const read = await gql(gw.app, `{ v: uve(type: "virtual-network", name: "v") { value(path: "S") } l: uve(type: "virtual-network", name: "l") { value(path: "S.max") } }`);
+    expect(read.data).toEqual({
+      v: { value: { max: 9007199254740991, min: -9007199254740991, f: 0.1, id: '12345678901234567890' } },
+      l: { value: 9007199254740991 },
+    });
+  });
+
+  it('a Long given in variables past 2^53 is stored exactly, not rounded', async () => {
+    const record = JSON.stringify(rec({ clientPort: 60001 })).replace('"forwardSampledBytes":100', '"forwardSampledBytes":9007199254740993');
+    const res = await raw(JSON.stringify({ query: INGEST }).replace(/}$/, `,"variables":{"records":[${record}]}}`));
+    expect(res.answer).toEqual({ data: { ingestSessions: { accepted: 1, rejected: 0, errors: [] } } });
+    const rows = await gw.embedded!.query({ text: 'SELECT forward_sampled_bytes FROM sessions WHERE client_port = 60001', params: [] });
+    expect(rows).toEqual([{ forward_sampled_bytes: 9007199254740993n }]);
   });
 });

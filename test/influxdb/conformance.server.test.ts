@@ -1,3 +1,4 @@
+import { describeFlowConformance } from '../conformance/flow-suite.js';
 import { describeSessionConformance } from '../conformance/session-suite.js';
 import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket } from './server.js';
 
@@ -11,6 +12,17 @@ const server = await findInflux();
 describeWithInflux('session conformance: influxdb', server, () => {
   describeSessionConformance('influxdb', async ({ now, retention }) => {
     const store = await openTestStore(server, { bucket: runBucket('conf'), retention, clock: () => now });
+    return {
+      store,
+      afterWrite: () => store.rollup(now - 5n * 60_000_000_000n, now),
+      cleanup: () => dropStore(server, store),
+    };
+  });
+});
+
+describeWithInflux('flow conformance: influxdb', server, () => {
+  describeFlowConformance('influxdb', async ({ now, retention }) => {
+    const store = await openTestStore(server, { bucket: runBucket('flow'), retention, clock: () => now });
     return {
       store,
       afterWrite: () => store.rollup(now - 5n * 60_000_000_000n, now),

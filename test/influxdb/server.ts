@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
-import { parseDuration, type Clock, type Retention } from '../../src/model/index.js';
+import { parseDateTime, parseDuration, type Clock, type Retention, type SessionRecord, type SessionType } from '../../src/model/index.js';
 import { InfluxHttp, InfluxSessionStore, type RetryTimer } from '../../src/stores/influxdb/index.js';
+import { fluxString } from '../../src/stores/influxdb/flux.js';
+import { decodeTagValue } from '../../src/stores/influxdb/tag-codec.js';
 
 /**
  * Which InfluxDB the server suites use, and whether they must run.
@@ -157,4 +159,52 @@ export async function dropStore(server: InfluxServer, store: InfluxSessionStore)
     const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${orgID}&name=${encodeURIComponent(task.name)}`);
     for (const t of found?.tasks ?? []) if (t.name === task.name) await http.api('DELETE', `/api/v2/tasks/${t.id}`);
   }
+}
+
+/**
+ * The raw records of `store` from the vRouter `vrouterIp`, read back from
+ * InfluxDB's points (tags decoded from their stored form, the counter
+ * fields, the time), oldest first: what a test compares, field by field,
+ * with what it wrote.
+ */
+export async function rawRecords(server: InfluxServer, store: InfluxSessionStore, vrouterIp: string): Promise<SessionRecord[]> {
+  const flux = `from(bucket: ${fluxString(store.layout.rawBucket)})
+  |> range(start: 1970-01-01T00:00:00Z, stop: 2262-01-01T00:00:00Z)
+  |> filter(fn: (r) => r._measurement == "session" and r.vrouter_ip == ${fluxString(vrouterIp)})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])`;
+  const rows = (await testHttp(server).query(server.org, flux)).get('_result') ?? [];
+  return rows.map((row) => {
+    // An absent tag reads as ""; a stored value is never empty (tag-codec.ts).
+    const tag = (name: string): string | null => (row[name] === undefined || row[name] === '' ? null : decodeTagValue(row[name]!));
+    const labels = (side: 'local' | 'remote'): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const column of Object.keys(row)) {
+        const value = tag(column);
+        if (column.startsWith(`label.${side}.`) && value !== null) out[column.slice(side.length + 7)] = value;
+      }
+      return out;
+    };
+    return {
+      time: parseDateTime(row['_time'], '_time'),
+      vn: tag('vn')!,
+      vmi: tag('vmi'),
+      remoteVn: tag('remote_vn')!,
+      vrouterIp: tag('vrouter_ip')!,
+      localIp: tag('local_ip')!,
+      clientPort: Number(row['client_port']),
+      remoteIp: tag('remote_ip')!,
+      serverPort: Number(row['server_port']),
+      protocol: Number(row['protocol']),
+      sessionType: tag('session_type') as SessionType,
+      localLabels: labels('local'),
+      remoteLabels: labels('remote'),
+      forwardSampledBytes: BigInt(row['forward_sampled_bytes']!),
+      forwardSampledPkts: BigInt(row['forward_sampled_pkts']!),
+      reverseSampledBytes: BigInt(row['reverse_sampled_bytes']!),
+      reverseSampledPkts: BigInt(row['reverse_sampled_pkts']!),
+      totalBytes: BigInt(row['total_bytes']!),
+    };
+  });
 }

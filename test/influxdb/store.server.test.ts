@@ -12,7 +12,7 @@ import {
 } from '../../src/model/index.js';
 import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { HOSTILE_STRINGS } from '../support/hostile.js';
-import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket, testHttp } from './server.js';
+import { describeWithInflux, dropStore, findInflux, openTestStore, rawRecords, runBucket, testHttp } from './server.js';
 
 // The InfluxDB store against a real influxd, beyond the conformance cases:
 // acknowledged writes, collisions, setup, the tier tasks and late records.
@@ -121,15 +121,41 @@ describeWithInflux('InfluxDB session store', server, () => {
     expect(page.total.sessions).toBe(2n);
   });
 
-  it.each(HOSTILE_STRINGS.map((s) => [s]))('stores the hostile value %j in vn and labels and finds it by eq, prefix and regex', async (s) => {
+  it.each(HOSTILE_STRINGS.map((s) => [s]))('stores the hostile value %j in every string column and label, as written, and finds it by eq, prefix and regex', async (s) => {
     const ip = `192.168.10.${HOSTILE_STRINGS.indexOf(s)}`;
-    await store.write(encodeRecords([record({ time: BigInt(Date.now()) * 1_000_000n - MIN, vn: s, vrouterIp: ip, localLabels: { app: s } })]));
+    const written = record({
+      time: BigInt(Date.now()) * 1_000_000n - MIN,
+      vn: s,
+      vmi: `${s}:vmi`,
+      remoteVn: `remote ${s}`,
+      vrouterIp: ip,
+      localLabels: { app: s, tier: `${s}${s}` },
+      remoteLabels: { app: `\\${s}` },
+    });
+    await store.write(encodeRecords([written]));
+    expect(await rawRecords(server, store, ip)).toEqual([written]);
     const page = await traffic({
       range: { last: '10m' },
-      where: { vn: { eq: s, prefix: s.slice(0, 3) }, localLabels: [{ name: 'app', in: [s] }], vrouterIp: { eq: ip } },
+      // Prefixes that end inside the value and at its end (some end with a backslash).
+      where: { vn: { eq: s, prefix: s.slice(0, 3) }, localLabels: [{ name: 'app', in: [s] }, { name: 'tier', prefix: s }], vrouterIp: { eq: ip } },
       groupBy: [{ dimension: 'VN' }, { localLabel: 'app' }],
     });
     expect(page.groups.map((g) => g.values)).toEqual([[s, s]]);
+  });
+
+  it('reads a regex filter as RE2 does: \\x2e is a dot, \\x{...} a character, a final \\\\ a backslash', async () => {
+    const t = BigInt(Date.now()) * 1_000_000n - MIN;
+    const ip = '192.168.9.5';
+    const vns = ['a.b', 'axb', 'x🚀', 'c:\\d', 'c:\\'];
+    await store.write(encodeRecords(vns.map((vn, i) => record({ time: t - BigInt(i), vn, vrouterIp: ip, clientPort: i }))));
+    const matching = async (regex: string) => {
+      const page = await traffic({ range: { last: '10m' }, where: { vn: { regex }, vrouterIp: { eq: ip } }, groupBy: [{ dimension: 'VN' }] });
+      return page.groups.map((g) => g.values[0]).sort();
+    };
+    expect(await matching('^a\\x2eb$')).toEqual(['a.b']);
+    expect(await matching('\\x{1F680}')).toEqual(['x🚀']);
+    expect(await matching('^c:\\\\')).toEqual(['c:\\', 'c:\\d']);
+    expect(await matching('[\\x2e\\x{1F680}]')).toEqual(['a.b', 'x🚀']);
   });
 
   it('keeps an empty label value apart from a missing label', async () => {

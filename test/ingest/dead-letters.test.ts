@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from '../support/gateway.js';
-import { flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
+import { NOW, asStored, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
 
 const LIST = `query($first: Int, $after: String) {
   deadLetters(first: $first, after: $after) {
@@ -37,6 +37,8 @@ async function replay(gw: IngestGateway, ids: string[]) {
 }
 
 describe('the dead-letter log: list and replay through GraphQL', () => {
+  /** Rejected past INGEST_MAX_LABELS 1 by the first test, replayed by the second. */
+  const twoLabels = flat({ labels: { local: { app: 'web', tier: 'front' } } });
   let dir: string;
   let path: string;
   let gw: IngestGateway;
@@ -54,7 +56,7 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
 
   it('keeps every reject raw with its reason and time, and pages through them oldest first', async () => {
     gw = await ingestGateway({ DEAD_LETTER_PATH: path, INGEST_MAX_LABELS: '1' });
-    const body = ndjson([flat({ labels: { local: { app: 'web', tier: 'front' } } }), flat({ vn: '' })]) + '{"vn":\n';
+    const body = ndjson([twoLabels, flat({ vn: '' })]) + '{"vn":\n';
     const res = await post(gw.app, body, { 'content-type': 'application/x-ndjson' });
     expect(res.json()).toMatchObject({ accepted: 0, rejected: 3 });
 
@@ -82,12 +84,12 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
       { index: 1, message: `dead letter ${ids[1]}: vn: must not be empty` },
       { index: 2, message: `dead letter ${ids[2]}: body: line 1, column 7: unexpected end of input, expected a value` },
     ]);
-    expect(await stored(gw.app)).toBe(1);
+    expect(await stored(gw)).toEqual([asStored(twoLabels)]);
     expect(gw.deadLetterLines()).toHaveLength(3);
 
     const again = await replay(gw, [ids[0]!]);
     expect(again).toEqual({ accepted: 1, rejected: 0, errors: [] });
-    expect(await stored(gw.app)).toBe(1);
+    expect(await stored(gw)).toEqual([asStored(twoLabels)]);
   });
 
   it('answers an unknown id with an error for it', async () => {
@@ -140,4 +142,47 @@ describe('the dead-letter log: list and replay through GraphQL', () => {
     const rows = await gw.embedded!.query({ text: 'SELECT local_ip, forward_sampled_bytes, session_type FROM sessions', params: [] });
     expect(rows).toEqual([{ local_ip: '10.0.0.2', forward_sampled_bytes: 9007199254740993n, session_type: 'server' }]);
   });
+
+  it('stays within its bounds: the oldest segments go, /metrics counts what went, a replay of it says so, and ids outlive a restart', async () => {
+    const bounded = { DEAD_LETTER_PATH: join(dir, 'bounded.ndjson'), DEAD_LETTER_MAX_BYTES: '65536', DEAD_LETTER_SEGMENT_BYTES: '8192' };
+    gw = await ingestGateway(bounded);
+    for (let i = 0; i < 15; i++) {
+      const res = await post(gw.app, ndjson(Array.from({ length: 10 }, () => flat({ vn: '' }))), { 'content-type': 'application/x-ndjson' });
+      expect(res.json()).toMatchObject({ accepted: 0, rejected: 10 });
+    }
+    const segments = gw.deadLetterSegments();
+    expect(segments[0]).not.toBe('bounded.000001.ndjson');
+    expect(segments.reduce((n, f) => n + statSync(join(dir, f)).size, 0)).toBeLessThanOrEqual(65536);
+    const kept = (await list(gw, 1000)).nodes;
+    expect(kept.length).toBeGreaterThan(0);
+    expect(await droppedMetric(gw)).toEqual({ max_bytes: 150 - kept.length, max_age: 0 });
+
+    expect(await replay(gw, ['1:0'])).toEqual({
+      accepted: 0,
+      rejected: 1,
+      errors: [{ index: 0, message: 'dead letter 1:0: was dropped from the dead-letter log by its bounds (DEAD_LETTER_MAX_BYTES, DEAD_LETTER_MAX_AGE) before it was replayed' }],
+    });
+
+    await gw.cleanup();
+    gw = await ingestGateway(bounded);
+    expect((await list(gw, 1000)).nodes.map((n) => n.id)).toEqual(kept.map((n) => n.id));
+    await post(gw.app, ndjson([flat({ vn: '' })]), { 'content-type': 'application/x-ndjson' });
+    const after = (await list(gw, 1000)).nodes;
+    const seq = (id: string) => Number(id.split(':')[0]);
+    expect(seq(after.at(-1)!.id)).toBeGreaterThanOrEqual(seq(kept.at(-1)!.id));
+    expect(after.slice(0, -1).map((n) => n.id)).toEqual(kept.slice(kept.length - (after.length - 1)).map((n) => n.id));
+
+    // Started eight days later, the gateway drops it all by DEAD_LETTER_MAX_AGE (7d) before it answers.
+    await gw.cleanup();
+    gw = await ingestGateway(bounded, { clock: () => NOW + 8n * 86_400_000_000_000n });
+    expect((await list(gw)).nodes).toEqual([]);
+    expect(await droppedMetric(gw)).toEqual({ max_bytes: 0, max_age: after.length });
+  });
 });
+
+async function droppedMetric(gw: IngestGateway): Promise<Record<string, number>> {
+  const text = (await gw.app.inject({ method: 'GET', url: '/metrics' })).body;
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(/^sag_dead_letters_dropped_total\{reason="(\w+)"\} (\d+)$/gm)) counts[m[1]!] = Number(m[2]);
+  return counts;
+}

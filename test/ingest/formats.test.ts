@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flat, ingestGateway, ndjson, post, stored, traffic, type IngestGateway } from './support.js';
+import { asStored, flat, ingestGateway, ndjson, post, stored, traffic, type IngestGateway } from './support.js';
 
 const FIXTURE = readFileSync(new URL('../../../shared/fixtures/session-endpoint.json', import.meta.url));
 
@@ -19,7 +19,7 @@ describe('POST /ingest/sessions: formats (ARCHITECTURE §2)', () => {
     const res = await post(gw.app, JSON.stringify(records));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ accepted: 3, rejected: 0, errors: [] });
-    expect(await stored(gw.app)).toBe(3);
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
   });
 
   it('takes one JSON object', async () => {
@@ -33,16 +33,17 @@ describe('POST /ingest/sessions: formats (ARCHITECTURE §2)', () => {
   });
 
   it('takes gzip, JSON and NDJSON', async () => {
-    const a = await post(gw.app, gzipSync(JSON.stringify([flat(), flat()])), { 'content-encoding': 'gzip' });
-    const b = await post(gw.app, gzipSync(ndjson([flat()])), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    const records = [flat(), flat({ vmi: '', session_type: 'server' }), flat({ total_bytes: 5 })];
+    const a = await post(gw.app, gzipSync(JSON.stringify(records.slice(0, 2))), { 'content-encoding': 'gzip' });
+    const b = await post(gw.app, gzipSync(ndjson(records.slice(2))), { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
     expect([a.statusCode, a.json().accepted, b.statusCode, b.json().accepted]).toEqual([200, 2, 200, 1]);
-    expect(await stored(gw.app)).toBe(3);
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
   });
 
   it('takes labels nested or as label.local.NAME keys, and groups by them', async () => {
-    await post(gw.app, ndjson([flat({ labels: undefined, 'label.local.app': 'api', 'label.remote.app': 'db' }), flat()]), {
-      'content-type': 'application/x-ndjson',
-    });
+    const records = [flat({ labels: undefined, 'label.local.app': 'api', 'label.remote.app': 'db' }), flat({ 'label.remote.tier': 'back' })];
+    await post(gw.app, ndjson(records), { 'content-type': 'application/x-ndjson' });
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
     const t = await traffic(gw.app, undefined, [{ localLabel: 'app' }, { remoteLabel: 'app' }]);
     expect(t.nodes.map((n) => [n.group.map((g) => g.value), n.traffic.sessions])).toEqual([
       [['api', 'db'], 1],

@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOSTILE_STRINGS } from '../support/hostile.js';
-import { flat, ingestGateway, post, stored, traffic, type IngestGateway } from './support.js';
+import { asStored, flat, ingestGateway, post, stored, traffic, type IngestGateway } from './support.js';
 
 const NDJSON = { 'content-type': 'application/x-ndjson' };
 
-/** One NDJSON line per case, between two good lines: the bad one is rejected, the good ones stored. */
+/** One NDJSON line per case, between two good lines: the bad one is rejected, the good ones stored as sent. */
 async function oneBadLine(gw: IngestGateway, line: string | Buffer): Promise<{ status: number; message: string; body: string }> {
-  const good = () => Buffer.from(`${JSON.stringify(flat())}\n`);
-  const body = Buffer.concat([good(), typeof line === 'string' ? Buffer.from(line) : line, Buffer.from('\n'), good()]);
-  const before = await stored(gw.app);
+  const good = [flat(), flat({ session_type: 'server' })];
+  const body = Buffer.concat([Buffer.from(`${JSON.stringify(good[0])}\n`), typeof line === 'string' ? Buffer.from(line) : line, Buffer.from(`\n${JSON.stringify(good[1])}`)]);
+  const before = await stored(gw);
   const res = await post(gw.app, body, NDJSON);
-  expect(await stored(gw.app)).toBe(before + 2);
+  expect(await stored(gw)).toEqual([...before, ...good.map((r) => asStored(r))]);
   const answer = res.json() as { accepted: number; rejected: number; errors: { index: number; message: string }[] };
   expect([answer.accepted, answer.rejected, answer.errors[0]?.index]).toEqual([2, 1, 1]);
   return { status: res.statusCode, message: answer.errors[0]!.message, body: res.body };
@@ -112,9 +112,17 @@ describe('hostile input on POST /ingest/sessions', () => {
     expect(t.total.sessions).toBe(1);
   });
 
-  it('hostile label values and vns are stored as given and found again', async () => {
-    const records = HOSTILE_STRINGS.map((s, i) => flat({ vn: s, vrouter_ip: '192.168.7.7', client_port: i + 1, labels: { local: { app: s } } }));
+  it('hostile label values, vns and vmis are stored as given and found again', async () => {
+    const records = HOSTILE_STRINGS.map((s, i) =>
+      flat({ vn: s, vmi: s, remote_vn: `${s} (remote)`, vrouter_ip: '192.168.7.7', client_port: i + 1, labels: { local: { app: s }, remote: { app: `${s}.r` } } }),
+    );
     expect((await post(gw.app, JSON.stringify(records))).json()).toMatchObject({ accepted: HOSTILE_STRINGS.length, rejected: 0 });
+    const held = (await stored(gw)).filter((r) => r.vrouterIp === '192.168.7.7');
+    expect(held).toEqual(records.map((r) => asStored(r)));
+    // And as NDJSON lines, turned around as server-side reports, which the flat record lane reads where it can.
+    const lines = records.map((r) => ({ ...r, vrouter_ip: '192.168.7.8', session_type: 'server' }));
+    expect((await post(gw.app, lines.map((r) => JSON.stringify(r)).join('\n'), NDJSON)).json()).toMatchObject({ accepted: HOSTILE_STRINGS.length });
+    expect((await stored(gw)).filter((r) => r.vrouterIp === '192.168.7.8')).toEqual(lines.map((r) => asStored(r)));
     for (const s of HOSTILE_STRINGS) {
       const t = await traffic(gw.app, { vn: { eq: s }, localLabels: [{ name: 'app', eq: s }] });
       expect(t.total.sessions).toBe(1);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { flakyGateway, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
+import { asStored, flakyGateway, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
 
 const NDJSON = { 'content-type': 'application/x-ndjson' };
 
@@ -11,7 +11,8 @@ describe('Idempotency-Key on POST /ingest/sessions (docs/ingest.md)', () => {
 
   it('answers a repeated request from the stored answer and stores its records once', async () => {
     gw = await ingestGateway();
-    const body = ndjson([flat(), flat({ client_port: 70000 }), flat()]);
+    const records = [flat(), flat({ client_port: 70000 }), flat()];
+    const body = ndjson(records);
     const headers = { ...NDJSON, 'idempotency-key': 'chunk-5f2a' };
     const first = await post(gw.app, body, headers);
     const again = await post(gw.app, body, headers);
@@ -20,48 +21,52 @@ describe('Idempotency-Key on POST /ingest/sessions (docs/ingest.md)', () => {
     expect(again.statusCode).toBe(200);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
-    expect(await stored(gw.app)).toBe(2);
+    expect(await stored(gw)).toEqual([asStored(records[0]!), asStored(records[2]!)]);
     expect(gw.deadLetterLines()).toHaveLength(1);
   });
 
   it('makes a retry after a 503 store the records exactly once', async () => {
     const flaky = await flakyGateway();
     gw = flaky.gw;
-    const body = ndjson([flat(), flat(), flat()]);
+    const records = [flat(), flat({ session_type: 'server' }), flat()];
+    const body = ndjson(records);
     const headers = { ...NDJSON, 'idempotency-key': 'retry-me' };
     flaky.store.failNext();
     expect((await post(gw.app, body, headers)).statusCode).toBe(503);
     expect((await post(gw.app, body, headers)).json()).toEqual({ accepted: 3, rejected: 0, errors: [] });
     const third = await post(gw.app, body, headers);
     expect(third.headers['idempotent-replayed']).toBe('true');
-    expect(await stored(gw.app)).toBe(3);
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
   });
 
   it('makes a retry after a lost answer replay it', async () => {
     gw = await ingestGateway();
-    const body = JSON.stringify([flat(), flat()]);
+    const records = [flat(), flat()];
+    const body = JSON.stringify(records);
     await post(gw.app, body, { 'idempotency-key': 'lost-answer' }); // the answer never reached the sender
     const retry = await post(gw.app, body, { 'idempotency-key': 'lost-answer' });
     expect([retry.statusCode, retry.json().accepted, retry.headers['idempotent-replayed']]).toEqual([200, 2, 'true']);
-    expect(await stored(gw.app)).toBe(2);
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
   });
 
   it('stores concurrent requests with one key once', async () => {
     gw = await ingestGateway();
-    const body = ndjson([flat(), flat()]);
+    const records = [flat(), flat()];
+    const body = ndjson(records);
     const answers = await Promise.all(Array.from({ length: 5 }, () => post(gw.app, body, { ...NDJSON, 'idempotency-key': 'same' })));
     expect(answers.map((a) => a.json().accepted)).toEqual([2, 2, 2, 2, 2]);
     expect(answers.filter((a) => a.headers['idempotent-replayed'] === 'true')).toHaveLength(4);
-    expect(await stored(gw.app)).toBe(2);
+    expect(await stored(gw)).toEqual(records.map((r) => asStored(r)));
   });
 
   it('refuses a key reused for another body', async () => {
     gw = await ingestGateway();
-    await post(gw.app, JSON.stringify(flat()), { 'idempotency-key': 'k' });
+    const first = flat();
+    await post(gw.app, JSON.stringify(first), { 'idempotency-key': 'k' });
     const res = await post(gw.app, JSON.stringify(flat()), { 'idempotency-key': 'k' });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toBe('Idempotency-Key: was already used for a different request; send new records under a new key');
-    expect(await stored(gw.app)).toBe(1);
+    expect(await stored(gw)).toEqual([asStored(first)]);
   });
 
   it('refuses a key that is not 1 to 255 printable ASCII characters', async () => {
@@ -70,7 +75,7 @@ describe('Idempotency-Key on POST /ingest/sessions (docs/ingest.md)', () => {
       const res = await post(gw.app, JSON.stringify(flat()), { 'idempotency-key': key });
       expect(res.statusCode).toBe(400);
     }
-    expect(await stored(gw.app)).toBe(0);
+    expect(await stored(gw)).toEqual([]);
   });
 
   it('does not remember a request that stored nothing, so it can be sent again', async () => {

@@ -2,8 +2,8 @@ import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { flakyGateway, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { asStored, flakyGateway, flat, ingestGateway, ndjson, post, stored, type IngestGateway } from './support.js';
 
 const NDJSON = { 'content-type': 'application/x-ndjson' };
 
@@ -15,10 +15,11 @@ describe('POST /ingest/sessions: answers and limits (ARCHITECTURE §2)', () => {
 
   it('answers 200 with the rejects listed when some records are valid, and stores those', async () => {
     gw = await ingestGateway();
-    const res = await post(gw.app, JSON.stringify([flat(), flat({ client_port: 70000 }), flat()]));
+    const records = [flat(), flat({ client_port: 70000 }), flat({ session_type: 'server' })];
+    const res = await post(gw.app, JSON.stringify(records));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ accepted: 2, rejected: 1, errors: [{ index: 1, message: 'item 1: client_port: 70000 is outside 0..65535' }] });
-    expect(await stored(gw.app)).toBe(2);
+    expect(await stored(gw)).toEqual([asStored(records[0]!), asStored(records[2]!)]);
   });
 
   it('answers 400 when no record is valid', async () => {
@@ -45,7 +46,7 @@ describe('POST /ingest/sessions: answers and limits (ARCHITECTURE §2)', () => {
       errors: [{ index: 0, message: 'body: line 2, column 12: expected a double-quoted key' }],
     });
     expect(gw.deadLetterLines()).toMatchObject([{ source: 'http:/ingest/sessions', index: 0, rawText: body }]);
-    expect(await stored(gw.app)).toBe(0);
+    expect(await stored(gw)).toEqual([]);
   });
 
   it('names the line of an NDJSON parse error and keeps the other lines', async () => {
@@ -94,7 +95,7 @@ describe('POST /ingest/sessions: answers and limits (ARCHITECTURE §2)', () => {
     });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: 'QUERY_TOO_EXPENSIVE' });
-    expect(await stored(gw.app)).toBe(0);
+    expect(await stored(gw)).toEqual([]);
   });
 
   it('answers 400 to a body that is not the gzip it claims', async () => {
@@ -109,7 +110,7 @@ describe('POST /ingest/sessions: answers and limits (ARCHITECTURE §2)', () => {
     const res = await post(gw.app, ndjson([flat(), flat(), flat(), flat()]), NDJSON);
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ code: 'QUERY_TOO_EXPENSIVE', message: expect.stringContaining('INGEST_MAX_RECORDS') });
-    expect(await stored(gw.app)).toBe(0);
+    expect(await stored(gw)).toEqual([]);
   });
 
   it('rejects a record past INGEST_MAX_LABELS, naming the limit', async () => {
@@ -130,9 +131,11 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
     const flaky = await flakyGateway(env);
     gw = flaky.gw;
     flaky.store.hold();
-    const first = post(gw.app, ndjson(Array.from({ length: 6 }, () => flat())), NDJSON);
+    const held = Array.from({ length: 6 }, () => flat());
+    const first = post(gw.app, ndjson(held), NDJSON);
     await flaky.store.waiting; // the first request holds 6 records while its write waits
-    const body = ndjson(Array.from({ length: 6 }, () => flat()));
+    const later = Array.from({ length: 6 }, () => flat());
+    const body = ndjson(later);
     const refused = await post(gw.app, body, NDJSON);
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['retry-after']).toBe('2');
@@ -140,7 +143,7 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
     flaky.store.release();
     expect((await first).statusCode).toBe(200);
     expect((await post(gw.app, body, NDJSON)).statusCode).toBe(200);
-    expect(await stored(gw.app)).toBe(12);
+    expect(await stored(gw)).toEqual([...held, ...later].map((r) => asStored(r)));
   });
 
   it('answers 429 before reading the body past the in-flight byte budget', async () => {
@@ -200,21 +203,35 @@ describe('POST /ingest/sessions: backpressure (429) and store failures (503)', (
     expect(res.body).not.toMatch(/injected|at .*\.ts/);
   });
 
+  it('answers a store failure that is not unavailability as 500 INTERNAL, never a 503 to retry for ever', async () => {
+    const flaky = await flakyGateway();
+    gw = flaky.gw;
+    vi.spyOn(flaky.store, 'findIdempotency').mockRejectedValueOnce(new TypeError('a bug, not an outage'));
+    const res = await post(gw.app, JSON.stringify([flat()]), { 'idempotency-key': 'chunk-1' });
+    expect([res.statusCode, res.headers['retry-after'], res.json()]).toEqual([
+      500,
+      undefined,
+      { accepted: 0, rejected: 0, errors: [], code: 'INTERNAL', message: 'internal error' },
+    ]);
+    // The same request again is stored once the failure is gone.
+    expect((await post(gw.app, JSON.stringify([flat()]), { 'idempotency-key': 'chunk-1' })).json()).toEqual({ accepted: 1, rejected: 0, errors: [] });
+  });
+
   it('keeps every acknowledged record when the store fails in the middle of a batch', async () => {
     const flaky = await flakyGateway();
     gw = flaky.gw;
     // Eight requests of five records, each from its own vRouter; the fourth write
     // stores two of its records and then the store dies.
-    const requests = Array.from({ length: 8 }, (_, i) =>
-      ndjson(Array.from({ length: 5 }, () => flat({ vrouter_ip: `192.168.1.${i + 1}` }))),
-    );
+    const requests = Array.from({ length: 8 }, (_, i) => Array.from({ length: 5 }, () => flat({ vrouter_ip: `192.168.1.${i + 1}` })));
     flaky.store.failAfter(2, (r) => r.vrouterIp === '192.168.1.4');
-    const results = await Promise.all(requests.map((body) => post(gw.app, body, NDJSON)));
+    const results = await Promise.all(requests.map((records) => post(gw.app, ndjson(records), NDJSON)));
     expect(results.map((r) => r.statusCode)).toEqual([200, 200, 200, 503, 200, 200, 200, 200]);
+    const all = await stored(gw);
     for (const [i, r] of results.entries()) {
-      const held = await stored(gw.app, { vrouterIp: { eq: `192.168.1.${i + 1}` } });
-      if (r.statusCode === 200) expect(held).toBe(5);
-      else expect(held).toBeLessThanOrEqual(5); // not acknowledged: some may be there (this store is not atomic)
+      const sent = requests[i]!.map((s) => asStored(s));
+      const held = all.filter((s) => s.vrouterIp === `192.168.1.${i + 1}`);
+      // Not acknowledged: the first records of its write may be there (this store is not atomic), and nothing else.
+      expect(held).toEqual(r.statusCode === 200 ? sent : sent.slice(0, held.length));
     }
   });
 });

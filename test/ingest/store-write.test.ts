@@ -25,22 +25,25 @@ describe('DuckDbSessionStore writes (the embedded store behind the ingest path)'
 
   const count = async () => Number((await db.read({ text: 'SELECT count(*) AS n FROM sessions', params: [] }))[0]!['n']);
 
-  it('commits a group all or nothing: a failure in the middle of the batch leaves none of it, label columns and keys included', async () => {
+  it('a write the store refuses for what it holds fails alone, INTERNAL, with nothing of it kept (label columns and keys included); its group is stored', async () => {
     await store.write(encodeRecords([record()]));
     const poisoned = [record({ localLabels: { fresh: 'x' } }), record({ vn: null as unknown as string }), record()];
+    // Both writes wait for the first one's commit, and go into one group.
     const results = await Promise.allSettled([
       store.write(encodeRecords(poisoned), { idempotency: { key: 'k1', fingerprint: 'f', answer: '{}' } }),
       store.write(encodeRecords([record({ vrouterIp: '192.168.0.2' })])),
+      store.write(encodeRecords([record({ vrouterIp: '192.168.0.3' })])),
     ]);
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     const reason = (results[0] as PromiseRejectedResult).reason as GatewayError;
-    expect(reason.code).toBe('BACKEND_UNAVAILABLE');
-    expect(await count()).toBe(1);
+    // A constraint the data broke: retrying it (a 503) could never succeed.
+    expect(reason.code).toBe('INTERNAL');
+    expect(await count()).toBe(3);
     expect(await store.findIdempotency('k1')).toBeNull();
 
     // The store goes on: a label column that was rolled back is added again.
     await store.write(encodeRecords([record({ localLabels: { fresh: 'y' } })]), { idempotency: { key: 'k2', fingerprint: 'f', answer: '{"accepted":1}' } });
-    expect(await count()).toBe(2);
+    expect(await count()).toBe(4);
     expect(await store.findIdempotency('k2')).toEqual({ key: 'k2', fingerprint: 'f', answer: '{"accepted":1}' });
   });
 

@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { parseConfig, type Env } from '../../src/config/index.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
-import { backendUnavailable, decodeRecords, encodeRecords, type RecordBatch, type SessionRecord } from '../../src/model/index.js';
+import { backendUnavailable, decodeRecords, encodeRecords, type RecordBatch, type SessionRecord, type SessionType } from '../../src/model/index.js';
 import type { SessionStore, WriteOptions } from '../../src/stores/types.js';
 import { gql } from '../support/gateway.js';
 
@@ -14,7 +14,10 @@ export const RANGE = { from: '2026-11-25T00:00:00Z', to: '2026-11-25T12:00:00Z' 
 
 export interface IngestGateway extends Gateway {
   readonly deadLetterPath: string;
+  /** Every line of every segment of the dead-letter log, oldest first. */
   deadLetterLines(): Record<string, unknown>[];
+  /** The names of the log's segment files, oldest first. */
+  deadLetterSegments(): string[];
   cleanup(): Promise<void>;
 }
 
@@ -30,15 +33,12 @@ export async function ingestGateway(env: Env = {}, options: GatewayOptions = {})
   });
   return Object.assign(gw, {
     deadLetterPath,
+    deadLetterSegments() {
+      return segmentFiles(deadLetterPath);
+    },
     deadLetterLines() {
-      let text = '';
-      try {
-        text = readFileSync(deadLetterPath, 'utf8');
-      } catch {
-        return [];
-      }
-      return text
-        .split('\n')
+      return segmentFiles(deadLetterPath)
+        .flatMap((name) => readFileSync(join(dirname(deadLetterPath), name), 'utf8').split('\n'))
         .filter((l) => l !== '')
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
@@ -47,6 +47,18 @@ export async function ingestGateway(env: Env = {}, options: GatewayOptions = {})
       rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** `dead-letter.000001.ndjson`, ... beside `dead-letter.ndjson`, in order. */
+function segmentFiles(path: string): string[] {
+  const stem = path.slice(dirname(path).length + 1).replace(/\.ndjson$/, '');
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  return names.filter((n) => new RegExp(`^${stem}\\.[0-9]{6,}\\.ndjson$`).test(n)).sort();
 }
 
 export function post(
@@ -111,13 +123,93 @@ export async function traffic(app: FastifyInstance, where?: unknown, groupBy?: u
   return res.data!['sessionTraffic'] as TrafficAnswer;
 }
 
-/** How many records of each session type the store holds. */
-export async function stored(app: FastifyInstance, where: Record<string, unknown> = {}): Promise<number> {
-  const [client, server] = await Promise.all([
-    traffic(app, { ...where, sessionType: 'CLIENT' }),
-    traffic(app, { ...where, sessionType: 'SERVER' }),
-  ]);
-  return client.total.sessions + server.total.sessions;
+/**
+ * Every record the embedded store holds, every column read back from its
+ * raw table, in the order they were committed: what a test compares, field
+ * by field, with `asStored` of what it sent.
+ */
+export async function stored(gw: Gateway): Promise<SessionRecord[]> {
+  const rows = await gw.embedded!.query({ text: 'SELECT * FROM sessions ORDER BY seq, rowid', params: [] });
+  return rows.map((row) => {
+    const labels = (side: 'local' | 'remote'): Record<string, string> => {
+      const out: Record<string, string> = {};
+      for (const [column, value] of Object.entries(row)) {
+        if (column.startsWith(`label.${side}.`) && value !== null) out[column.slice(side.length + 7)] = String(value);
+      }
+      return out;
+    };
+    return {
+      time: row['time_ns'] as bigint,
+      vn: row['vn'] as string,
+      vmi: row['vmi'] as string | null,
+      remoteVn: row['remote_vn'] as string,
+      vrouterIp: row['vrouter_ip'] as string,
+      localIp: row['local_ip'] as string,
+      clientPort: row['client_port'] as number,
+      remoteIp: row['remote_ip'] as string,
+      serverPort: row['server_port'] as number,
+      protocol: row['protocol'] as number,
+      sessionType: row['session_type'] as SessionType,
+      localLabels: labels('local'),
+      remoteLabels: labels('remote'),
+      forwardSampledBytes: row['forward_sampled_bytes'] as bigint,
+      forwardSampledPkts: row['forward_sampled_pkts'] as bigint,
+      reverseSampledBytes: row['reverse_sampled_bytes'] as bigint,
+      reverseSampledPkts: row['reverse_sampled_pkts'] as bigint,
+      totalBytes: row['total_bytes'] as bigint,
+    };
+  });
+}
+
+/**
+ * The record the store must hold for a flat record that was sent (as
+ * `flat` makes them), worked out here on its own from ARCHITECTURE §1: a
+ * server-side report turned around (vn, addresses and labels swapped; the
+ * vmi, ports and counters stay), labels nested and as `label.<side>.NAME`
+ * keys merged, an empty vmi as null, total bytes defaulting to forward
+ * plus reverse, and no time meaning the time of receipt.
+ */
+export function asStored(sent: Record<string, unknown>, receivedAt = NOW): SessionRecord {
+  const server = String(sent['session_type'] ?? 'client').toLowerCase() === 'server';
+  const labels = (side: 'local' | 'remote'): Record<string, string> => {
+    const out: Record<string, string> = { ...((sent['labels'] as Record<string, Record<string, string>> | undefined)?.[side] ?? {}) };
+    for (const [key, value] of Object.entries(sent)) if (key.startsWith(`label.${side}.`)) out[key.slice(side.length + 7)] = value as string;
+    return out;
+  };
+  const text = (key: string) => sent[key] as string;
+  const counter = (key: string) => BigInt(sent[key] as number | string);
+  const vmi = sent['vmi'];
+  return {
+    time: sent['time'] === undefined ? receivedAt : timeNs(sent['time']),
+    vn: text(server ? 'remote_vn' : 'vn'),
+    vmi: vmi === undefined || vmi === null || vmi === '' ? null : (vmi as string),
+    remoteVn: text(server ? 'vn' : 'remote_vn'),
+    vrouterIp: text('vrouter_ip'),
+    localIp: text(server ? 'remote_ip' : 'local_ip'),
+    clientPort: Number(sent['client_port']),
+    remoteIp: text(server ? 'local_ip' : 'remote_ip'),
+    serverPort: Number(sent['server_port']),
+    protocol: Number(sent['protocol']),
+    sessionType: server ? 'server' : 'client',
+    localLabels: labels(server ? 'remote' : 'local'),
+    remoteLabels: labels(server ? 'local' : 'remote'),
+    forwardSampledBytes: counter('forward_sampled_bytes'),
+    forwardSampledPkts: counter('forward_sampled_pkts'),
+    reverseSampledBytes: counter('reverse_sampled_bytes'),
+    reverseSampledPkts: counter('reverse_sampled_pkts'),
+    totalBytes:
+      sent['total_bytes'] === undefined || sent['total_bytes'] === null
+        ? counter('forward_sampled_bytes') + counter('reverse_sampled_bytes')
+        : counter('total_bytes'),
+  };
+}
+
+/** Epoch nanoseconds of a sent time: an integer, or RFC 3339 in UTC with up to nine fraction digits. */
+function timeNs(t: unknown): bigint {
+  if (typeof t === 'number' || typeof t === 'bigint') return BigInt(t);
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(String(t));
+  if (m === null) throw new Error(`asStored: not a time these tests send: ${String(t)}`);
+  return BigInt(Date.parse(`${m[1]}Z`)) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
 }
 
 /**
@@ -184,6 +276,9 @@ export class FlakyStore implements SessionStore {
 
   traffic: SessionStore['traffic'] = (q) => this.inner.traffic(q);
   series: SessionStore['series'] = (q) => this.inner.series(q);
+  values: SessionStore['values'] = (q) => this.inner.values(q);
+  labelNames: SessionStore['labelNames'] = (q) => this.inner.labelNames(q);
+  records: SessionStore['records'] = (q) => this.inner.records(q);
   ping = () => this.inner.ping();
   close = () => this.inner.close();
 }

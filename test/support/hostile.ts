@@ -14,6 +14,11 @@ export const HOSTILE_STRINGS: readonly string[] = [
   `"); drop("sessions`,
   '%_*?[]{}()|^$.+',
   'a,b=c d',
+  // A backslash before what line protocol escapes: InfluxDB must not read it as the escape.
+  'a\\,b',
+  'a\\ b',
+  'a\\=b',
+  'a\\\\,b',
   '/* comment */ -- dash',
   'ünïcödé 🚀 漢字',
   '\u2028line\u2029separators',

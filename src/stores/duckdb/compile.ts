@@ -38,6 +38,7 @@ const METRIC_ALIAS: Record<Metric, (typeof TRAFFIC_ALIASES)[number]> = {
  * again for the first group. Every value is a parameter.
  */
 export function compileTraffic(q: TrafficQuery, schema: StoreSchema): SqlStatement {
+  if (q.compare !== null) return compileComparison(q, q.compare.source, schema);
   const p = new Params();
   const from = sourceFrom(q.source, q.filter, schema, p);
   const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
@@ -50,6 +51,53 @@ export function compileTraffic(q: TrafficQuery, schema: StoreSchema): SqlStateme
   count(*) OVER () AS group_count, ${totals.join(', ')}
   ${from}${groupBy}
 ORDER BY ${order}
+LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
+  return { text, params: p.values };
+}
+
+/**
+ * A traffic query with compareTo, as one statement: the groups of each span
+ * summed on their own (each span from its own table), joined in full so a
+ * group of either span is listed (`p_*`: the compared span's sums, zero where
+ * the group had none), then counted, totalled and ranked like compileTraffic
+ * over the joined groups. Keys are joined with IS NOT DISTINCT FROM, so the
+ * group of records lacking a label (null) meets its counterpart.
+ */
+function compileComparison(q: TrafficQuery, previous: Source, schema: StoreSchema): SqlStatement {
+  const p = new Params();
+  const keyNames = q.groupBy.map((_, i) => `k${i}`);
+  const needed = new Set(q.needs.map((m) => METRIC_ALIAS[m]));
+  const side = (source: Source): string => {
+    const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+    const sums = trafficSums(source).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? `coalesce(${s}, 0)` : '0'} AS ${TRAFFIC_ALIASES[i]}`);
+    const from = sourceFrom(source, q.filter, schema, p);
+    return `SELECT ${[...keys, ...sums].join(', ')}\n    ${from.replaceAll('\n', '\n  ')}${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
+  };
+  const cur = side(q.source);
+  const prev = side(previous);
+  const on = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `cur.${k} IS NOT DISTINCT FROM prev.${k}`).join(' AND ');
+  const joined = [
+    ...keyNames.map((k) => `coalesce(cur.${k}, prev.${k}) AS ${k}`),
+    ...TRAFFIC_ALIASES.map((a) => `coalesce(cur.${a}, 0) AS ${a}`),
+    ...TRAFFIC_ALIASES.map((a) => `coalesce(prev.${a}, 0) AS p_${a}`),
+  ];
+  const totals = TRAFFIC_ALIASES.flatMap((a) =>
+    needed.has(a) ? [`sum(${a}) OVER () AS total_${a}`, `sum(p_${a}) OVER () AS ptotal_${a}`] : [`0 AS total_${a}`, `0 AS ptotal_${a}`],
+  );
+  const m = METRIC_ALIAS[q.order.metric];
+  const rank = q.order.ranking === 'VALUE' ? m : q.order.ranking === 'CHANGE' ? `(${m} - p_${m})` : `abs(${m} - p_${m})`;
+  const keysOrder = keyNames.map((k) => `${k} ASC NULLS LAST`);
+  const text = `WITH cur AS (
+  ${cur}
+), prev AS (
+  ${prev}
+), j AS (
+  SELECT ${joined.join(', ')}
+  FROM cur FULL OUTER JOIN prev ON ${on}
+)
+SELECT *, count(*) OVER () AS group_count, ${totals.join(', ')}
+FROM j
+ORDER BY ${[`${rank} ${q.order.direction}`, ...keysOrder].join(', ')}
 LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
   return { text, params: p.values };
 }
@@ -72,6 +120,16 @@ export function compileSeries(q: SeriesQuery, schema: StoreSchema): SqlStatement
   const rankOrder = orderBy('DESC', 'total', q.groupBy.length, '');
   const join = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `b.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
   const limit = p.add(q.limit);
+  const columns = ['r.rk', ...keyNames.map((k) => `b.${k}`), 'b.bucket', 'b.v'];
+  // The other series: rank limit + 1, null group values, every group past the limit summed per bucket.
+  const other = q.other
+    ? `
+UNION ALL
+SELECT ${[`${limit} + 1 AS rk`, ...keyNames.map((k) => `NULL AS ${k}`), 'b.bucket', 'sum(b.v) AS v'].join(', ')}
+FROM b JOIN r ON ${join}
+WHERE r.rk > ${limit}
+GROUP BY b.bucket`
+    : '';
   const text = `WITH b AS MATERIALIZED (
   SELECT ${[...keys, `${bucket} AS bucket`, `${value} AS v`].join(', ')}
   ${from}
@@ -80,22 +138,22 @@ export function compileSeries(q: SeriesQuery, schema: StoreSchema): SqlStatement
   SELECT ${[...keyNames, 'sum(v) AS total'].join(', ')}, row_number() OVER (ORDER BY ${rankOrder}) AS rk
   FROM b${keyNames.length === 0 ? '' : `\n  GROUP BY ${keyNames.join(', ')}`}
 )
-SELECT r.rk, b.* FROM b JOIN r ON ${join}
-WHERE r.rk <= ${limit}
-ORDER BY r.rk, b.bucket`;
+SELECT ${columns.join(', ')} FROM b JOIN r ON ${join}
+WHERE r.rk <= ${limit}${other}
+ORDER BY rk, bucket`;
   return { text, params: p.values };
 }
 
-/** FROM and WHERE for the table that serves `source`. */
-function sourceFrom(source: Source, filter: Predicate, schema: StoreSchema, p: Params): string {
+/** FROM and WHERE for the table that serves `source`; `extra` conditions are AND-ed in. */
+export function sourceFrom(source: Source, filter: Predicate, schema: StoreSchema, p: Params, extra: readonly string[] = []): string {
   const table = source.tier === 'raw' ? RAW_TABLE : tierTable(source.tier);
   const time = timeColumn(source);
   const range = `${time} >= ${p.add(source.span.from)} AND ${time} < ${p.add(source.span.to)}`;
-  const where = predicate(filter, schema, p);
-  return `FROM ${table}\n  WHERE ${range}${where === 'TRUE' ? '' : `\n    AND ${where}`}`;
+  const where = [predicate(filter, schema, p), ...extra].filter((c) => c !== 'TRUE');
+  return `FROM ${table}\n  WHERE ${range}${where.map((c) => `\n    AND ${c}`).join('')}`;
 }
 
-function timeColumn(source: Source): string {
+export function timeColumn(source: Source): string {
   return source.tier === 'raw' ? 'time_ns' : 'window_start';
 }
 
@@ -105,7 +163,7 @@ function trafficSums(source: Source): string[] {
   return [...counters, source.tier === 'raw' ? 'count(*)' : 'sum(sessions)'];
 }
 
-function metricSum(metric: Metric, source: Source): string {
+export function metricSum(metric: Metric, source: Source): string {
   const col = METRIC_COLUMN[metric];
   if (col === 'sessions') return source.tier === 'raw' ? 'count(*)::HUGEINT' : 'sum(sessions)::HUGEINT';
   return `sum(${col})::HUGEINT`;
@@ -117,12 +175,12 @@ function orderBy(direction: 'ASC' | 'DESC', metric: string, keyCount: number, pr
   return [`${prefix}${metric} ${direction}`, ...keys].join(', ');
 }
 
-function keyExpr(k: GroupKey, schema: StoreSchema): string {
+export function keyExpr(k: GroupKey, schema: StoreSchema): string {
   return k.kind === 'dimension' ? k.column : labelRef(groupKeyColumn(k), schema);
 }
 
 /** A label column, or a typed NULL when no record has ever carried the label. */
-function labelRef(column: string, schema: StoreSchema): string {
+export function labelRef(column: string, schema: StoreSchema): string {
   return schema.labelColumns.has(column) ? quoteIdent(column) : 'CAST(NULL AS VARCHAR)';
 }
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBPreparedStatement, type DuckDBValue } from '@duckdb/node-api';
-import { GatewayError, tooExpensive } from '../../model/index.js';
+import { GatewayError, backendUnavailable, storeClosed, tooExpensive } from '../../model/index.js';
 import type { SqlStatement } from './sql.js';
 
 export interface DuckDbOptions {
@@ -23,7 +23,8 @@ export type Row = Record<string, DuckDBValue>;
  * One embedded DuckDB database shared by the session and UVE stores. Every
  * change runs on a single writer connection, one at a time (`exclusive`), so
  * commits happen in order; every read gets a fresh connection of its own
- * (cheap in DuckDB) and sees the last committed state.
+ * (cheap in DuckDB) and sees the last committed state. `close` lets
+ * everything asked before it finish and refuses what comes after.
  */
 export class DuckDb {
   private writer!: DuckDBConnection;
@@ -32,6 +33,9 @@ export class DuckDb {
   private looker: DuckDBConnection | undefined;
   private readonly prepared = new Map<string, Promise<DuckDBPreparedStatement>>();
   private lookups: Promise<unknown> = Promise.resolve();
+  /** Reads running on connections of their own: `close` waits for them. */
+  private readonly reading = new Set<Promise<unknown>>();
+  private closing: Promise<void> | undefined;
 
   private constructor(
     private readonly instance: DuckDBInstance,
@@ -50,11 +54,14 @@ export class DuckDb {
     return db;
   }
 
-  /** Runs `fn` on the writer connection after every change queued before it. */
+  /** Runs `fn` on the writer connection after every change queued before it; rejects with `storeError`. */
   exclusive<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closing !== undefined) return Promise.reject(storeClosed('duckdb'));
     const run = this.queue.then(() => fn(this.writer));
     this.queue = run.catch(() => undefined);
-    return run;
+    return run.catch((e: unknown) => {
+      throw storeError(e, 'the embedded store failed to write');
+    });
   }
 
   /** Runs `fn` inside BEGIN/COMMIT on the writer; rolls back on failure. */
@@ -73,7 +80,15 @@ export class DuckDb {
   }
 
   /** Runs a read on its own connection under the query timeout. */
-  async read(stmt: SqlStatement): Promise<Row[]> {
+  read(stmt: SqlStatement): Promise<Row[]> {
+    if (this.closing !== undefined) return Promise.reject(storeClosed('duckdb'));
+    const run = this.readOn(stmt);
+    this.reading.add(run);
+    void run.catch(() => undefined).then(() => this.reading.delete(run));
+    return run;
+  }
+
+  private async readOn(stmt: SqlStatement): Promise<Row[]> {
     const conn = await this.instance.connect();
     const timer = setTimeout(() => conn.interrupt(), this.options.queryTimeoutMs);
     try {
@@ -83,7 +98,7 @@ export class DuckDb {
       if (/interrupt/i.test((e as Error).message)) {
         throw tooExpensive(`the query ran past the ${this.options.queryTimeoutMs} ms timeout; narrow the range or the grouping`);
       }
-      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+      throw storeError(e, 'the embedded store failed to run a query');
     } finally {
       clearTimeout(timer);
       conn.closeSync();
@@ -97,6 +112,7 @@ export class DuckDb {
    * plan per call. Sees the last committed state, like `read`.
    */
   lookup(stmt: SqlStatement): Promise<Row[]> {
+    if (this.closing !== undefined) return Promise.reject(storeClosed('duckdb'));
     const run = this.lookups.then(async () => {
       this.looker ??= await this.instance.connect();
       const looker = this.looker;
@@ -112,7 +128,7 @@ export class DuckDb {
     });
     this.lookups = run.catch(() => undefined);
     return run.catch((e: unknown) => {
-      throw e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'the embedded store failed to run a query', { cause: e });
+      throw storeError(e, 'the embedded store failed to run a query');
     });
   }
 
@@ -120,14 +136,47 @@ export class DuckDb {
     await this.read({ text: 'SELECT 1', params: [] });
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the database once every change, lookup and read asked before
+   * it has settled; anything asked after it (say, the next step of a rollup
+   * run under way) is refused at once with BACKEND_UNAVAILABLE "store
+   * closed". A second call answers with the first.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.drainAndClose();
+    return this.closing;
+  }
+
+  private async drainAndClose(): Promise<void> {
+    // Nothing joins the queues once `closing` is set, so their tails are the last of them.
     await this.queue;
     await this.lookups;
+    await Promise.all([...this.reading].map((r) => r.catch(() => undefined)));
     for (const p of this.prepared.values()) (await p.catch(() => undefined))?.destroySync();
     this.looker?.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }
+}
+
+/** DuckDB's error types that say the database cannot work now, whatever it is sent. */
+const UNAVAILABLE = /^(IO|Out of Memory|FATAL) Error: /;
+
+/**
+ * The gateway's error for a failed call into the embedded database, with
+ * the failure as its cause. BACKEND_UNAVAILABLE (a 503 that senders retry)
+ * only when the database cannot work now: an I/O failure (a full or lost
+ * disk), memory exhausted, or a fatal error that invalidated the database;
+ * an operator can fix each, and the same call then succeeds. Anything else
+ * (a constraint, a conversion, a value the store could not encode) is about
+ * what was sent and would fail again: INTERNAL, with `message` as its public
+ * message. DuckDB names the type at the start of each message
+ * (`IO Error: ...`, `Constraint Error: ...`). A GatewayError passes through.
+ */
+export function storeError(e: unknown, message: string): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (e instanceof Error && UNAVAILABLE.test(e.message)) return backendUnavailable('duckdb', e);
+  return new GatewayError('INTERNAL', message, { cause: e });
 }
 
 /** Binds string lists as DuckDB LIST values; scalars pass through. */

@@ -2,21 +2,38 @@ import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
 import {
   FIXED_STRINGS,
   INTS_PER_RECORD,
-  backendUnavailable,
   labelColumn,
   tierName,
   tooExpensive,
   zeroTraffic,
   type Clock,
+  type LabelNamesQuery,
+  type RecordsPosition,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
+  type SessionRecord,
   type RecordBatch,
   type Traffic,
   type TrafficQuery,
+  type GatewayError,
+  type ValuesQuery,
 } from '../../model/index.js';
-import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, WriteOptions } from '../types.js';
+import type {
+  IdempotencyRecord,
+  LabelNamesResult,
+  QueryMeta,
+  RecordsPage,
+  SeriesResult,
+  SessionStore,
+  TrafficPage,
+  ValuesResult,
+  WriteOptions,
+} from '../types.js';
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
-import type { DuckDb, Row } from './database.js';
+import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
+import { compileRecords } from './compile-records.js';
+import { storeError, type DuckDb, type Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
@@ -95,7 +112,7 @@ export class DuckDbSessionStore implements SessionStore {
       this.pending.push({ batch, idempotency, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
-        void this.db.exclusive((conn) => this.flush(conn));
+        this.db.exclusive((conn) => this.flush(conn)).catch((e: unknown) => this.refusePending(e));
       }
     });
   }
@@ -111,10 +128,16 @@ export class DuckDbSessionStore implements SessionStore {
     if (totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
+    const compared = q.compare !== null;
     return {
-      groups: rows.map((r) => ({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), traffic: traffic(r, '') })),
+      groups: rows.map((r) => ({
+        values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])),
+        traffic: traffic(r, ''),
+        ...(compared ? { previous: traffic(r, 'p_') } : {}),
+      })),
       totalCount,
       total: head === undefined ? zeroTraffic() : traffic(head, 'total_'),
+      ...(compared ? { previousTotal: head === undefined ? zeroTraffic() : traffic(head, 'ptotal_') } : {}),
       meta: this.meta(q, inlineSql(stmt)),
     };
   }
@@ -122,16 +145,60 @@ export class DuckDbSessionStore implements SessionStore {
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const stmt = compileSeries(q, this.schema);
     const rows = await this.db.read(stmt);
-    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[] }[] = [];
+    const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[]; other: boolean }[] = [];
     let rank: unknown = undefined;
     for (const r of rows) {
       if (r['rk'] !== rank) {
         rank = r['rk'];
-        series.push({ values: q.groupBy.map((_, i) => groupValue(r[`k${i}`])), points: [] });
+        const other = BigInt(r['rk'] as bigint) > BigInt(q.limit);
+        series.push({ values: q.groupBy.map((_, i) => (other ? null : groupValue(r[`k${i}`]))), points: [], other });
       }
       series[series.length - 1]!.points.push({ time: BigInt(r['bucket'] as bigint), value: BigInt(r['v'] as bigint) });
     }
     return { series, meta: this.meta(q, inlineSql(stmt)) };
+  }
+
+  async values(q: ValuesQuery): Promise<ValuesResult> {
+    const stmt = compileValues(q, this.schema);
+    const rows = await this.db.read(stmt);
+    return {
+      values: rows.map((r) => ({ value: groupValue(r['v']), total: BigInt(r['total'] as bigint) })),
+      meta: this.meta(q, inlineSql(stmt)),
+    };
+  }
+
+  async labelNames(q: LabelNamesQuery): Promise<LabelNamesResult> {
+    const stmt = compileLabelNames(q, this.schema);
+    if (stmt === null) return { names: [], meta: this.meta(q, '') };
+    const columns = labelNameCandidates(q, this.schema);
+    const [row] = await this.db.read(stmt);
+    const skip = `label.${q.side}.`.length;
+    const names = columns
+      .map((c, i) => ({ name: c.slice(skip), records: BigInt((row?.[`c${i}`] ?? 0n) as bigint) }))
+      .filter((n) => n.records > 0n)
+      .sort((a, b) => (a.records === b.records ? (a.name < b.name ? -1 : 1) : a.records > b.records ? -1 : 1))
+      .slice(0, q.first);
+    return { names, meta: this.meta(q, inlineSql(stmt)) };
+  }
+
+  async records(q: RecordsQuery): Promise<RecordsPage> {
+    const stmt = compileRecords(q, this.schema);
+    const rows = await this.db.read(stmt);
+    const page = rows.slice(0, q.first);
+    let next: RecordsPosition | null = null;
+    const last = page[page.length - 1];
+    if (rows.length > q.first && last !== undefined) {
+      const time = BigInt(last['time_ns'] as bigint);
+      const tie = BigInt(last['seq'] as bigint);
+      let within = page.filter((r) => BigInt(r['time_ns'] as bigint) === time && BigInt(r['seq'] as bigint) === tie).length;
+      if (q.after !== null && q.after.time === time && q.after.tie === tie) within += q.after.within;
+      next = { time, tie, within };
+    }
+    return {
+      records: page.map((r) => this.recordOf(r)),
+      next,
+      meta: { backend: this.backend, tier: 'raw', query: inlineSql(stmt), from: q.span.from, to: q.span.to },
+    };
   }
 
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {
@@ -144,8 +211,40 @@ export class DuckDbSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: TrafficQuery | SeriesQuery, query: string) {
+  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** A raw row back as a record; label columns that hold a value become its labels. */
+  private recordOf(r: Row): SessionRecord {
+    const localLabels: Record<string, string> = {};
+    const remoteLabels: Record<string, string> = {};
+    for (const c of this.labelColumns) {
+      const v = r[c];
+      if (v === null || v === undefined) continue;
+      if (c.startsWith('label.local.')) localLabels[c.slice(12)] = String(v);
+      else remoteLabels[c.slice(13)] = String(v);
+    }
+    return {
+      time: BigInt(r['time_ns'] as bigint),
+      vn: String(r['vn']),
+      vmi: r['vmi'] === null ? null : String(r['vmi']),
+      remoteVn: String(r['remote_vn']),
+      vrouterIp: String(r['vrouter_ip']),
+      localIp: String(r['local_ip']),
+      clientPort: Number(r['client_port']),
+      remoteIp: String(r['remote_ip']),
+      serverPort: Number(r['server_port']),
+      protocol: Number(r['protocol']),
+      sessionType: r['session_type'] === 'server' ? 'server' : 'client',
+      localLabels,
+      remoteLabels,
+      forwardSampledBytes: BigInt(r['forward_sampled_bytes'] as bigint),
+      forwardSampledPkts: BigInt(r['forward_sampled_pkts'] as bigint),
+      reverseSampledBytes: BigInt(r['reverse_sampled_bytes'] as bigint),
+      reverseSampledPkts: BigInt(r['reverse_sampled_pkts'] as bigint),
+      totalBytes: BigInt(r['total_bytes'] as bigint),
+    };
   }
 
   private setLabelColumns(cols: string[]): void {
@@ -162,38 +261,64 @@ export class DuckDbSessionStore implements SessionStore {
 
   /**
    * Appends every pending write, and the idempotency records that came with
-   * them, in one transaction; settles each caller. On failure nothing of the
-   * batch stays, new label columns included.
+   * them, in one transaction; settles each caller. When the group fails for
+   * a reason other than the database being unavailable, the cause is in
+   * what some write holds, so each write is then committed on its own: the
+   * one at fault fails alone (INTERNAL) and its neighbours are stored.
    */
   private async flush(conn: DuckDBConnection): Promise<void> {
-    const batch = this.pending;
+    const group = this.pending;
     this.pending = [];
     this.flushing = false;
+    const err = await this.commit(conn, group);
+    if (err === null) for (const w of group) w.resolve();
+    else if (group.length === 1 || err.code === 'BACKEND_UNAVAILABLE') for (const w of group) w.reject(err);
+    else {
+      for (const w of group) {
+        const alone = await this.commit(conn, [w]);
+        if (alone === null) w.resolve();
+        else w.reject(alone);
+      }
+    }
+  }
+
+  /**
+   * Commits the writes in one transaction: null once committed, or the
+   * store's error with nothing of them kept, new label columns included.
+   */
+  private async commit(conn: DuckDBConnection, writes: readonly PendingWrite[]): Promise<GatewayError | null> {
     const columns = this.labelColumns;
     try {
       await conn.run('BEGIN TRANSACTION');
-      await this.ensureLabelColumns(conn, batch);
+      await this.ensureLabelColumns(conn, writes);
       const seq = this.seq + 1n;
-      if (batch.some((w) => w.batch.length > 0)) {
+      if (writes.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of batch) this.writer.append(appender, w.batch, seq);
+          for (const w of writes) this.writer.append(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
         }
       }
-      const keys = batch.flatMap((w) => (w.idempotency === undefined ? [] : [w.idempotency]));
+      const keys = writes.flatMap((w) => (w.idempotency === undefined ? [] : [w.idempotency]));
       if (keys.length > 0) await this.rememberKeys(conn, keys);
       await conn.run('COMMIT');
       this.seq = seq;
-      for (const w of batch) w.resolve();
+      return null;
     } catch (e) {
       await conn.run('ROLLBACK').catch(() => undefined);
       this.setLabelColumns(columns);
-      const err = backendUnavailable(this.backend, e);
-      for (const w of batch) w.reject(err);
+      return storeError(e, 'the embedded store failed to write');
     }
+  }
+
+  /** The database refused the flush (it is closed): nothing pending was stored. */
+  private refusePending(e: unknown): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = false;
+    for (const w of batch) w.reject(e);
   }
 
   /** Inserts idempotency records and, once a minute, forgets those older than the raw retention. */

@@ -18,10 +18,14 @@ export const RESULTS = {
   total: 'total',
   rank: 'rank',
   points: 'points',
+  other: 'other',
+  keys: 'keys',
+  names: 'names',
+  records: 'records',
 } as const;
 
 /** The counter the count of raw records is taken on (every record has it). */
-const COUNTED_FIELD = 'total_bytes';
+export const COUNTED_FIELD = 'total_bytes';
 
 /**
  * Compiles a traffic query to Flux (https://docs.influxdata.com/flux/v0/).
@@ -41,48 +45,85 @@ const COUNTED_FIELD = 'total_bytes';
  */
 export function compileTraffic(q: TrafficQuery, layout: InfluxLayout): string {
   const keys = q.groupBy.map(groupKeyColumn);
-  const groupCols = fluxColumnList(['_start', '_stop', ...keys, '_field']);
-  const raw = q.source.tier === 'raw';
   const needed = new Set(q.needs.map((m) => METRIC_COLUMN[m]));
+  const parts: string[] = [];
+  const cur = sideRows('rows', q.source, layout, q.filter, keys, needed, '');
+  parts.push(...cur.parts);
+  let rows = cur.name;
+  const metric = fluxColumn(METRIC_COLUMN[q.order.metric]);
+  let rank = metric;
+  if (q.compare !== null) {
+    // The compared span's sums under `p_<field>`: one union, one pivot, one row per group of either span.
+    const prev = sideRows('prevRows', q.compare.source, layout, q.filter, keys, needed, PREVIOUS_PREFIX);
+    parts.push(...prev.parts, `both = union(tables: [${cur.name}, ${prev.name}])
+  |> sort(columns: ["_field"])`);
+    rows = 'both';
+    const was = fluxColumn(PREVIOUS_PREFIX + METRIC_COLUMN[q.order.metric]);
+    const zeroed = (c: string) => `(if exists ${c} then ${c} else 0)`;
+    const change = `(${zeroed(metric)} - ${zeroed(was)})`;
+    rank = q.order.ranking === 'VALUE' ? zeroed(metric) : q.order.ranking === 'CHANGE' ? change : `(if ${change} < 0 then -${change} else ${change})`;
+  }
+  parts.push(`groups = ${rows}
+  |> pivot(rowKey: ["_gk"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: ${orderFunction(q.groupBy, rank, q.order.direction)})`);
+  parts.push(`groups
+  |> sort(columns: ${fluxColumnList(sortColumns(q.groupBy))})
+  |> limit(n: ${fluxInt(q.first)}, offset: ${fluxInt(q.offset)})
+  |> yield(name: ${fluxString(RESULTS.page)})`);
+  parts.push(`groups
+  |> count(column: "_gk")
+  |> yield(name: ${fluxString(RESULTS.count)})`);
+  parts.push(`${rows}
+  |> group(columns: ["_field"])
+  |> sum()
+  |> yield(name: ${fluxString(RESULTS.total)})`);
+  return `import "strings"\n\n${parts.join('\n\n')}\n`;
+}
+
+/** The prefix of the compared span's fields in a comparison's rows (`p_total_bytes`). */
+export const PREVIOUS_PREFIX = 'p_';
+
+/**
+ * The rows of one span of a traffic query, named `name`: per group and
+ * field the sum (`sessions` of raw records: the count), one table, each row
+ * named by `_gk`, its field renamed with `prefix`.
+ */
+function sideRows(
+  name: string,
+  src: Source,
+  layout: InfluxLayout,
+  filter: Predicate,
+  keys: readonly string[],
+  needed: ReadonlySet<string>,
+  prefix: string,
+): { name: string; parts: string[] } {
+  const groupCols = fluxColumnList(['_start', '_stop', ...keys, '_field']);
+  const raw = src.tier === 'raw';
   const sumFields = COUNTER_FIELDS.filter((f) => needed.has(f)) as string[];
   if (!raw && needed.has(SESSIONS_FIELD)) sumFields.push(SESSIONS_FIELD);
   const countRaw = raw && needed.has(SESSIONS_FIELD);
   const parts: string[] = [];
   const inputs: string[] = [];
   if (sumFields.length > 0) {
-    parts.push(`sums = ${source(q.source, layout, sumFields, q.filter)}
+    parts.push(`${name}Sums = ${source(src, layout, sumFields, filter)}
   |> group(columns: ${groupCols})
   |> sum()`);
-    inputs.push('sums');
+    inputs.push(`${name}Sums`);
   }
   if (countRaw) {
-    parts.push(`counts = ${source(q.source, layout, [COUNTED_FIELD], q.filter)}
+    parts.push(`${name}Counts = ${source(src, layout, [COUNTED_FIELD], filter)}
   |> group(columns: ${groupCols})
   |> count()
   |> set(key: "_field", value: ${fluxString(SESSIONS_FIELD)})`);
-    inputs.push('counts');
+    inputs.push(`${name}Counts`);
   }
   const fields = inputs.length === 1 ? inputs[0]! : `union(tables: [${inputs.join(', ')}])`;
-  const metric = METRIC_COLUMN[q.order.metric];
-  parts.push(`rows = ${fields}
+  const field = prefix === '' ? 'r._field' : `${fluxString(prefix)} + r._field`;
+  parts.push(`${name} = ${fields}
   |> group()
   |> sort(columns: ["_field"])
-  |> map(fn: (r) => ({_gk: ${groupIdentity(keys)}, _field: r._field, _value: r._value}))`);
-  parts.push(`groups = rows
-  |> pivot(rowKey: ["_gk"], columnKey: ["_field"], valueColumn: "_value")
-  |> map(fn: ${orderFunction(q.groupBy, fluxColumn(metric), q.order.direction)})`);
-  parts.push(`groups
-  |> sort(columns: ${fluxColumnList(sortColumns(q.groupBy))})
-  |> limit(n: ${fluxInt(q.first)}, offset: ${fluxInt(q.offset)})
-  |> yield(name: ${fluxString(RESULTS.page)})`);
-  parts.push(`groups
-  |> count(column: ${fluxColumnName(metric)})
-  |> yield(name: ${fluxString(RESULTS.count)})`);
-  parts.push(`rows
-  |> group(columns: ["_field"])
-  |> sum()
-  |> yield(name: ${fluxString(RESULTS.total)})`);
-  return `import "strings"\n\n${parts.join('\n\n')}\n`;
+  |> map(fn: (r) => ({_gk: ${groupIdentity(keys)}, _field: ${field}, _value: r._value}))`);
+  return { name, parts };
 }
 
 /**
@@ -116,9 +157,11 @@ ranked = windows
   |> map(fn: (r) => ({_gk: ${gk}, _value: r._value}))
   |> map(fn: ${orderFunction(q.groupBy, 'r._value', 'DESC')})
   |> sort(columns: ${fluxColumnList(sortColumns(q.groupBy))})
+
+top = ranked
   |> limit(n: ${fluxInt(q.limit)})
 
-ranked
+top
   |> yield(name: ${fluxString(RESULTS.rank)})
 
 points = windows
@@ -126,13 +169,34 @@ points = windows
   |> sort(columns: ["_time"])
   |> map(fn: (r) => ({_gk: ${gk}, _time: r._time, _value: r._value}))
 
-join.inner(left: ranked, right: points, on: (l, r) => l._gk == r._gk, as: (l, r) => ({_gk: r._gk, _time: r._time, _value: r._value}))
+join.inner(left: top, right: points, on: (l, r) => l._gk == r._gk, as: (l, r) => ({_gk: r._gk, _time: r._time, _value: r._value}))
   |> yield(name: ${fluxString(RESULTS.points)})
+${q.other ? otherSeries() : ''}`;
+}
+
+/**
+ * The other series of compileSeries: the windows of every group not among
+ * the top ones summed per window start into one table (empty when no group
+ * is past the limit).
+ */
+function otherSeries(): string {
+  // A filter on the top groups' names rather than a join: join.inner refuses an empty side.
+  return `
+topKeys = top
+  |> findColumn(fn: (key) => true, column: "_gk")
+
+points
+  |> filter(fn: (r) => not contains(value: r._gk, set: topKeys))
+  |> group(columns: ["_time"])
+  |> sum()
+  |> group()
+  |> sort(columns: ["_time"])
+  |> yield(name: ${fluxString(RESULTS.other)})
 `;
 }
 
 /** `from |> range |> filter` over the bucket serving `source`, reading `fields`. */
-function source(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate): string {
+export function source(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate): string {
   const fieldTest = fields.map((f) => `r._field == ${fluxString(f)}`);
   const tests = [`r._measurement == ${fluxString(MEASUREMENT)}`, fieldTest.length === 1 ? fieldTest[0]! : `(${fieldTest.join(' or ')})`];
   const where = compilePredicate(filter);
@@ -146,7 +210,7 @@ function source(src: Source, layout: InfluxLayout, fields: readonly string[], fi
 const KEY_SEPARATOR = '\\x02';
 
 /** `_gk`: one string naming a group, its stored values joined by U+0002 ("" for a missing one). */
-function groupIdentity(keys: readonly string[]): string {
+export function groupIdentity(keys: readonly string[]): string {
   if (keys.length === 0) return '""';
   return keys.map((c) => `(if exists ${fluxColumn(c)} then ${fluxColumn(c)} else "")`).join(` + "${KEY_SEPARATOR}" + `);
 }
@@ -158,7 +222,7 @@ function groupIdentity(keys: readonly string[]): string {
  * value is missing) and `_kN`, the stored value, whose byte order is the
  * value's (tag-codec.ts).
  */
-function orderFunction(groupBy: readonly GroupKey[], metric: string, direction: 'ASC' | 'DESC'): string {
+export function orderFunction(groupBy: readonly GroupKey[], metric: string, direction: 'ASC' | 'DESC'): string {
   const cols = [`_o: ${direction === 'DESC' ? `-${metric}` : metric}`];
   groupBy.forEach((k, i) => {
     if (INT_MAX.has(groupKeyColumn(k))) cols.push(`_i${i}: int(v: k[${i}])`);
@@ -171,7 +235,7 @@ function orderFunction(groupBy: readonly GroupKey[], metric: string, direction: 
   }`;
 }
 
-function sortColumns(groupBy: readonly GroupKey[]): string[] {
+export function sortColumns(groupBy: readonly GroupKey[]): string[] {
   const cols = ['_o'];
   groupBy.forEach((k, i) => {
     if (INT_MAX.has(groupKeyColumn(k))) cols.push(`_i${i}`);

@@ -36,17 +36,30 @@ export function fluxString(value: string): string {
 
 /**
  * A Flux regular expression literal for an RE2 pattern (already checked by
- * the model). A `/` outside an escape pair becomes `\/` (Flux turns it back
- * into `/`, the same character for RE2); escape pairs pass unchanged;
- * control characters, which a literal may not hold, become `\x{HH}`. The
- * empty pattern becomes `(?:)`, since `//` would open a comment.
+ * the model), written for how Flux reads one (libflux `parse_regex`): it
+ * turns `\/` into `/` and `\xHH` into the character HH, and hands every
+ * other escape pair on unchanged. So a `/` outside an escape pair becomes
+ * `\/`; a control character, which a literal may not hold, becomes `\xHH`
+ * (RE2 gets the character, and reads it literally); and the pattern's own
+ * `\xHH` and `\x{H...}` escapes become the character they stand for,
+ * escaped where RE2 would read it as an operator (else `\x2e` would reach
+ * RE2 as `.`; Flux refuses `\x{...}`). Other escape pairs pass unchanged.
+ * The empty pattern becomes `(?:)`, since `//` would open a comment; and a
+ * pattern that ends with `\\` gets `(?:)` after it: Flux's lexer takes the
+ * longest token, and would read that last backslash and the closing slash
+ * as `\/`, running the literal on to the next slash in the query.
  */
 export function fluxRegex(pattern: string): string {
   if (pattern === '') return '/(?:)/';
   let out = '/';
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
-    if (ch === '\\' && i + 1 < pattern.length) {
+    if (ch === '\\' && pattern[i + 1] === 'x') {
+      const braced = pattern[i + 2] === '{';
+      const digits = braced ? pattern.slice(i + 3, pattern.indexOf('}', i + 3)) : pattern.slice(i + 2, i + 4);
+      out += reCharacter(Number.parseInt(digits, 16));
+      i += 1 + (braced ? digits.length + 2 : 2);
+    } else if (ch === '\\' && i + 1 < pattern.length) {
       const next = pattern[i + 1]!;
       out += isControl(next.charCodeAt(0)) ? reControl(next.charCodeAt(0)) : `\\${next}`;
       i++;
@@ -58,10 +71,20 @@ export function fluxRegex(pattern: string): string {
       out += ch;
     }
   }
-  return `${out}/`;
+  return out.endsWith('\\') ? `${out}(?:)/` : `${out}/`;
 }
 
-/** An RE2 pattern matching `text` literally: metacharacters escaped, controls as `\x{HH}`. */
+/** A character as a Flux regex literal carries it to RE2 as itself. */
+function reCharacter(c: number): string {
+  if (isControl(c)) return reControl(c);
+  const ch = String.fromCodePoint(c);
+  return RE_OPERATORS.includes(ch) || ch === '/' ? `\\${ch}` : ch;
+}
+
+/** The characters RE2 reads as operators, in a character class or outside one. */
+const RE_OPERATORS = '\\.+*?()|[]{}^$-';
+
+/** An RE2 pattern matching `text` literally: metacharacters escaped, controls as `\xHH`. */
 export function regexQuote(text: string): string {
   let out = '';
   for (const ch of text) {
@@ -113,8 +136,9 @@ function isControl(c: number): boolean {
   return c < 0x20 || c === 0x7f;
 }
 
+/** A control character as Flux's byte escape `\xHH` (RE2's too). */
 function reControl(c: number): string {
-  return `\\x{${hex2(c)}}`;
+  return `\\x${hex2(c)}`;
 }
 
 function hex2(c: number): string {

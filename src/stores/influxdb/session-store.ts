@@ -1,21 +1,27 @@
 import {
   GatewayError,
   decodeRecords,
+  labelColumn,
   tierName,
   tooExpensive,
   type Clock,
   type Duration,
   type EpochNs,
+  type LabelNamesQuery,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
   type RecordBatch,
   type TrafficQuery,
+  type ValuesQuery,
 } from '../../model/index.js';
-import type { QueryMeta, SeriesResult, SessionStore, TrafficPage } from '../types.js';
+import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, TrafficPage, ValuesResult } from '../types.js';
 import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
 import { compileSeries, compileTraffic } from './compile.js';
-import { influxLayout, type InfluxLayout } from './layout.js';
-import { readSeries, readTraffic } from './results.js';
+import { compileLabelCounts, compileTagKeys, compileValues } from './compile-hints.js';
+import { compileRecords } from './compile-records.js';
+import { bucketOf, influxLayout, type InfluxLayout } from './layout.js';
+import { readLabelCounts, readRecords, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
   rollupRangeScript,
   rollupSchedule,
@@ -184,6 +190,31 @@ export class InfluxSessionStore implements SessionStore {
     return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
   }
 
+  async values(q: ValuesQuery): Promise<ValuesResult> {
+    const text = compileValues(q, this.layout);
+    return { values: readValues(q, await this.query(text)), meta: this.meta(q, text) };
+  }
+
+  /** Two statements: the label columns of the range, then the records carrying each (meta.query shows both). */
+  async labelNames(q: LabelNamesQuery): Promise<LabelNamesResult> {
+    const head = labelColumn(q.side, q.prefix ?? '');
+    const keys = compileTagKeys(bucketOf(this.layout, q.source.tier), q.source.span.from, q.source.span.to, head);
+    const columns = readTagKeys(await this.query(keys));
+    if (columns.length === 0) return { names: [], meta: this.meta(q, keys) };
+    const counts = compileLabelCounts(q, this.layout, columns);
+    const names = readLabelCounts(q, columns, await this.query(counts));
+    return { names, meta: this.meta(q, `${keys}\n${counts}`) };
+  }
+
+  /** Two statements: the label columns of the range (they order records of one time), then the page. */
+  async records(q: RecordsQuery): Promise<RecordsPage> {
+    const keys = compileTagKeys(this.layout.rawBucket, q.span.from, q.span.to, 'label.');
+    const labels = readTagKeys(await this.query(keys));
+    const text = compileRecords(q, this.layout, labels);
+    const page = readRecords(q, await this.query(text));
+    return { ...page, meta: { backend: this.backend, tier: 'raw', query: `${keys}\n${text}`, from: q.span.from, to: q.span.to } };
+  }
+
   /**
    * Runs every tier's rollup over the windows overlapping [from, to) now,
    * instead of waiting for the tasks: for tests and for a backfill after
@@ -207,7 +238,7 @@ export class InfluxSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: TrafficQuery | SeriesQuery, query: string): QueryMeta {
+  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
   }
 

@@ -37,16 +37,29 @@ function record(over: Partial<SessionRecord> = {}): SessionRecord {
   };
 }
 
-/** Reads the tags of a line back the way InfluxDB's parser does. */
+/**
+ * Reads the tags of a line back the way InfluxDB's parser does
+ * (models/points.go: scanTo, scanTagValue, unescapeTag): a separator is
+ * escaped when the byte just before it is a backslash, whatever comes
+ * before that backslash (a backslash is never escaped itself), and
+ * unescaping replaces `\,`, `\ ` and `\=` by the character.
+ */
 function parseTags(line: string): Record<string, string> {
-  const head = /^((?:[^ \\]|\\.)*) /s.exec(line)![1]!;
-  const parts = head.match(/(?:[^,\\]|\\.)+/gs)!.slice(1);
-  return Object.fromEntries(
-    parts.map((p) => {
-      const eq = /^((?:[^=\\]|\\.)*)=(.*)$/s.exec(p)!;
-      return [eq[1]!, decodeTagValue(eq[2]!.replace(/\\([,= ])/g, '$1'))];
-    }),
-  );
+  const scanTo = (s: string, i: number, stop: string): number => {
+    while (i < s.length && !(s[i] === stop && (i === 0 || s[i - 1] !== '\\'))) i++;
+    return i;
+  };
+  const unescape = (s: string) => s.replaceAll('\\,', ',').replaceAll('\\ ', ' ').replaceAll('\\=', '=');
+  const key = line.slice(0, scanTo(line, 0, ' '));
+  const tags: Record<string, string> = {};
+  for (let i = scanTo(key, 0, ','); i < key.length; ) {
+    const end = scanTo(key, i + 1, ',');
+    const tag = key.slice(i + 1, end);
+    const eq = scanTo(tag, 0, '=');
+    tags[unescape(tag.slice(0, eq))] = decodeTagValue(unescape(tag.slice(eq + 1)));
+    i = end;
+  }
+  return tags;
 }
 
 describe('line protocol', () => {

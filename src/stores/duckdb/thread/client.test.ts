@@ -2,13 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GatewayError, encodeRecords, parseDuration, parseTiers } from '../../../model/index.js';
 import { sessionRecord } from '../../../../test/support/records.js';
 import { DuckDbThread, type DuckDbThreadOptions } from './client.js';
 
 const raw = parseDuration('24h', 'RAW_RETENTION');
 const NOW = 1_795_600_800_000_000_000n;
+const CLOSED = { code: 'BACKEND_UNAVAILABLE', message: 'the duckdb store is closed' };
+
+/** 'fulfilled' or 'rejected' if `p` settles before the event loop turns (no timer involved), else 'pending'. */
+function stateNow(p: Promise<unknown>): Promise<'fulfilled' | 'rejected' | 'pending'> {
+  return Promise.race([
+    p.then(() => 'fulfilled' as const, () => 'rejected' as const),
+    new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending'))),
+  ]);
+}
 
 function options(over: Partial<DuckDbThreadOptions> = {}): DuckDbThreadOptions {
   return {
@@ -86,7 +95,8 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
   it('fails a call whose arguments cannot cross threads, and only that call', async () => {
     const thread = await start();
     // A function cannot be cloned: postMessage throws before anything is sent.
-    const err = await thread.call('read', [{ text: 'SELECT 1 AS x', params: [], extra: () => 1 }]).catch((e: unknown) => e);
+    const stmt = { text: 'SELECT 1 AS x', params: [], extra: () => 1 };
+    const err = await thread.call('read', [stmt]).catch((e: unknown) => e);
     expect((err as Error).name).toBe('DataCloneError');
     expect(await thread.query({ text: 'SELECT 2 AS y', params: [] })).toEqual([{ y: 2 }]);
   });
@@ -114,6 +124,64 @@ describe('DuckDbThread (the embedded database on its own thread)', () => {
     await expect(thread.sessions().ping()).rejects.toMatchObject({ code: 'BACKEND_UNAVAILABLE' });
     expect(failures).toHaveLength(1);
     await thread.close();
+  });
+
+  it('settles every call made before close, then closes; a rollup run cut short says the store closed', async () => {
+    const thread = await start();
+    await thread.sessions().write(encodeRecords([sessionRecord({ time: NOW - 1_000n })]));
+    const state = new Map<string, { ok: true; value: unknown } | { ok: false; error: unknown }>();
+    const track = (name: string, p: Promise<unknown>) =>
+      void p.then((value) => state.set(name, { ok: true, value }), (error: unknown) => state.set(name, { ok: false, error }));
+    // Made in one go with close: the thread gets them all queued behind each other.
+    track('rollup', thread.rollup());
+    track('read', thread.query({ text: 'SELECT 1 AS x', params: [] }));
+    track('write', thread.sessions().write(encodeRecords([sessionRecord({ time: NOW - 2_000n })])));
+    track('upsert', thread.uves().upsert('virtual-network', 'vn1', { a: 1 }));
+    track('ping', thread.sessions().ping());
+    await thread.close();
+    // Answers cross before the thread's last message: nothing may be left pending.
+    expect([...state.keys()].sort()).toEqual(['ping', 'read', 'rollup', 'upsert', 'write']);
+    expect(state.get('read')).toEqual({ ok: true, value: [{ x: 1 }] });
+    expect(state.get('write')).toEqual({ ok: true, value: undefined });
+    expect(state.get('upsert')).toEqual({ ok: true, value: { type: 'virtual-network', name: 'vn1', document: { a: 1 }, updatedAt: NOW } });
+    expect(state.get('ping')).toEqual({ ok: true, value: undefined });
+    // The run's first step was queued before close; whether the rest made it depends on timing.
+    const rollup = state.get('rollup')!;
+    if (rollup.ok) expect(rollup.value).toEqual({ rolledUp: { '5m': expect.any(Number) }, deletedRaw: 0 });
+    else expect(rollup.error).toMatchObject(CLOSED);
+  });
+
+  it('refuses at once every call after close, and answers a second close with the first', async () => {
+    const thread = await start();
+    const first = thread.close();
+    const calls = [
+      thread.rollup(),
+      thread.query({ text: 'SELECT 1', params: [] }),
+      thread.sessions().write(encodeRecords([sessionRecord({ time: NOW - 1n })])),
+      thread.sessions().findIdempotency!('k'),
+      thread.uves().get('virtual-network', 'vn1'),
+      thread.uves().ping(),
+    ];
+    expect(await Promise.all(calls.map(stateNow))).toEqual(calls.map(() => 'rejected'));
+    for (const c of calls) await expect(c).rejects.toMatchObject(CLOSED);
+    expect(thread.close()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    await expect(thread.query({ text: 'SELECT 1', params: [] })).rejects.toMatchObject(CLOSED);
+  });
+
+  it('does not report a timed rollup run that close cut short as a failure', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const thread = await start();
+      await thread.sessions().write(encodeRecords([sessionRecord({ time: NOW - 1_000n })]));
+      const failures: unknown[] = [];
+      thread.startRollup(60_000, (e) => failures.push(e));
+      vi.advanceTimersByTime(60_000);
+      await thread.close();
+      expect(failures).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('fails to start with the reason when the database cannot be opened', async () => {

@@ -1,20 +1,45 @@
 import { Worker } from 'node:worker_threads';
 import {
+  GatewayError,
   backendUnavailable,
+  storeClosed,
   type Clock,
+  type LabelNamesQuery,
+  type RecordsQuery,
   type Retention,
   type SeriesQuery,
   type RecordBatch,
   type TrafficQuery,
+  type ValuesQuery,
   type UveDocument,
   type UveListQuery,
   type UveWrite,
 } from '../../../model/index.js';
-import type { IdempotencyRecord, SeriesResult, SessionStore, TrafficPage, UvePage, UveStore, WriteOptions } from '../../types.js';
+import type {
+  IdempotencyRecord,
+  LabelNamesResult,
+  RecordsPage,
+  SeriesResult,
+  SessionStore,
+  TrafficPage,
+  UvePage,
+  UveStore,
+  ValuesResult,
+  WriteOptions,
+} from '../../types.js';
 import type { DuckDbOptions, Row } from '../database.js';
 import type { RollupStats } from '../rollup.js';
 import type { SqlStatement } from '../sql.js';
-import { fromThreadError, type ThreadHello, type ThreadOptions, type ThreadRequest, type ThreadResponse } from './protocol.js';
+import {
+  fromThreadError,
+  type Args,
+  type Operation,
+  type Result,
+  type ThreadHello,
+  type ThreadOptions,
+  type ThreadRequest,
+  type ThreadResponse,
+} from './protocol.js';
 
 export interface DuckDbThreadOptions {
   readonly db: DuckDbOptions;
@@ -35,13 +60,14 @@ interface Call {
  * The embedded database, run on a thread of its own (worker.ts): the gateway
  * talks to it through `sessions()`, `uves()` and a few calls for the rollup
  * job and tests. Records cross as a column batch (batch.ts) whose typed
- * arrays are moved, not copied.
+ * arrays are moved, not copied. `close` settles every call made before it;
+ * calls after it are refused at once (BACKEND_UNAVAILABLE "store closed").
  */
 export class DuckDbThread {
   private readonly calls = new Map<number, Call>();
   private nextId = 1;
   private failure: Error | undefined;
-  private closing = false;
+  private closing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -50,8 +76,9 @@ export class DuckDbThread {
   ) {
     worker.on('message', (m: ThreadResponse) => this.settle(m));
     worker.on('error', (e) => this.fail(e));
+    // After a clean close nothing is left to answer; calls still owed an answer fail.
     worker.on('exit', (code) => {
-      if (!this.closing) this.fail(new Error(`the DuckDB thread exited with code ${code}`));
+      if (this.closing === undefined || this.calls.size > 0) this.fail(new Error(`the DuckDB thread exited with code ${code}`));
     });
     worker.unref();
   }
@@ -95,10 +122,16 @@ export class DuckDbThread {
     return this.call('rollup', []);
   }
 
-  /** Runs the rollup job every `intervalMs` until `close`; a failed run is retried next time. */
+  /**
+   * Runs the rollup job every `intervalMs` until `close`; a failed run is
+   * retried next time. A run that `close` cuts short is not a failure: each
+   * of its steps commits on its own, and the next start resumes from there.
+   */
   startRollup(intervalMs: number, onError: (e: unknown) => void): void {
     this.timer = setInterval(() => {
-      this.rollup().catch(onError);
+      this.rollup().catch((e: unknown) => {
+        if (this.closing === undefined || !(e instanceof GatewayError && e.code === 'BACKEND_UNAVAILABLE')) onError(e);
+      });
     }, intervalMs);
     this.timer.unref();
   }
@@ -108,20 +141,38 @@ export class DuckDbThread {
     return this.call('read', [stmt]);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops the rollup timer and closes the database: resolves once every call
+   * made before it has settled (resolved if it ran, BACKEND_UNAVAILABLE
+   * "store closed" if the database refused it, like the rest of a rollup run
+   * under way), the database is closed and the thread has ended. A second
+   * call answers with the first.
+   */
+  close(): Promise<void> {
     if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.failure !== undefined) return;
+    if (this.failure !== undefined) return Promise.resolve();
+    this.closing ??= this.closeThread();
+    return this.closing;
+  }
+
+  private async closeThread(): Promise<void> {
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
-    this.closing = true;
-    await this.call('close', []);
+    await this.send('close', []);
     await exited;
   }
 
-  call<T>(op: string, args: readonly unknown[], transfer: readonly ArrayBuffer[] = []): Promise<T> {
+  /** One call into the thread; refused at once after `close` or once the thread is gone. */
+  call<K extends Operation>(op: K, args: Args<K>, transfer: readonly ArrayBuffer[] = []): Promise<Result<K>> {
+    if (this.failure !== undefined) return Promise.reject(backendUnavailable('duckdb', this.failure));
+    if (this.closing !== undefined) return Promise.reject(storeClosed('duckdb'));
+    return this.send(op, args, transfer);
+  }
+
+  private send<K extends Operation>(op: K, args: Args<K>, transfer: readonly ArrayBuffer[] = []): Promise<Result<K>> {
     if (this.failure !== undefined) return Promise.reject(backendUnavailable('duckdb', this.failure));
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.worker.postMessage({ id, op, args, now: this.options.clock() } satisfies ThreadRequest, [...transfer]);
+    return new Promise<Result<K>>((resolve, reject) => {
+      this.worker.postMessage({ id, op, args, now: this.options.clock() } satisfies ThreadRequest<K>, [...transfer]);
       this.calls.set(id, { resolve: resolve as (v: unknown) => void, reject });
       // The thread keeps the process alive only while it owes an answer.
       if (this.calls.size === 1) this.worker.ref();
@@ -132,7 +183,7 @@ export class DuckDbThread {
     const call = this.calls.get(m.id);
     if (call === undefined) return;
     this.calls.delete(m.id);
-    if (this.calls.size === 0 && !this.closing) this.worker.unref();
+    if (this.calls.size === 0 && this.closing === undefined) this.worker.unref();
     if ('error' in m) call.reject(fromThreadError(m.error));
     else call.resolve(m.value);
   }
@@ -178,6 +229,18 @@ class ThreadSessionStore implements SessionStore {
 
   series(query: SeriesQuery): Promise<SeriesResult> {
     return this.thread.call('series', [query]);
+  }
+
+  values(query: ValuesQuery): Promise<ValuesResult> {
+    return this.thread.call('values', [query]);
+  }
+
+  labelNames(query: LabelNamesQuery): Promise<LabelNamesResult> {
+    return this.thread.call('labelNames', [query]);
+  }
+
+  records(query: RecordsQuery): Promise<RecordsPage> {
+    return this.thread.call('records', [query]);
   }
 
   ping(): Promise<void> {

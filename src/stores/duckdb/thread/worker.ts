@@ -8,19 +8,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDb } from '../database.js';
 import { DuckDbSessionStore } from '../session-store.js';
 import { DuckDbUveStore } from '../uve-store.js';
-import type { SqlStatement } from '../sql.js';
-import type { IdempotencyRecord } from '../../types.js';
-import type { EpochNs, RecordBatch, SeriesQuery, TrafficQuery, UveListQuery, UveWrite } from '../../../model/index.js';
-import { toThreadError, type ThreadHello, type ThreadOptions, type ThreadRequest, type ThreadResponse } from './protocol.js';
+import { storeClosed, type EpochNs } from '../../../model/index.js';
+import {
+  toThreadError,
+  type Args,
+  type Handlers,
+  type Operation,
+  type Result,
+  type ThreadHello,
+  type ThreadOptions,
+  type ThreadRequest,
+  type ThreadResponse,
+} from './protocol.js';
 
 const port = parentPort!;
 const options = workerData as ThreadOptions;
 let now: EpochNs = options.now;
 const clock = () => now;
 
-type Op = (...args: never[]) => Promise<unknown>;
-
-async function open(): Promise<Record<string, Op>> {
+async function open(): Promise<Handlers> {
   const db = await DuckDb.open(options.db);
   const sessions = options.sessions ? await DuckDbSessionStore.open(db, { retention: options.retention, clock }) : undefined;
   const uves = options.uves ? await DuckDbUveStore.open(db, clock) : undefined;
@@ -29,20 +35,22 @@ async function open(): Promise<Record<string, Op>> {
     return store;
   };
   return {
-    write: (batch: RecordBatch, idempotency: IdempotencyRecord | undefined) =>
-      need(sessions, 'sessions').write(batch, idempotency === undefined ? undefined : { idempotency }),
-    traffic: (q: TrafficQuery) => need(sessions, 'sessions').traffic(q),
-    series: (q: SeriesQuery) => need(sessions, 'sessions').series(q),
-    findIdempotency: (key: string) => need(sessions, 'sessions').findIdempotency(key),
+    write: (batch, idempotency) => need(sessions, 'sessions').write(batch, idempotency === undefined ? undefined : { idempotency }),
+    traffic: (q) => need(sessions, 'sessions').traffic(q),
+    series: (q) => need(sessions, 'sessions').series(q),
+    values: (q) => need(sessions, 'sessions').values(q),
+    labelNames: (q) => need(sessions, 'sessions').labelNames(q),
+    records: (q) => need(sessions, 'sessions').records(q),
+    findIdempotency: (key) => need(sessions, 'sessions').findIdempotency(key),
     rollup: () => need(sessions, 'sessions').rollup.run(),
-    upsert: (type: string, name: string, document: Record<string, unknown>) => need(uves, 'UVEs').upsert(type, name, document),
-    upsertMany: (writes: readonly UveWrite[]) => need(uves, 'UVEs').upsertMany(writes),
-    delete: (type: string, name: string) => need(uves, 'UVEs').delete(type, name),
-    get: (type: string, name: string) => need(uves, 'UVEs').get(type, name),
-    getMany: (type: string, names: readonly string[]) => need(uves, 'UVEs').getMany(type, names),
-    list: (q: UveListQuery) => need(uves, 'UVEs').list(q),
+    upsert: (type, name, document) => need(uves, 'UVEs').upsert(type, name, document),
+    upsertMany: (writes) => need(uves, 'UVEs').upsertMany(writes),
+    delete: (type, name) => need(uves, 'UVEs').delete(type, name),
+    get: (type, name) => need(uves, 'UVEs').get(type, name),
+    getMany: (type, names) => need(uves, 'UVEs').getMany(type, names),
+    list: (q) => need(uves, 'UVEs').list(q),
     types: () => need(uves, 'UVEs').types(),
-    read: (stmt: SqlStatement) => db.read(stmt),
+    read: (stmt) => db.read(stmt),
     ping: () => db.ping(),
     close: async () => {
       await sessions?.close();
@@ -61,23 +69,39 @@ function reply(answer: ThreadResponse): void {
   }
 }
 
+/** Runs one call; a handler that throws (say, `need`) answers as if it had rejected. */
+async function dispatch<K extends Operation>(handlers: Handlers, op: K, args: Args<K>): Promise<Result<K>> {
+  const handler: (...args: Args<K>) => Promise<Result<K>> = handlers[op];
+  return handler(...args);
+}
+
 try {
-  const ops = await open();
+  const handlers = await open();
+  /** Calls whose answer is not posted yet: `close` is answered after them. */
+  const answering = new Set<Promise<void>>();
+  let closed = false;
   port.on('message', (m: ThreadRequest) => {
     now = m.now;
-    const op = ops[m.op];
-    const run = (async () => {
-      if (op === undefined) throw new Error(`unknown call ${m.op}`);
-      return op(...(m.args as never[]));
-    })();
-    run.then(
-      (value) => {
-        reply({ id: m.id, value });
-        // The answer to `close` is the last message: the thread then ends.
-        if (m.op === 'close') port.close();
-      },
-      (e: unknown) => reply({ id: m.id, error: toThreadError(e) }),
+    // The client sends nothing after close; were it to, the call still gets its answer.
+    if (closed) return reply({ id: m.id, error: toThreadError(storeClosed('duckdb')) });
+    const answer = dispatch(handlers, m.op, m.args).then(
+      (value): ThreadResponse => ({ id: m.id, value }),
+      (e: unknown): ThreadResponse => ({ id: m.id, error: toThreadError(e) }),
     );
+    if (m.op === 'close') {
+      // The database lets what was asked before close finish and refuses the
+      // rest (a rollup run's next step), so every earlier call is answered;
+      // the answer to close is the thread's last message.
+      closed = true;
+      void Promise.all([answer, ...answering]).then(([last]) => {
+        reply(last);
+        port.close();
+      });
+      return;
+    }
+    const answered = answer.then(reply);
+    answering.add(answered);
+    void answered.then(() => answering.delete(answered));
   });
   port.postMessage({ ready: true } satisfies ThreadHello);
 } catch (e) {
