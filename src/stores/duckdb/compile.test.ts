@@ -71,7 +71,7 @@ describe('DuckDB compiler', () => {
     const stmt = compileSeries(q, schema);
     const m = /time_ns - \(time_ns % (\$[0-9]+)\) - CASE WHEN time_ns % \1 < 0 THEN \1 ELSE 0 END AS bucket/.exec(stmt.text);
     expect(m).not.toBeNull();
-    expect(stmt.params[Number(m![1].slice(1)) - 1]).toBe(300_000_000_000n);
+    expect(stmt.params[Number(m![1]!.slice(1)) - 1]).toBe(300_000_000_000n);
   });
 });
 
