@@ -1,5 +1,6 @@
 import { parseDuration, parseTiers } from '../../src/model/index.js';
 import { DuckDbThread } from '../../src/stores/duckdb/index.js';
+import { describeEpochBuckets } from './epoch-suite.js';
 import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
 import { describeUveConformance } from './uve-suite.js';
@@ -39,6 +40,11 @@ describeSessionConformance(
   },
   { now: 3_600_000_000_000n },
 );
+
+describeEpochBuckets('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+  return { store: thread.sessions(), cleanup: () => thread.close() };
+});
 
 describeUveConformance('duckdb', async () => {
   const raw = parseDuration('24h', 'RAW_RETENTION');
