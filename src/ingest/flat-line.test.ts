@@ -157,7 +157,7 @@ const TAKEN: Record<string, string> = {
   'unknown members of every scalar kind (fluentd may add its own)': line({ tag: '"kube.var.log"', n: '-1.5e3', m: '0.25', big: '123456789012345678901234', ok: 'true', no: 'false', nil: 'null', ['__proto__']: '"p"' }),
   'members in another order': line({}, ['labels', 'protocol', 'vn', 'time', 'remote_vn', 'vrouter_ip', 'local_ip', 'client_port', 'remote_ip', 'server_port', 'forward_sampled_bytes', 'forward_sampled_pkts', 'reverse_sampled_bytes', 'reverse_sampled_pkts', 'vmi', 'session_type']),
   'white space everywhere': ` { "vn" : "a" , "remote_vn":\t"b", "vrouter_ip" : "1.2.3.4", "local_ip":"::1" ,"remote_ip":"fe80::1", "client_port" : 0, "server_port": 65535, "protocol" : 255, "labels" : { "local" : { "a" : "b" } , "remote" : { } } , "forward_sampled_bytes" : 0 , "forward_sampled_pkts":0,"reverse_sampled_bytes":0,"reverse_sampled_pkts":0 }\r`,
-  'the largest 64-bit values': line({ time: '9223372036854775807', forward_sampled_bytes: '9223372036854775807', reverse_sampled_bytes: '0', total_bytes: '9223372036854775807' }),
+  'the largest 64-bit values, and the last time taken (2250-01-01 less 1 ns)': line({ time: '8835955199999999999', forward_sampled_bytes: '9223372036854775807', reverse_sampled_bytes: '0', total_bytes: '9223372036854775807' }),
   'values on both sides of 2^53 and 2^32': line({ forward_sampled_bytes: '9007199254740993', forward_sampled_pkts: '4294967296', reverse_sampled_bytes: '4294967295', reverse_sampled_pkts: '9999999999999999' }),
   'a 16-digit time below 2^53': line({ time: '1000000000000000' }),
   'bytes that sum past 2^32': line({ forward_sampled_bytes: '4294967295', reverse_sampled_bytes: '4294967295' }),
@@ -188,6 +188,9 @@ const DECLINED: Record<string, string> = {
   'a leading zero': line({ protocol: '06' }),
   'a counter of 2^63': line({ forward_sampled_bytes: '9223372036854775808' }),
   'a time of 20 digits': line({ time: '10000000000000000000' }),
+  'a time of 2250-01-01, the first past those taken': line({ time: '8835955200000000000' }),
+  'a time of 2^63-1 ns, past 2250': line({ time: '9223372036854775807' }),
+  'a negative time (before 1970)': line({ time: '-1' }),
   'bytes that sum past 2^63-1': line({ forward_sampled_bytes: '9223372036854775807', reverse_sampled_bytes: '1' }),
   'a port past 65535': line({ server_port: '65536' }),
   'a protocol past 255': line({ protocol: '256' }),
@@ -272,10 +275,10 @@ describe('the flat record lane', () => {
   it('reads exact 64-bit values and the time of receipt', async () => {
     const [a, b] = (
       await expectSame(
-        `${line({ time: '9223372036854775807', forward_sampled_bytes: '9007199254740993', reverse_sampled_bytes: '4294967297' })}\n${line({ time: undefined })}\n`,
+        `${line({ time: '8835955199999999999', forward_sampled_bytes: '9007199254740993', reverse_sampled_bytes: '4294967297' })}\n${line({ time: undefined })}\n`,
       )
     ).records;
-    expect(a!.time).toBe(9_223_372_036_854_775_807n);
+    expect(a!.time).toBe(8_835_955_199_999_999_999n);
     expect(a!.forwardSampledBytes).toBe(9_007_199_254_740_993n);
     expect(a!.totalBytes).toBe(9_007_199_254_740_993n + 4_294_967_297n);
     expect(b!.time).toBe(RECEIVED);
@@ -477,7 +480,7 @@ describe('the flat record lane, differentially fuzzed', () => {
   function laneRecord(g: Gen): Rec {
     const r: Rec = { m: [], nested: { local: undefined, remote: undefined } };
     const m = r.m;
-    if (!g.chance(0.2)) m.push(['time', g.chance(0.1) ? '9223372036854775807' : String(1_795_600_800_000_000_000n + BigInt(g.int(1e9)))]);
+    if (!g.chance(0.2)) m.push(['time', g.chance(0.1) ? '8835955199999999999' : String(1_795_600_800_000_000_000n + BigInt(g.int(1e9)))]);
     m.push(['vn', str(g.value(VNS, 'vn'))]);
     const vmi = g.int(10);
     if (vmi === 0) m.push(['vmi', 'null']);
@@ -557,7 +560,8 @@ describe('the flat record lane, differentially fuzzed', () => {
     'a bad label name': (g, r) => addLabel(r, g.pick(['local', 'remote']), g.pick(['a b', 'a"b', 'ü', 'x'.repeat(318), 'a:b', 'a@b', 'a\\b', '']), '"x"', g.chance(0.5)),
     'a bad counter': (g, r) => set(r, g.pick([...COUNTERS, 'total_bytes']), g.pick(['-1', '1.5', '9223372036854775808', 'true', '18446744073709551616', '"x"'])),
     'a null counter': (g, r) => set(r, g.pick(COUNTERS), 'null'),
-    'a time out of range': (g, r) => set(r, 'time', g.pick(['99999999999999999999', '"9999-12-31T23:59:59Z"', '"yesterday"'])),
+    'a time out of range': (g, r) =>
+      set(r, 'time', g.pick(['99999999999999999999', '9223372036854775807', '8835955200000000000', '-8520336000000000001', '"9999-12-31T23:59:59Z"', '"1650-01-01T00:00:00Z"', '"0050-01-01T00:00:00Z"', '"2026-11-25T10:00:00+99:99"', '"yesterday"'])),
     'a bad port': (g, r) => set(r, g.pick(['client_port', 'server_port']), g.pick(['65536', '-1', '1.5', '100000', 'null', '"http"'])),
     'a bad protocol': (g, r) => set(r, 'protocol', g.pick(['256', '-6', '"tcp"', '6.5'])),
     'a bad session type': (g, r) => set(r, 'session_type', g.pick(['"both"', '""', '5', '"client "', '"sever"'])),

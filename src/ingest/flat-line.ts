@@ -7,6 +7,7 @@ import {
   LITTLE_ENDIAN,
   NULL_STRING,
   STRING_MAX,
+  TIME_END,
   isLabelName,
   type RecordBatchBuilder,
   type RecordContext,
@@ -23,9 +24,9 @@ import {
  * would accept it and lay out the same record: one JSON object on an NDJSON
  * line, or a JSON body of one such object or an array of them (`readJson`,
  * whole or not at all); printable ASCII strings without escapes; the known
- * snake_case keys once each, integers without sign, fraction or exponent,
- * `session_type` `client` or `server`, labels nested or as
- * `label.<side>.NAME` keys with string values; and up to MAX_OTHERS other
+ * snake_case keys once each, integers without sign, fraction or exponent
+ * (a time before TIME_END), `session_type` `client` or `server`, labels
+ * nested or as `label.<side>.NAME` keys with string values; and up to MAX_OTHERS other
  * keys with scalar values, which the reference path ignores too.
  * Anything else, valid or not, it declines without a trace, and the
  * reference path decides: every error message comes from there. A
@@ -227,6 +228,8 @@ export class FlatLineReader {
       case K_TOTAL_BYTES:
         this.totalNull = this.isNull(p);
         return this.totalNull ? p + 4 : this.uint64(KEY_WORD[key]!, p);
+      case K_TIME:
+        return this.time(p);
       default:
         return this.uint64(KEY_WORD[key]!, p);
     }
@@ -286,6 +289,17 @@ export class FlatLineReader {
     this.words[w] = lo | 0;
     this.words[w + 1] = hi | 0;
     return p;
+  }
+
+  /**
+   * Epoch nanoseconds (unsigned, so from 1970) before TIME_END: a later
+   * time is the reference path's error, so the lane declines it.
+   */
+  private time(p: number): number {
+    const end = this.uint64(0, p);
+    if (end < 0) return -1;
+    const hi = this.words[1]!;
+    return hi < TIME_END_HI || (hi === TIME_END_HI && this.words[0]! >>> 0 < TIME_END_LO) ? end : -1;
   }
 
   /** True when digits ran from `start` to `p` and make a JSON integer: no leading zero, no fraction or exponent. */
@@ -564,6 +578,9 @@ const NINE = 0x39;
 const TWO_15 = 2 ** 15;
 const TWO_17 = 2 ** 17;
 const TWO_32 = 2 ** 32;
+/** TIME_END as the two 32-bit halves the lane keeps a time in. */
+const TIME_END_HI = Number(TIME_END >> 32n);
+const TIME_END_LO = Number(TIME_END & 0xffff_ffffn);
 /** Bytes inside a string, by what the lane makes of them: printable ASCII is plain except a backslash, a quote closes, the rest declines. */
 const PLAIN = 0;
 const CLOSE = 1;

@@ -1,6 +1,19 @@
 export { GatewayError, badInput, backendUnavailable, storeClosed, tooExpensive, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration, type Duration } from './duration.js';
-export { parseDateTime, formatDateTime, formatDateTimeNanos, parseEpochNs, systemClock, type Clock, type EpochNs } from './time.js';
+export {
+  parseDateTime,
+  parseTime,
+  isTimeInBounds,
+  TIME_MIN,
+  TIME_END,
+  TIME_OUTSIDE,
+  formatDateTime,
+  formatDateTimeNanos,
+  parseEpochNs,
+  systemClock,
+  type Clock,
+  type EpochNs,
+} from './time.js';
 export {
   DIMENSIONS,
   DIMENSION_COLUMNS,

@@ -32,6 +32,11 @@ const BAD: Array<[string, TrafficArgs, string]> = [
   ['a range in the future', { range: { from: '2026-11-26T09:00:00Z', to: '2026-11-27T08:00:00Z' } }, 'range.from'],
   ['a malformed timestamp', { range: { from: '2026-11-25 9am' } }, 'range.from'],
   ['an impossible date', { range: { from: '2026-02-30T00:00:00Z' } }, 'range.from'],
+  ['a from before 1700', { range: { from: '1650-01-01T00:00:00Z' } }, 'range.from'],
+  ['a from in year 50', { range: { from: '0050-01-01T00:00:00Z' } }, 'range.from'],
+  ['a to from 2250 on', { range: { from: '2026-11-25T09:00:00Z', to: '2250-01-01T00:00:00Z' } }, 'range.to'],
+  ['a to past 64-bit nanoseconds', { range: { from: '2026-11-25T09:00:00Z', to: '9999-12-31T00:00:00Z' } }, 'range.to'],
+  ['an offset past 23:59', { range: { from: '2026-11-25T09:00:00+99:99' } }, 'range.from'],
   ['a bad duration', { range: { last: '1y' } }, 'range.last'],
   ['a zero duration', { range: { last: '0m' } }, 'range.last'],
   ['StringMatch with no operator', { range: H, where: { vn: {} } }, 'where.vn'],
@@ -63,6 +68,15 @@ describe('buildTrafficQuery', () => {
     expect(e.code).toBe('BAD_USER_INPUT');
     expect(e.field).toBe(field);
     expect(e.message.startsWith(`${field}:`)).toBe(true);
+  });
+
+  it('names the bounds of the times it takes when a range passes one', () => {
+    expect(failure(() => buildTrafficQuery({ range: { from: '1650-01-01T00:00:00Z' } }, ctx)).message).toBe(
+      'range.from: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z',
+    );
+    expect(failure(() => buildSeriesQuery({ range: { from: '2026-11-25T09:00:00Z', to: '2250-01-01T00:00:00Z' }, every: '5m' }, ctx)).message).toBe(
+      'range.to: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z',
+    );
   });
 
   it('defaults to client records when no session type is named', () => {

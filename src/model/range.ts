@@ -1,6 +1,6 @@
 import { parseDuration } from './duration.js';
 import { badInput } from './errors.js';
-import { parseDateTime, type EpochNs } from './time.js';
+import { parseTime, type EpochNs } from './time.js';
 
 export interface TimeRangeInput {
   from?: string | null;
@@ -17,7 +17,8 @@ export interface TimeSpan {
 /**
  * Resolves a `TimeRange` against `now` (ARCHITECTURE §4): `last` counts back
  * from now; `from` with an optional `to` (default now). Both forms at once,
- * neither, `from` after `to`, or a range that starts in the future are errors.
+ * neither, `from` after `to`, a range that starts in the future, or a `from`
+ * or `to` outside the times the gateway takes (TIME_MIN..TIME_END) are errors.
  */
 export function resolveRange(input: TimeRangeInput | null | undefined, now: EpochNs, field = 'range'): TimeSpan {
   if (input == null) throw badInput(field, 'is required');
@@ -29,8 +30,8 @@ export function resolveRange(input: TimeRangeInput | null | undefined, now: Epoc
     return { from: now - d.ns, to: now };
   }
   if (input.from == null) throw badInput(`${field}.from`, 'is required (or give `last`)');
-  const from = parseDateTime(input.from, `${field}.from`);
-  const to = input.to == null ? now : parseDateTime(input.to, `${field}.to`);
+  const from = parseTime(input.from, `${field}.from`);
+  const to = input.to == null ? now : parseTime(input.to, `${field}.to`);
   if (from > to) throw badInput(field, '`from` is after `to`');
   if (from === to) throw badInput(field, '`from` equals `to`: the range is empty');
   if (from > now) throw badInput(`${field}.from`, 'the range starts in the future');

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { GatewayError } from './errors.js';
 import { LABEL_VALUE_MAX, isLabelName } from './columns.js';
 import { bareObject, type SessionRecord, type SessionType } from './record.js';
-import { parseDateTime, parseEpochNs, type EpochNs } from './time.js';
+import { TIME_OUTSIDE, isTimeInBounds, parseDateTime, parseEpochNs, type EpochNs } from './time.js';
 
 /**
  * A record as a decoder hands it over, before validation: camelCase keys,
@@ -112,10 +112,10 @@ export function validateSessionRecord(c: RecordCandidate, ctx: RecordContext): S
   const time =
     c.time === undefined || c.time === null
       ? ctx.receivedAt
-      : typeof c.time === 'string' && !/^[0-9]+$/.test(c.time)
+      : typeof c.time === 'string' && !/^-?[0-9]+$/.test(c.time)
         ? parseDateTime(c.time, fields.time)
         : parseEpochNs(c.time, fields.time);
-  if (time > MAX_I64) fail(fields.time, 'is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)');
+  if (!isTimeInBounds(time)) fail(fields.time, TIME_OUTSIDE);
   const vn = requiredString(c.vn, fields.vn);
   const remoteVn = requiredString(c.remoteVn, fields.remoteVn);
   const localIp = ip(c.localIp, fields.localIp);

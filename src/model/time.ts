@@ -13,7 +13,10 @@ const RFC3339 =
 
 /**
  * Parses an RFC 3339 timestamp keeping its nanoseconds (JavaScript's Date
- * keeps only milliseconds). Rejects impossible dates such as 2026-02-30.
+ * keeps only milliseconds). Rejects impossible dates such as 2026-02-30 and
+ * offsets past ±23:59; years 0000 to 0099 are those years (Date.UTC would
+ * read them as 1900 to 1999). The result is not bounded: a time a user gives
+ * goes through parseTime, which is.
  */
 export function parseDateTime(text: unknown, field: string): EpochNs {
   if (typeof text !== 'string') throw badInput(field, 'expected an RFC 3339 timestamp');
@@ -22,24 +25,55 @@ export function parseDateTime(text: unknown, field: string): EpochNs {
     throw badInput(field, `"${truncate(text)}" is not an RFC 3339 timestamp (e.g. 2026-11-25T10:00:00Z)`);
   }
   const [, y, mo, d, h, mi, s, frac, zone] = m;
-  const ms = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +s!);
-  const check = new Date(ms);
+  const date = new Date(0);
+  date.setUTCFullYear(+y!, +mo! - 1, +d!);
   if (
-    check.getUTCFullYear() !== +y! ||
-    check.getUTCMonth() !== +mo! - 1 ||
-    check.getUTCDate() !== +d! ||
+    date.getUTCFullYear() !== +y! ||
+    date.getUTCMonth() !== +mo! - 1 ||
+    date.getUTCDate() !== +d! ||
     +h! > 23 ||
     +mi! > 59 ||
     +s! > 59
   ) {
     throw badInput(field, `"${text}" is not a valid date and time`);
   }
-  let ns = BigInt(ms) * 1_000_000n + BigInt((frac ?? '').padEnd(9, '0'));
+  date.setUTCHours(+h!, +mi!, +s!, 0);
+  let ns = BigInt(date.getTime()) * 1_000_000n + BigInt((frac ?? '').padEnd(9, '0'));
   if (zone !== 'Z' && zone !== 'z') {
+    const hours = +zone!.slice(1, 3);
+    const minutes = +zone!.slice(4, 6);
+    if (hours > 23 || minutes > 59) {
+      throw badInput(field, `"${text}" has the offset ${zone}; an offset is -23:59 to +23:59 (hours 00 to 23, minutes 00 to 59)`);
+    }
     const sign = zone![0] === '-' ? -1n : 1n;
-    const offMin = BigInt(+zone!.slice(1, 3) * 60 + +zone!.slice(4, 6));
-    ns -= sign * offMin * 60_000_000_000n;
+    ns -= sign * BigInt(hours * 60 + minutes) * 60_000_000_000n;
   }
+  return ns;
+}
+
+/**
+ * The earliest time a record or a query range may hold, 1700-01-01T00:00:00Z
+ * (docs/decisions.md, "Times"). With TIME_END it leaves more than ten years,
+ * the longest tier window, to each end of the 64-bit nanoseconds that
+ * DuckDB's BIGINT and InfluxDB hold, so that every window start and end
+ * around an accepted time is a 64-bit value too.
+ */
+export const TIME_MIN: EpochNs = -8_520_336_000_000_000_000n;
+/** The first time past those a record or a query range may hold, 2250-01-01T00:00:00Z. */
+export const TIME_END: EpochNs = 8_835_955_200_000_000_000n;
+
+/** What a sender is told of a time outside [TIME_MIN, TIME_END), after the field's name. */
+export const TIME_OUTSIDE = 'is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z';
+
+/** True when `ns` lies in [TIME_MIN, TIME_END), the times the gateway takes. */
+export function isTimeInBounds(ns: EpochNs): boolean {
+  return ns >= TIME_MIN && ns < TIME_END;
+}
+
+/** Parses a time a user gives (parseDateTime) and refuses one outside [TIME_MIN, TIME_END), naming `field`. */
+export function parseTime(text: unknown, field: string): EpochNs {
+  const ns = parseDateTime(text, field);
+  if (!isTimeInBounds(ns)) throw badInput(field, TIME_OUTSIDE);
   return ns;
 }
 
@@ -53,16 +87,17 @@ export function formatDateTime(ns: EpochNs): string {
   return `${base}.${sub.toString().padStart(9, '0').replace(/0+$/, '')}Z`;
 }
 
-/** Parses epoch nanoseconds given as an integer number or a decimal string. */
+/**
+ * Parses epoch nanoseconds given as an integer number, a bigint or a decimal
+ * string; negative before 1970. Not bounded: the caller checks isTimeInBounds.
+ */
 export function parseEpochNs(value: unknown, field: string): EpochNs {
   // A JSON number past 2^53 has already lost its last digits when it gets
   // here; decoders that need them exact keep big integers as strings.
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 2 ** 63) {
-    return BigInt(value);
-  }
-  if (typeof value === 'string' && /^[0-9]{1,19}$/.test(value)) return BigInt(value);
-  if (typeof value === 'bigint' && value >= 0n) return value;
-  throw badInput(field, 'expected epoch nanoseconds as a non-negative integer');
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?[0-9]{1,30}$/.test(value)) return BigInt(value);
+  if (typeof value === 'bigint') return value;
+  throw badInput(field, 'expected epoch nanoseconds as an integer');
 }
 
 function truncate(s: string): string {

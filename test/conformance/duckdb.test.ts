@@ -1,5 +1,6 @@
 import { parseDuration, parseTiers } from '../../src/model/index.js';
 import { DuckDbThread } from '../../src/stores/duckdb/index.js';
+import { describeEpochBuckets } from './epoch-suite.js';
 import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
 import { describeUveConformance } from './uve-suite.js';
@@ -26,6 +27,23 @@ describeSessionConformance('duckdb', async ({ now, retention }) => {
     },
     cleanup: () => thread.close(),
   };
+});
+
+// The same cases an hour after the Unix epoch, so that ranges, raw buckets
+// and tier windows cross it: a window before 1970 starts at a multiple of
+// its width before it (floor), as in the reference and InfluxDB, not at 0.
+describeSessionConformance(
+  'duckdb around the Unix epoch',
+  async ({ now, retention }) => {
+    const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+    return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+  },
+  { now: 3_600_000_000_000n },
+);
+
+describeEpochBuckets('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+  return { store: thread.sessions(), cleanup: () => thread.close() };
 });
 
 describeUveConformance('duckdb', async () => {

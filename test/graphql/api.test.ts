@@ -122,6 +122,32 @@ describe('GraphQL API on the embedded store', () => {
     expect(res.errors?.[0]?.message).toBe('where.vn.in: an empty list matches nothing; give at least one value');
   });
 
+  it('takes times from 1700 up to 2250 in ranges and records, and names the bounds past them', async () => {
+    const bounds = 'is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z';
+    const early = await gql(gw.app, `{ sessionTraffic(range: {from: "1650-01-01T00:00:00Z"}) { totalCount } }`);
+    expect(early.errors?.map((e) => [e.message, e.extensions?.['code']])).toEqual([[`range.from: ${bounds}`, 'BAD_USER_INPUT']]);
+    const late = await gql(gw.app, `{ sessionSeries(range: {from: "2026-11-25T09:00:00Z", to: "2250-01-01T00:00:00Z"}, every: "1h") { meta { tier } } }`);
+    expect(late.errors?.map((e) => [e.message, e.extensions?.['code']])).toEqual([[`range.to: ${bounds}`, 'BAD_USER_INPUT']]);
+    const res = await gql(gw.app, INGEST, { records: [rec({ time: '0050-06-15T12:00:00Z' }), rec({ time: '2262-04-11T00:00:00Z' })] });
+    expect(res.data?.ingestSessions).toEqual({
+      accepted: 0,
+      rejected: 2,
+      errors: [
+        { index: 0, message: `time: ${bounds}` },
+        { index: 1, message: `time: ${bounds}` },
+      ],
+    });
+  });
+
+  it('refuses a DateTime with an offset past 23:59, as a literal and in variables', async () => {
+    const why = 'DateTime: "2026-11-25T09:00:00+99:99" has the offset +99:99; an offset is -23:59 to +23:59 (hours 00 to 23, minutes 00 to 59)';
+    const literal = await gql(gw.app, `{ sessionTraffic(range: {from: "2026-11-25T09:00:00+99:99"}) { totalCount } }`);
+    expect(literal.errors?.[0]?.message).toContain(why);
+    const variable = await gql(gw.app, INGEST, { records: [rec({ time: '2026-11-25T09:00:00+99:99' })] });
+    expect(variable.errors?.[0]?.message).toContain(why);
+    expect(variable.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
+  });
+
   it('answers a bad scalar literal as BAD_USER_INPUT', async () => {
     const res = await gql(gw.app, `{ sessionSeries(range: {last: "1h"}, every: "5 min") { meta { tier } } }`);
     expect(res.errors?.[0]?.message).toContain('is not a duration');

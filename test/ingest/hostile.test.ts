@@ -67,9 +67,14 @@ describe('hostile input on POST /ingest/sessions', () => {
     ['a fractional counter', 'forward_sampled_pkts', '1.5', 'forward_sampled_pkts: 1.5 is not an integer'],
     ['an overflowing double', 'forward_sampled_pkts', '1e400', 'forward_sampled_pkts: must be a finite integer'],
     ['NaN as a string', 'forward_sampled_pkts', '"NaN"', 'forward_sampled_pkts: must be a non-negative integer'],
-    ['a time past 2^64 ns', 'time', '99999999999999999999', 'time: is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)'],
-    ['a time of 19 digits past 2^63', 'time', '9300000000000000000', 'time: is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)'],
-    ['a time past 2262', 'time', '"9999-12-31T23:59:59Z"', 'time: is outside the 64-bit nanosecond range (1677-09-21 to 2262-04-11)'],
+    ['a time past 2^64 ns', 'time', '99999999999999999999', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['a time of 19 digits past 2^63', 'time', '9300000000000000000', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['a time of 19 digits past 2250, below 2^63', 'time', '9000000000000000000', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['a time past 2262', 'time', '"9999-12-31T23:59:59Z"', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['a time before 1677', 'time', '"1600-01-01T00:00:00Z"', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['a year below 100', 'time', '"0050-06-15T12:00:00Z"', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['epoch nanoseconds before 1700', 'time', '-9000000000000000000', 'time: is outside the times the gateway takes: from 1700-01-01T00:00:00Z up to, not including, 2250-01-01T00:00:00Z'],
+    ['an offset of +99:99', 'time', '"2026-11-25T10:00:00+99:99"', 'time: "2026-11-25T10:00:00+99:99" has the offset +99:99; an offset is -23:59 to +23:59 (hours 00 to 23, minutes 00 to 59)'],
   ])('%s is rejected, not rounded', async (_what, key, literal, message) => {
     expect((await oneBadLine(gw, withMember(key, literal))).message).toBe(`line 2: ${message}`);
   });

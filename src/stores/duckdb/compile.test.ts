@@ -66,12 +66,12 @@ describe('DuckDB compiler', () => {
     expect(text).toContain('coalesce(sum(sessions), 0) AS n');
   });
 
-  it('aligns series buckets to the epoch with a bound width', () => {
+  it('aligns series buckets to the epoch with a bound width, flooring before 1970', () => {
     const q = buildSeriesQuery({ range: { last: '1h' }, every: '5m' }, ctx);
     const stmt = compileSeries(q, schema);
-    const m = /time_ns - \(time_ns % \$([0-9]+)\) AS bucket/.exec(stmt.text);
+    const m = /time_ns - \(time_ns % (\$[0-9]+)\) - CASE WHEN time_ns % \1 < 0 THEN \1 ELSE 0 END AS bucket/.exec(stmt.text);
     expect(m).not.toBeNull();
-    expect(stmt.params[Number(m![1]) - 1]).toBe(300_000_000_000n);
+    expect(stmt.params[Number(m![1]!.slice(1)) - 1]).toBe(300_000_000_000n);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type TrafficQuery,
 } from '../../model/index.js';
 import { RAW_TABLE, tierTable, type StoreSchema } from './layout.js';
-import { Params, quoteIdent, type SqlStatement } from './sql.js';
+import { Params, quoteIdent, windowStartSql, type SqlStatement } from './sql.js';
 
 /** Result column aliases shared by the compiler and the store's row reader. */
 export const TRAFFIC_ALIASES = ['fsb', 'fsp', 'rsb', 'rsp', 'tb', 'n'] as const;
@@ -116,7 +116,7 @@ export function compileSeries(q: SeriesQuery, schema: StoreSchema): SqlStatement
   const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
   const keyNames = q.groupBy.map((_, i) => `k${i}`);
   const value = metricSum(q.metric, q.source);
-  const bucket = `${time} - (${time} % ${every})`;
+  const bucket = windowStartSql(time, every);
   const rankOrder = orderBy('DESC', 'total', q.groupBy.length, '');
   const join = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `b.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
   const limit = p.add(q.limit);

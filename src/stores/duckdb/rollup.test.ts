@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
+import { TIME_END, TIME_MIN, buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
 import { DuckDb } from './database.js';
+import { tierTable } from './layout.js';
 import { sliceBounds } from './rollup.js';
 import { DuckDbSessionStore } from './session-store.js';
 
@@ -50,6 +51,25 @@ describe('embedded rollup job', () => {
     // A second run with nothing new changes nothing (each row counted once).
     await store.rollup.run();
     expect((await store.traffic(q)).total.totalBytes).toBe(158n);
+    await db.close();
+  });
+});
+
+describe('rollup windows at the ends of the times taken', () => {
+  it('floors records of 1700 and 2249 into ten-year windows that stay 64-bit values', async () => {
+    // A ten-year tier, the longest window a tier may have (MAX_RETENTION), on a clock of 1700 so that the tier keeps them all.
+    const { db, store, retention } = await openStore('3650d:3650d', () => TIME_MIN + DAY);
+    await store.write(encodeRecords([record(TIME_MIN, 1n, 'first'), record(TIME_MIN + 1n, 2n, 'first'), record(TIME_END - 1n, 4n, 'last'), record(-1n, 8n, 'epoch')]));
+    await store.rollup.run();
+    const w = 3650n * DAY;
+    const floor = (t: bigint) => t - (((t % w) + w) % w);
+    const rows = await db.read({ text: `SELECT window_start, sum(total_bytes) AS b FROM ${tierTable(retention.tiers[0]!)} GROUP BY ALL ORDER BY 1`, params: [] });
+    expect(rows).toEqual([
+      { window_start: floor(TIME_MIN), b: 3n },
+      { window_start: -w, b: 8n },
+      { window_start: floor(TIME_END - 1n), b: 4n },
+    ]);
+    expect(floor(TIME_MIN)).toBe(-8_830_080_000_000_000_000n); // 1690-03-09: more than ten years from 1677-09-21, where 64-bit nanoseconds end
     await db.close();
   });
 });

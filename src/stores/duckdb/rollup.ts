@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { COUNTER_COLUMNS, type Clock, type Retention, type TierSpec } from '../../model/index.js';
 import type { DuckDb } from './database.js';
 import { RAW_TABLE, STATE_TABLE, tierDimensions, tierTable } from './layout.js';
-import { quoteIdent } from './sql.js';
+import { quoteIdent, windowStartSql } from './sql.js';
 
 export interface RollupStats {
   readonly rolledUp: Record<string, number>;
@@ -105,7 +105,7 @@ export class Rollup {
     const tags = (t: TierSpec) => [...tierDimensions(t), 'session_type', ...labels];
     const counters = [...COUNTER_COLUMNS, 'sessions'];
     const insert = (t: TierSpec) => `INSERT INTO ${tierTable(t)} (window_start, ${tags(t).join(', ')}, ${counters.join(', ')})`;
-    const partials = `SELECT time_ns - (time_ns % $1::BIGINT) AS w, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
+    const partials = `SELECT ${windowStartSql('time_ns', '$1::BIGINT')} AS w, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
 FROM ${RAW_TABLE} WHERE seq > $2::BIGINT AND seq <= $3::BIGINT
 GROUP BY ALL`;
     if (derived.length === 0) {
@@ -117,7 +117,7 @@ GROUP BY ALL`;
     for (const t of derived) {
       const sums = counters.map((c) => `sum(${c})`);
       const result = await conn.run(
-        `${insert(t)} SELECT w - (w % $1::BIGINT), ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
+        `${insert(t)} SELECT ${windowStartSql('w', '$1::BIGINT')}, ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
         [t.window.ns],
       );
       counts.push(Number(result.rowsChanged));

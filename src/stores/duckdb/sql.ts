@@ -15,6 +15,17 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/**
+ * The start of the `width`-long window that holds `time` (BIGINT SQL
+ * expressions): the multiple of `width` at or before it, before 1970 too,
+ * as InfluxDB's windows and the reference evaluator have it. DuckDB's `%`
+ * truncates toward zero, so `time - time % width` alone would put a time
+ * before 1970 in the window after its own.
+ */
+export function windowStartSql(time: string, width: string): string {
+  return `${time} - (${time} % ${width}) - CASE WHEN ${time} % ${width} < 0 THEN ${width} ELSE 0 END`;
+}
+
 /** Collects bound values and hands out their placeholders. */
 export class Params {
   readonly values: SqlValue[] = [];
