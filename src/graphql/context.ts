@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { DeadLetterAdmin, SessionIngest } from '../ingest/index.js';
-import type { BuildContext, Clock, QueryLimits, Retention, UveDocument } from '../model/index.js';
+import { UNRESTRICTED, type BuildContext, type Caller, type Clock, type QueryLimits, type Retention, type UveDocument } from '../model/index.js';
 import type { SessionStore, UveStore } from '../stores/types.js';
 import { createUveLoader, type UveKey } from './loaders.js';
 
@@ -23,13 +23,16 @@ export interface GatewayContext {
   readonly uveLoader: DataLoader<UveKey, UveDocument | null, string>;
   /** The size of the request's body when known (its Content-Length), else 0: what ingestSessions holds of the in-flight byte budget. */
   readonly requestBytes: number;
+  /** Who asked: the authenticator's answer, UNRESTRICTED when authentication is off. */
+  readonly caller: Caller;
 }
 
-export function createContext(services: Services, requestBytes = 0): GatewayContext {
+export function createContext(services: Services, requestBytes = 0, caller: Caller = UNRESTRICTED): GatewayContext {
   return {
     services,
     build: { now: services.clock(), retention: services.retention, limits: services.limits },
     uveLoader: createUveLoader(services.uves),
     requestBytes,
+    caller,
   };
 }

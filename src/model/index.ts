@@ -114,3 +114,4 @@ export {
   type UveListQuery,
   type UveListArgs,
 } from './uve.js';
+export { SCOPES, UNRESTRICTED, type Caller, type Scope } from './caller.js';
