@@ -87,6 +87,7 @@ try {
       samples[name]!.gateway.push(await time(c.gateway));
       samples[name]!.direct.push(await time(c.direct));
     }
+    console.error(`round ${i + 1} of ${ITERATIONS} done`);
   }
   console.log(`flow-view queries over ${QUERY_RECORDS} records in the last hour, ${ITERATIONS} interleaved runs each (p50 / p90):`);
   for (const [name, s] of Object.entries(samples)) {
