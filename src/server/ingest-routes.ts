@@ -51,7 +51,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     const route = (path: string, ingest: BodyIngest) =>
-      scope.post(path, { bodyLimit: options.limits.maxBodyBytes }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options, pool));
+      scope.post(path, { bodyLimit: options.limits.maxBodyBytes, config: { scope: 'ingest' } }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options, pool));
     route('/ingest/sessions', options.sessions);
     route('/ingest/uves', options.uves);
   });
