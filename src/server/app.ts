@@ -85,7 +85,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(app.log),
-    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1), accessPlugin(access.cost, app.log)],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app, access.authenticator !== null), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1), accessPlugin(access.cost, app.log)],
   });
   await apollo.start();
   exactJsonBodies(app);
