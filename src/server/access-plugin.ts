@@ -12,8 +12,8 @@ export interface AuditLog {
 
 /**
  * Checks every GraphQL operation before any resolver runs, and so before any
- * store is called: the document's size (QUERY_MAX_BYTES) before it is
- * parsed; then, once it is valid, the scope of each root field (403
+ * store is called (the document's size is checked before Apollo sees it:
+ * document-size.ts): once it is valid, the scope of each root field (403
  * FORBIDDEN naming the scope), its cost (QUERY_MAX_COST) and depth
  * (QUERY_MAX_DEPTH), refused as QUERY_TOO_EXPENSIVE naming the limit.
  * Mutations (with replays) and refusals are logged with the caller's name.
@@ -23,12 +23,6 @@ export function accessPlugin(limits: CostLimits, log: AuditLog): ApolloServerPlu
     async requestDidStart() {
       let mutation: { fields: string[]; operationName: string | null } | null = null;
       return {
-        async didResolveSource({ source, contextValue }) {
-          const bytes = Buffer.byteLength(source, 'utf8');
-          if (bytes > limits.maxBytes) {
-            throw refusal(contextValue.caller, tooExpensive(`the document is ${bytes} bytes, past QUERY_MAX_BYTES (${limits.maxBytes})`), log);
-          }
-        },
         async didResolveOperation({ document, operation, contextValue }) {
           if (operation === undefined) return; // Apollo answers an unknown operationName itself
           const caller = contextValue.caller;

@@ -7,6 +7,7 @@ import { GatewayError, UNRESTRICTED } from '../model/index.js';
 import { accessPlugin, refusal } from './access-plugin.js';
 import { addAuthHook, type Authenticator } from './auth/index.js';
 import { callerLimits } from './caller-limits.js';
+import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
@@ -75,6 +76,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       maxAge: 600,
     });
   }
+  documentSizeLimit(app, access.cost.maxBytes);
   const metrics = options.metrics ?? new Metrics();
   metrics.register(app);
   const apollo = new ApolloServer<GatewayContext>({
