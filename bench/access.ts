@@ -75,12 +75,34 @@ const accessFor = async (authenticator: Authenticator | null) => ({
 });
 const tokens = await TokensFile.open({ path: tokensPath, log: silent });
 const verifier = await JwtVerifier.create(parseConfig({ JWT_ISSUER: ISSUER, JWT_AUDIENCE: 'gateway', JWT_PUBLIC_KEY_FILE: pemPath }).access.auth!.jwt!);
+// The authenticators alone, per request: what auth adds, whatever the machine's load does to the end-to-end figures.
+{
+  const a = new Authenticator(tokens, verifier);
+  const basic = `Basic ${Buffer.from(`fluentd:${TOKEN}`).toString('base64')}`;
+  const fresh: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    fresh.push(`Bearer ${await new SignJWT({ sub: 'bench', jti: String(i) }).setProtectedHeader({ alg: 'RS256' }).setIssuer(ISSUER).setAudience('gateway').setExpirationTime('2h').sign(keys.privateKey)}`);
+  }
+  const first = await time(async () => {
+    for (const h of fresh) await a.authenticate(h);
+  });
+  console.log(`authenticate, RS256 JWT seen for the first time (signature verified): ${((first * 1000) / fresh.length).toFixed(2)} µs per request`);
+  for (const [what, header, n] of [['static token (Bearer)', `Bearer ${TOKEN}`, 200_000], ['static token (Basic)', basic, 200_000], ['RS256 JWT seen before (cached)', `Bearer ${jwt}`, 200_000]] as const) {
+    for (let i = 0; i < n / 10; i++) await a.authenticate(header);
+    const ms = await time(async () => {
+      for (let i = 0; i < n; i++) await a.authenticate(header);
+    });
+    console.log(`authenticate, ${what}: ${((ms * 1000) / n).toFixed(2)} µs per request`);
+  }
+}
 const apps = {
   off: data.gw.app,
+  // A second app with authentication off: the A/A control, how far two identical variants drift in this run.
+  off2: await buildApp(data.gw.services, { logLevel: 'error', access: await accessFor(null) }),
   token: await buildApp(data.gw.services, { logLevel: 'error', access: await accessFor(new Authenticator(tokens, null)) }),
   jwt: await buildApp(data.gw.services, { logLevel: 'error', access: await accessFor(new Authenticator(null, verifier)) }),
 };
-const headers = { off: {}, token: { authorization: `Bearer ${TOKEN}` }, jwt: { authorization: `Bearer ${jwt}` } };
+const headers = { off: {}, off2: {}, token: { authorization: `Bearer ${TOKEN}` }, jwt: { authorization: `Bearer ${jwt}` } };
 const run = (k: keyof typeof apps) => async () => {
   const res = await apps[k].inject({
     method: 'POST',
@@ -90,9 +112,9 @@ const run = (k: keyof typeof apps) => async () => {
   });
   if (res.statusCode !== 200 || res.body.includes('"errors"')) throw new Error(`${k}: ${res.statusCode} ${res.body.slice(0, 200)}`);
 };
-const kinds = ['off', 'token', 'jwt'] as const;
+const kinds = ['off', 'off2', 'token', 'jwt'] as const;
 for (const k of kinds) for (let i = 0; i < 2; i++) await run(k)();
-const samples = { off: [] as number[], token: [] as number[], jwt: [] as number[] };
+const samples = { off: [] as number[], off2: [] as number[], token: [] as number[], jwt: [] as number[] };
 for (let i = 0; i < ITERATIONS; i++) {
   // Rotate the order so that no variant always runs first.
   for (let j = 0; j < kinds.length; j++) {
@@ -100,11 +122,13 @@ for (let i = 0; i < ITERATIONS; i++) {
     samples[k].push(await time(run(k)));
   }
 }
-const p50 = { off: percentile(samples.off, 50), token: percentile(samples.token, 50), jwt: percentile(samples.jwt, 50) };
+const p50 = { off: percentile(samples.off, 50), off2: percentile(samples.off2, 50), token: percentile(samples.token, 50), jwt: percentile(samples.jwt, 50) };
 console.log(`top-10 label pairs over ${RECORDS} records, ${ITERATIONS} interleaved runs each (GraphQL over inject):`);
 console.log(`  auth off:             p50 ${fmt(p50.off)}, p90 ${fmt(percentile(samples.off, 90))}`);
+console.log(`  auth off (A/A control): p50 ${fmt(p50.off2)}, p90 ${fmt(percentile(samples.off2, 90))}  (${pct(p50.off2, p50.off)})`);
 console.log(`  static token:         p50 ${fmt(p50.token)}, p90 ${fmt(percentile(samples.token, 90))}  (${pct(p50.token, p50.off)})`);
 console.log(`  RS256 JWT (PEM key):  p50 ${fmt(p50.jwt)}, p90 ${fmt(percentile(samples.jwt, 90))}  (${pct(p50.jwt, p50.off)})`);
+await apps.off2.close();
 await apps.token.close();
 await apps.jwt.close();
 await data.close();

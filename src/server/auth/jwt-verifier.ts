@@ -4,6 +4,10 @@ import type { JwtAlgorithm, JwtSettings } from '../../config/index.js';
 import { GatewayError, SCOPES, type Caller, type Scope } from '../../model/index.js';
 import { NAMESPACE } from './token-entries.js';
 
+/** How long a verified token is taken again without verifying its signature, and how many are kept. */
+const CACHE_MS = 60_000;
+const CACHE_ENTRIES = 1024;
+
 type VerifyKey = Awaited<ReturnType<typeof importSPKI>>;
 
 /**
@@ -15,6 +19,9 @@ type VerifyKey = Awaited<ReturnType<typeof importSPKI>>;
  * (required), `nbf`; then maps the claims to a Caller.
  */
 export class JwtVerifier {
+  /** Verified tokens, until the earlier of their exp and CACHE_MS from verification (an RS256 verification costs some 100-300 µs). */
+  private readonly verified = new Map<string, { caller: Caller; until: number }>();
+
   private constructor(
     private readonly settings: JwtSettings,
     private readonly key: JWTVerifyGetKey,
@@ -50,6 +57,19 @@ export class JwtVerifier {
 
   /** The caller the token names; UNAUTHENTICATED when it is not valid, BACKEND_UNAVAILABLE when the JWKS does not answer. */
   async verify(token: string): Promise<Caller> {
+    const now = Date.now();
+    const hit = this.verified.get(token);
+    if (hit !== undefined) {
+      if (hit.until > now) return hit.caller;
+      this.verified.delete(token);
+    }
+    const { caller, exp } = await this.check(token);
+    if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, { caller, until: Math.min(exp * 1000, now + CACHE_MS) });
+    return caller;
+  }
+
+  private async check(token: string): Promise<{ caller: Caller; exp: number }> {
     const s = this.settings;
     let payload: JWTPayload;
     try {
@@ -66,7 +86,12 @@ export class JwtVerifier {
       }
       throw new GatewayError('UNAUTHENTICATED', `the bearer token is not valid: ${reason(e as errors.JOSEError)}`);
     }
-    return Object.freeze({ name: payload.sub!, scopes: scopesOf(claimAt(payload, s.scopesClaim)), namespaces: s.namespacesClaim === null ? null : namespacesOf(claimAt(payload, s.namespacesClaim)) });
+    const caller = Object.freeze({
+      name: payload.sub!,
+      scopes: scopesOf(claimAt(payload, s.scopesClaim)),
+      namespaces: s.namespacesClaim === null ? null : namespacesOf(claimAt(payload, s.namespacesClaim)),
+    });
+    return { caller, exp: payload.exp! };
   }
 }
 
