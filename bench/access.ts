@@ -137,28 +137,35 @@ tokens.close();
 // --- ingest
 const gateways = {
   off: await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'off.duckdb'), DEAD_LETTER_PATH: join(dir, 'off-dl.ndjson') }), { runJobs: false, logLevel: 'error' }),
+  off2: await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'off2.duckdb'), DEAD_LETTER_PATH: join(dir, 'off2-dl.ndjson') }), { runJobs: false, logLevel: 'error' }),
   token: await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'on.duckdb'), DEAD_LETTER_PATH: join(dir, 'on-dl.ndjson'), AUTH_TOKENS_FILE: tokensPath }), { runJobs: false, logLevel: 'error' }),
 };
-const ingestHeaders = { off: {}, token: { authorization: `Basic ${Buffer.from(`fluentd:${TOKEN}`).toString('base64')}` } };
+const ingestHeaders = { off: {}, off2: {}, token: { authorization: `Basic ${Buffer.from(`fluentd:${TOKEN}`).toString('base64')}` } };
 const payloads = bodies().map((b) => Buffer.from(b));
-const send = async (k: 'off' | 'token') => {
+type Side = keyof typeof gateways;
+const send = async (k: Side) => {
   for (const p of payloads) {
     const res = await gateways[k].app.inject({ method: 'POST', url: '/ingest/sessions', headers: { 'content-type': 'application/x-ndjson', ...ingestHeaders[k] }, payload: p });
     if (res.statusCode !== 200) throw new Error(`${k} ingest: ${res.statusCode} ${res.body.slice(0, 200)}`);
   }
 };
-await send('off');
-await send('token');
-const ms = { off: 0, token: 0 };
+const sides = ['off', 'off2', 'token'] as const;
+for (const k of sides) await send(k);
+const ms = { off: 0, off2: 0, token: 0 };
 for (let r = 0; r < ROUNDS; r++) {
-  for (const k of r % 2 === 0 ? (['off', 'token'] as const) : (['token', 'off'] as const)) ms[k] += await time(() => send(k));
+  for (let j = 0; j < sides.length; j++) {
+    const k = sides[(r + j) % sides.length]!;
+    ms[k] += await time(() => send(k));
+  }
 }
 const perRound = payloads.length * RECORDS_PER_BODY;
-const rate = { off: (perRound * ROUNDS) / (ms.off / 1000), token: (perRound * ROUNDS) / (ms.token / 1000) };
+const rate = { off: (perRound * ROUNDS) / (ms.off / 1000), off2: (perRound * ROUNDS) / (ms.off2 / 1000), token: (perRound * ROUNDS) / (ms.token / 1000) };
 console.log(`ingest, ${ROUNDS} alternating rounds of ${payloads.length} x ${RECORDS_PER_BODY}-record NDJSON bodies each (inject, DuckDB file):`);
 console.log(`  auth off:                 ${Math.round(rate.off)} records/s`);
+console.log(`  auth off (A/A control):   ${Math.round(rate.off2)} records/s  (${pct(rate.off, rate.off2)} slower)`);
 console.log(`  static token (HTTP Basic): ${Math.round(rate.token)} records/s  (${pct(rate.off, rate.token)} slower)`);
 await gateways.off.close();
+await gateways.off2.close();
 await gateways.token.close();
 rmSync(dir, { recursive: true, force: true });
 
