@@ -3,6 +3,7 @@ import { DuckDbThread } from '../../src/stores/duckdb/index.js';
 import { describeEpochBuckets } from './epoch-suite.js';
 import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
+import { describeTenancyConformance } from './tenancy-suite.js';
 import { describeUveConformance } from './uve-suite.js';
 
 // Both suites go through the DuckDB thread, as the gateway does: records,
@@ -66,5 +67,10 @@ describeFlowConformance('duckdb', async ({ now, retention }) => {
     uves: false,
     clock: () => now,
   });
+  return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+});
+
+describeTenancyConformance('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
   return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
 });
