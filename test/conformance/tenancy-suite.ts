@@ -47,7 +47,7 @@ const SPECS: readonly Spec[] = [
   { vn: vnOf('billing'), remoteVn: vnOf('billing', 'db'), seenBy: ['billing'] },
   // Another domain, and a name of two components: the project is the second component either way.
   { vn: 'other-domain:k8s-shop:net', remoteVn: 'x', seenBy: ['shop'] },
-  { vn: 'dom:k8s-shop', remoteVn: '', seenBy: ['shop'] },
+  { vn: 'dom:k8s-shop', remoteVn: 'bare', seenBy: ['shop'] },
   // Near misses: a longer project, the project as the first or third component, no prefix, a bare name.
   { vn: vnOf('shopx'), remoteVn: vnOf('secret'), seenBy: ['shopx'] },
   { vn: 'k8s-shop:other:net', remoteVn: 'default-domain:default-project:k8s-shop', seenBy: [] },
