@@ -64,7 +64,7 @@ export function namespacesTest(projects: readonly string[], negate = false): str
 
 /** The RE2 pattern of namespacesTest, over stored tag values. */
 export function projectPattern(projects: readonly string[]): string {
-  return `^[^:]*:(?:${projects.map((p) => regexQuote(encodeTagPrefix(p))).join('|')})(?::|\x01?$)`;
+  return `^[^:]*:(?:${projects.map((p) => regexQuote(encodeTagPrefix(p))).join('|')})(?::|\\x01?$)`;
 }
 
 function junction(conj: boolean, items: string[]): string {

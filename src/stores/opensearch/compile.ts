@@ -233,7 +233,7 @@ export function scopeQuery(scope: NamespaceScope): Record<string, unknown> {
 /** Text matched literally by a Lucene regexp: every code point but ASCII letters and digits escaped. */
 export function luceneRegexQuote(text: string): string {
   let out = '';
-  for (const ch of text) out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\${ch}`;
+  for (const ch of text) out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${ch}`;
   return out;
 }
 
