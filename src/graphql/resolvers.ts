@@ -82,7 +82,8 @@ export const resolvers: Resolvers = {
     async ingestSessions(_, args, ctx) {
       const incoming = args.records.map((r) => ({ candidate: r as RecordCandidate, raw: r }));
       // Held in the in-flight budget with the HTTP ingest: past it, SATURATED (HTTP 429, server/saturated-plugin.ts).
-      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql', { bytes: ctx.requestBytes });
+      // A scoped caller's records outside its namespaces are rejected with NAMESPACE_FORBIDDEN (docs/security.md).
+      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql', { bytes: ctx.requestBytes, scope: ctx.build.scope ?? null });
       return { ...result, errors: [...result.errors] };
     },
 

@@ -131,6 +131,41 @@ describe('namespace tenancy through the GraphQL API', () => {
     expect(res.errors?.[0]?.extensions?.['code']).toBe('BAD_USER_INPUT');
   });
 
+  it('ingest by a scoped caller: a record neither of whose VNs is its own goes to the dead-letter log as NAMESPACE_FORBIDDEN', async () => {
+    const res = await run(caller(['shop']), `mutation($r: [SessionRecordInput!]!) { ingestSessions(records: $r) { accepted rejected errors { index message } } }`, {
+      r: [
+        rec(vnOf('shop'), vnOf('shop'), { time: '2026-11-25T08:00:00Z' }),
+        rec(vnOf('billing'), vnOf('shop'), { time: '2026-11-25T08:00:00Z' }),
+        rec(vnOf('secret'), vnOf('billing'), { time: '2026-11-25T08:00:00Z', localIp: '10.1.1.1' }),
+      ],
+    });
+    expect(res.data!.ingestSessions).toEqual({
+      accepted: 2,
+      rejected: 1,
+      errors: [{ index: 2, message: 'vn: NAMESPACE_FORBIDDEN: neither vn nor remoteVn belongs to a namespace this caller may write' }],
+    });
+    const dead = await run(caller(null), `{ deadLetters(first: 100) { nodes { source reason } } }`);
+    expect(dead.data!.deadLetters.nodes).toContainEqual({ source: 'graphql', reason: expect.stringContaining('NAMESPACE_FORBIDDEN') });
+    // Over HTTP bodies too (the flat lane is bypassed for a scoped caller).
+    const body = Buffer.from(
+      [
+        { time: '2026-11-25T08:00:00Z', vn: vnOf('secret'), remote_vn: vnOf('secret'), vrouter_ip: '1.1.1.1', local_ip: '10.0.0.1', client_port: 1, remote_ip: '10.0.0.2', server_port: 2, protocol: 6, forward_sampled_bytes: 1, forward_sampled_pkts: 1, reverse_sampled_bytes: 1, reverse_sampled_pkts: 1 },
+        { time: '2026-11-25T08:00:00Z', vn: vnOf('shop'), remote_vn: vnOf('secret'), vrouter_ip: '1.1.1.1', local_ip: '10.0.0.1', client_port: 1, remote_ip: '10.0.0.2', server_port: 2, protocol: 6, forward_sampled_bytes: 1, forward_sampled_pkts: 1, reverse_sampled_bytes: 1, reverse_sampled_pkts: 1 },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const scope = createContext(gw.services, 0, caller(['shop'])).build.scope;
+    for (const format of ['ndjson', 'json'] as const) {
+      const payload = format === 'json' ? Buffer.from(`[${body.toString().split('\n').join(',')}]`) : body;
+      const answer = await gw.services.ingest.ingestBody(payload, format, 'http:/ingest/sessions', { scope });
+      expect(answer.accepted).toBe(1);
+      expect(answer.errors).toHaveLength(1);
+      expect(answer.errors[0]!.index).toBe(0);
+      expect(answer.errors[0]!.message).toMatch(/(^|: )vn: NAMESPACE_FORBIDDEN: neither vn nor remote_vn belongs to a namespace this caller may write$/);
+    }
+  });
+
   it('writes to a UVE outside the caller namespaces are FORBIDDEN, and change nothing', async () => {
     const del = `mutation($t: String!, $n: String!) { deleteUve(type: $t, name: $n) }`;
     const up = `mutation($t: String!, $n: String!) { upsertUve(type: $t, name: $n, document: {Evil: {}}) { name } }`;
