@@ -122,6 +122,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     clock,
     retention: config.retention,
     limits: config.limits,
+    namespacePrefix: config.namespacePrefix,
   };
   const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics, retryAfterSeconds: config.ingest.retryAfterSeconds });
   log = app.log;

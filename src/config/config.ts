@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MAX_RETENTION, parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
+import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
 export interface Config {
@@ -31,6 +31,8 @@ export interface Config {
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
+  readonly namespacePrefix: string;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -143,7 +145,22 @@ export function parseConfig(env: Env): Config {
     deadLetterLimits: deadLetterLimits(env),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    namespacePrefix: namespacePrefix(env),
   };
+}
+
+/**
+ * NAMESPACE_PROJECT_PREFIX: the project of namespace N is this plus N. It
+ * may be empty; a `:` would end the project component, and a control
+ * character is surely a typo, so both stop the start.
+ */
+function namespacePrefix(env: Env): string {
+  const text = env['NAMESPACE_PROJECT_PREFIX'] ?? DEFAULT_NAMESPACE_PROJECT_PREFIX;
+  if (text.includes(':')) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', `"${text}" must not hold ':', which separates the components of an FQ name`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must not hold control characters');
+  if (text.length > 200) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must be at most 200 characters');
+  return text;
 }
 
 /** OPENSEARCH_*: read only when UVE_STORE=opensearch. */

@@ -3,7 +3,9 @@ import {
   badInput,
   tooExpensive,
   validateSessionRecord,
+  scopeCoversSession,
   RecordBatchBuilder,
+  type NamespaceScope,
   type Clock,
   type FieldNaming,
   type RecordContext,
@@ -62,7 +64,7 @@ export class SessionIngest {
     return this.once(options, () =>
       this.holding(options, options.bytes ?? 0, (held) => {
         new Admission(this.options.limits.maxRecords, held).finish(records.length);
-        const intake = this.intake(naming, source);
+        const intake = this.intake(naming, source, undefined, options.scope);
         for (const r of records) intake.add(r);
         return this.commit(intake, options);
       }),
@@ -83,15 +85,17 @@ export class SessionIngest {
     return this.once(options, () => this.holding(options, options.bytes ?? body.length, async (held) => {
       // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
-      let intake = this.intake('snake', source, expected);
+      let intake = this.intake('snake', source, expected, options.scope);
       const admission = new Admission(this.options.limits.maxRecords, held);
-      if (format === 'ndjson') this.readNdjson(body, intake, admission);
+      // The flat lane lays records out without looking at them: a scoped caller's are each checked on the reference path.
+      const flat = this.options.flatLane !== false && options.scope == null;
+      if (format === 'ndjson') this.readNdjson(body, intake, admission, flat);
       else {
         // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
-        const taken = this.options.flatLane === false ? -1 : new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n));
+        const taken = flat ? new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n)) : -1;
         if (taken >= 0) intake.count = taken;
         else {
-          intake = this.intake('snake', source, expected);
+          intake = this.intake('snake', source, expected, options.scope);
           const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
           if (isAnswer(items)) return items;
           for (const item of items) {
@@ -126,8 +130,8 @@ export class SessionIngest {
    * from bytes to columns (FlatLineReader), any other line is decoded and
    * validated on the reference path.
    */
-  private readNdjson(body: Buffer, intake: Intake, admission: Admission): void {
-    const lane = this.options.flatLane === false ? undefined : new FlatLineReader(intake.ctx, intake.valid);
+  private readNdjson(body: Buffer, intake: Intake, admission: Admission, flat: boolean): void {
+    const lane = flat ? new FlatLineReader(intake.ctx, intake.valid) : undefined;
     let encoding: NdjsonEncoding | undefined;
     let line = 0;
     let pos = 0;
@@ -146,8 +150,8 @@ export class SessionIngest {
     }
   }
 
-  private intake(naming: FieldNaming, source: string, expectedRecords?: number): Intake {
-    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords);
+  private intake(naming: FieldNaming, source: string, expectedRecords?: number, scope?: NamespaceScope | null): Intake {
+    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords, scope ?? null);
   }
 
   /**
@@ -264,6 +268,7 @@ class Intake {
     readonly ctx: RecordContext,
     private readonly source: string,
     expectedRecords?: number,
+    private readonly scope: NamespaceScope | null = null,
   ) {
     this.valid = new RecordBatchBuilder(expectedRecords);
   }
@@ -285,7 +290,9 @@ class Intake {
     let problem = r.error;
     if (problem === undefined) {
       try {
-        this.valid.add(validateSessionRecord(r.candidate, this.ctx));
+        const record = validateSessionRecord(r.candidate, this.ctx);
+        if (this.scope !== null && !scopeCoversSession(this.scope, record.vn, record.remoteVn)) throw namespaceForbidden(this.ctx.naming);
+        this.valid.add(record);
         return;
       } catch (e) {
         if (!(e instanceof GatewayError)) throw e;
@@ -296,4 +303,14 @@ class Intake {
     this.errors.push({ index, message });
     this.rejects.push({ source: this.source, index, reason: message, raw: r.raw });
   }
+}
+
+/**
+ * A record of a scoped caller's ingest neither of whose VNs belongs to the
+ * caller's namespaces (docs/security.md "Namespaces"): rejected, kept in
+ * the dead-letter log under this stable name.
+ */
+function namespaceForbidden(naming: FieldNaming): GatewayError {
+  const [vn, remote] = naming === 'camel' ? ['vn', 'remoteVn'] : ['vn', 'remote_vn'];
+  return new GatewayError('FORBIDDEN', `${vn}: NAMESPACE_FORBIDDEN: neither ${vn} nor ${remote} belongs to a namespace this caller may write`, { field: vn });
 }

@@ -1,6 +1,7 @@
 import type {
   EpochNs,
   LabelNamesQuery,
+  NamespaceScope,
   RecordsPosition,
   RecordsQuery,
   SessionRecord,
@@ -151,9 +152,15 @@ export interface UveStore {
    */
   upsertMany(writes: readonly UveWrite[]): Promise<UveDocument[]>;
   delete(type: string, name: string): Promise<boolean>;
-  get(type: string, name: string): Promise<UveDocument | null>;
-  /** One batched lookup: the documents of `names`, null where absent, in order. */
-  getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]>;
+  /**
+   * One UVE, null when absent. With a scope (the caller's namespaces), the
+   * store's query itself keeps only a UVE whose name belongs to one of them,
+   * so one outside answers null, as if absent.
+   */
+  get(type: string, name: string, scope?: NamespaceScope | null): Promise<UveDocument | null>;
+  /** One batched lookup: the documents of `names`, null where absent (or outside `scope`), in order. */
+  getMany(type: string, names: readonly string[], scope?: NamespaceScope | null): Promise<(UveDocument | null)[]>;
+  /** One page; `query.scope` is compiled into the store's query, for the page and its totalCount. */
   list(query: UveListQuery): Promise<UvePage>;
   /** The types holding at least one document, sorted. */
   types(): Promise<string[]>;

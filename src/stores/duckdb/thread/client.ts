@@ -5,6 +5,7 @@ import {
   storeClosed,
   type Clock,
   type LabelNamesQuery,
+  type NamespaceScope,
   type RecordsQuery,
   type Retention,
   type SeriesQuery,
@@ -268,12 +269,12 @@ class ThreadUveStore implements UveStore {
     return this.thread.call('delete', [type, name]);
   }
 
-  get(type: string, name: string): Promise<UveDocument | null> {
-    return this.thread.call('get', [type, name]);
+  get(type: string, name: string, scope: NamespaceScope | null = null): Promise<UveDocument | null> {
+    return this.thread.call('get', [type, name, scope]);
   }
 
-  getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]> {
-    return this.thread.call('getMany', [type, names]);
+  getMany(type: string, names: readonly string[], scope: NamespaceScope | null = null): Promise<(UveDocument | null)[]> {
+    return this.thread.call('getMany', [type, names, scope]);
   }
 
   list(query: UveListQuery): Promise<UvePage> {

@@ -3,6 +3,7 @@ import {
   type EpochNs,
   type ErrorCode,
   type LabelNamesQuery,
+  type NamespaceScope,
   type RecordBatch,
   type RecordsQuery,
   type Retention,
@@ -56,8 +57,8 @@ export interface Operations {
   upsert: { args: [type: string, name: string, document: Record<string, unknown>]; result: UveDocument };
   upsertMany: { args: [writes: readonly UveWrite[]]; result: UveDocument[] };
   delete: { args: [type: string, name: string]; result: boolean };
-  get: { args: [type: string, name: string]; result: UveDocument | null };
-  getMany: { args: [type: string, names: readonly string[]]; result: (UveDocument | null)[] };
+  get: { args: [type: string, name: string, scope: NamespaceScope | null]; result: UveDocument | null };
+  getMany: { args: [type: string, names: readonly string[], scope: NamespaceScope | null]; result: (UveDocument | null)[] };
   list: { args: [query: UveListQuery]; result: UvePage };
   types: { args: []; result: string[] };
   /** One statement on a read connection (tests and benchmarks). */
