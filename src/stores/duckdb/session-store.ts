@@ -26,6 +26,7 @@ import type {
   RecordsPage,
   SeriesResult,
   SessionStore,
+  StoredLabelNames,
   TrafficPage,
   ValuesResult,
   WriteOptions,
@@ -199,6 +200,12 @@ export class DuckDbSessionStore implements SessionStore {
       next,
       meta: { backend: this.backend, tier: 'raw', query: inlineSql(stmt), from: q.span.from, to: q.span.to },
     };
+  }
+
+  /** The label columns: every name a record ever brought, as the columns stay for good. */
+  storedLabelNames(): Promise<StoredLabelNames> {
+    const { local, remote } = this.knownLabels;
+    return Promise.resolve({ local: [...local], remote: [...remote] });
   }
 
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {
