@@ -8,7 +8,7 @@
  * (INGEST_MAX_LABEL_NAMES) at its default, and with it lifted past NAMES,
  * which is what the store did before the bound.
  *
- *   npm run bench:duckdb:labels            (NAMES=2000 ROUNDS=7)
+ *   npm run bench:duckdb:labels            (NAMES=2000 ROUNDS=7; the figures in docs/benchmarks.md are NAMES=600 ROUNDS=3)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
