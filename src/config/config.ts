@@ -46,6 +46,8 @@ export interface IngestLimits extends RecordLimits {
   readonly maxInflightBytes: number;
   /** The Retry-After of a 429 or 503 ingest answer, in whole seconds. */
   readonly retryAfterSeconds: number;
+  /** INGEST_MAX_LABEL_NAMES: most label names the store keeps per side; a record bringing a new name past it is rejected (docs/ingest.md, "Label names"). */
+  readonly maxLabelNames: number;
 }
 
 /** The bounds of the dead-letter log (docs/ingest.md, "The dead-letter log"): past them, the oldest segments are dropped. */
@@ -317,6 +319,9 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `"${text}" is not true or false`);
 }
 
+/** Label names kept per side by default: what a cluster's pods carry (app, version, tier, the app.kubernetes.io set, a few of the operator's) with room to spare. */
+export const DEFAULT_MAX_LABEL_NAMES = 256;
+
 /** INGEST_*: a request must fit in the in-flight budget on its own, or it could never pass. */
 function ingestLimits(env: Env): IngestLimits {
   const maxBodyBytes = int(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
@@ -330,10 +335,16 @@ function ingestLimits(env: Env): IngestLimits {
     throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
   }
   const retryAfterMs = millis(env, 'INGEST_RETRY_AFTER', '1s', '1s', '1h');
+  const maxLabels = int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000);
+  const maxLabelNames = int(env, 'INGEST_MAX_LABEL_NAMES', Math.max(DEFAULT_MAX_LABEL_NAMES, maxLabels), 0, 10_000);
+  if (maxLabelNames < maxLabels) {
+    throw new ConfigError('INGEST_MAX_LABEL_NAMES', `${maxLabelNames} is below INGEST_MAX_LABELS (${maxLabels}): a record within its own limit could bring more names than the store keeps`);
+  }
   return {
     maxBodyBytes,
     maxRecords,
-    maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
+    maxLabels,
+    maxLabelNames,
     maxInflightRecords,
     maxInflightBytes,
     retryAfterSeconds: Math.ceil(retryAfterMs / 1000),

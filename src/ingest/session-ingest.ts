@@ -19,6 +19,8 @@ import type { InflightBudget, Reservation } from './inflight-budget.js';
 import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
+import type { LabelNames } from './label-names.js';
+import { refuseRecords } from './refusals.js';
 
 export interface SessionIngestOptions {
   readonly store: SessionStore;
@@ -37,6 +39,12 @@ export interface SessionIngestOptions {
    * benchmarks that compare the two. Default true.
    */
   readonly flatLane?: boolean;
+  /**
+   * The label names the store keeps and their bound (INGEST_MAX_LABEL_NAMES):
+   * a record bringing a new name past it is rejected. Without one, every
+   * name is stored: for tests and benchmarks only.
+   */
+  readonly labelNames?: LabelNames;
 }
 
 
@@ -161,9 +169,17 @@ export class SessionIngest {
    * one lost.
    */
   private async commit(intake: Intake, options: IngestOptions): Promise<IngestResult> {
-    const { store, deadLetters } = this.options;
-    const batch = intake.valid.finish();
-    const answer: IngestResult = { accepted: batch.length, rejected: intake.errors.length, errors: intake.errors };
+    const { store, deadLetters, labelNames } = this.options;
+    let batch = intake.valid.finish();
+    let { errors, rejects } = intake;
+    const refusals = labelNames?.screen(batch) ?? [];
+    if (refusals.length > 0) {
+      const refused = refuseRecords(batch, refusals, errors, intake.ctx.naming, intake.source, labelNames!.max);
+      batch = refused.batch;
+      errors = refused.errors;
+      rejects = [...rejects, ...refused.rejects];
+    }
+    const answer: IngestResult = { accepted: batch.length, rejected: errors.length, errors };
     const key = options.idempotencyKey;
     const idempotency: IdempotencyRecord | undefined =
       key === undefined || store.findIdempotency === undefined
@@ -171,11 +187,11 @@ export class SessionIngest {
         : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
     // The answer is remembered only with stored records: a request that stored
     // nothing can simply be sent again (say, replayed after a limit was raised).
-    if (batch.length === 0) await keepRejects(deadLetters, intake.rejects, options);
-    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, intake.rejects, options, () => store.write(batch));
+    if (batch.length === 0) await keepRejects(deadLetters, rejects, options);
+    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, rejects, options, () => store.write(batch));
     else {
       // A stored answer is given back to a retry without a new write: the rejects it reports must be kept before it is stored.
-      await keepRejects(deadLetters, intake.rejects, options);
+      await keepRejects(deadLetters, rejects, options);
       await store.write(batch, { idempotency });
     }
     return answer;
@@ -266,7 +282,7 @@ class Intake {
 
   constructor(
     readonly ctx: RecordContext,
-    private readonly source: string,
+    readonly source: string,
     expectedRecords?: number,
     private readonly scope: NamespaceScope | null = null,
   ) {

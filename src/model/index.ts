@@ -36,6 +36,7 @@ export {
   RecordBatchBuilder,
   encodeRecords,
   decodeRecords,
+  selectRecords,
   BIGINTS_PER_RECORD,
   INTS_PER_RECORD,
   FIXED_STRINGS,

@@ -15,6 +15,12 @@ import type {
   UveWrite,
 } from '../model/index.js';
 
+/** The label names a store holds, per side. */
+export interface StoredLabelNames {
+  readonly local: readonly string[];
+  readonly remote: readonly string[];
+}
+
 /** How an answer was computed (GraphQL `QueryMeta`). */
 export interface QueryMeta {
   readonly backend: string;
@@ -129,6 +135,12 @@ export interface SessionStore {
   labelNames(query: LabelNamesQuery): Promise<LabelNamesResult>;
   /** Raw records newest first, one page. */
   records(query: RecordsQuery): Promise<RecordsPage>;
+  /**
+   * Every label name the store holds records of, per side: what the ingest
+   * path's label bound (INGEST_MAX_LABEL_NAMES) starts from, and learns
+   * other replicas' names from.
+   */
+  storedLabelNames(): Promise<StoredLabelNames>;
   /** Resolves when the backend answers; used by /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -22,6 +22,7 @@ import type {
   RecordsPage,
   SeriesResult,
   SessionStore,
+  StoredLabelNames,
   TrafficPage,
   UvePage,
   UveStore,
@@ -242,6 +243,10 @@ class ThreadSessionStore implements SessionStore {
 
   records(query: RecordsQuery): Promise<RecordsPage> {
     return this.thread.call('records', [query]);
+  }
+
+  storedLabelNames(): Promise<StoredLabelNames> {
+    return this.thread.call('storedLabelNames', []);
   }
 
   ping(): Promise<void> {

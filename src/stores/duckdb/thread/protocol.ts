@@ -19,6 +19,7 @@ import type {
   LabelNamesResult,
   RecordsPage,
   SeriesResult,
+  StoredLabelNames,
   TrafficPage,
   UvePage,
   ValuesResult,
@@ -52,6 +53,7 @@ export interface Operations {
   values: { args: [query: ValuesQuery]; result: ValuesResult };
   labelNames: { args: [query: LabelNamesQuery]; result: LabelNamesResult };
   records: { args: [query: RecordsQuery]; result: RecordsPage };
+  storedLabelNames: { args: []; result: StoredLabelNames };
   /** One pass of the embedded rollup job. */
   rollup: { args: []; result: RollupStats };
   upsert: { args: [type: string, name: string, document: Record<string, unknown>]; result: UveDocument };

@@ -41,6 +41,7 @@ async function open(): Promise<Handlers> {
     values: (q) => need(sessions, 'sessions').values(q),
     labelNames: (q) => need(sessions, 'sessions').labelNames(q),
     records: (q) => need(sessions, 'sessions').records(q),
+    storedLabelNames: () => need(sessions, 'sessions').storedLabelNames(),
     findIdempotency: (key) => need(sessions, 'sessions').findIdempotency(key),
     rollup: () => need(sessions, 'sessions').rollup.run(),
     upsert: (type, name, document) => need(uves, 'UVEs').upsert(type, name, document),
