@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
 import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
@@ -31,6 +31,9 @@ export interface GatewayOptions {
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
+/** How often a gateway on a shared store (InfluxDB) learns the label names other replicas brought. */
+const LABEL_NAMES_REFRESH_MS = 60_000;
+
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   // The HTTP app's logger, once it exists: stores opened before it log through it.
@@ -115,7 +118,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
-  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget });
+  const labelNames = new LabelNames(config.ingest.maxLabelNames);
+  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
   const services: Services = {
@@ -126,6 +130,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     clock,
     retention: config.retention,
     limits: config.limits,
+    namespacePrefix: config.namespacePrefix,
   };
   const auth = config.access.auth;
   const tokens =
@@ -151,11 +156,24 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await deadLetters.open();
   // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
+  // The label bound starts from the names the store holds; InfluxDB is shared by replicas, so their names are learnt again each minute.
+  const learnLabelNames = () =>
+    sessions.storedLabelNames().then(
+      (n) => {
+        labelNames.learn('local', n.local);
+        labelNames.learn('remote', n.remote);
+      },
+      (e: unknown) => app.log.warn({ err: e }, 'could not read the label names the store holds; the label bound counts the names seen since start'),
+    );
+  await learnLabelNames();
+  const labelTimer = config.sessionStore === 'duckdb' || options.runJobs === false ? undefined : setInterval(() => void learnLabelNames(), LABEL_NAMES_REFRESH_MS);
+  labelTimer?.unref();
   await ingestRoutes(app, {
     sessions: ingest,
     uves: uveIngest,
     budget,
     limits: config.ingest,
+    namespacePrefix: config.namespacePrefix,
   });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
@@ -166,6 +184,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     embedded,
     async close() {
       tokens?.close();
+      clearInterval(labelTimer);
       await app.close();
       await sessions.close();
       await uves.close();

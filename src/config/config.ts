@@ -1,8 +1,7 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
+import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
 import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
-
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
 
 export { ConfigError, type Env } from './env-values.js';
@@ -40,6 +39,8 @@ export interface Config {
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
+  readonly namespacePrefix: string;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -53,6 +54,8 @@ export interface IngestLimits extends RecordLimits {
   readonly maxInflightBytes: number;
   /** The Retry-After of a 429 or 503 ingest answer, in whole seconds. */
   readonly retryAfterSeconds: number;
+  /** INGEST_MAX_LABEL_NAMES: most label names the store keeps per side; a record bringing a new name past it is rejected (docs/ingest.md, "Label names"). */
+  readonly maxLabelNames: number;
 }
 
 /** The bounds of the dead-letter log (docs/ingest.md, "The dead-letter log"): past them, the oldest segments are dropped. */
@@ -145,7 +148,22 @@ export function parseConfig(env: Env): Config {
     deadLetterLimits: deadLetterLimits(env),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    namespacePrefix: namespacePrefix(env),
   };
+}
+
+/**
+ * NAMESPACE_PROJECT_PREFIX: the project of namespace N is this plus N. It
+ * may be empty; a `:` would end the project component, and a control
+ * character is surely a typo, so both stop the start.
+ */
+function namespacePrefix(env: Env): string {
+  const text = env['NAMESPACE_PROJECT_PREFIX'] ?? DEFAULT_NAMESPACE_PROJECT_PREFIX;
+  if (text.includes(':')) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', `"${text}" must not hold ':', which separates the components of an FQ name`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must not hold control characters');
+  if (text.length > 200) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must be at most 200 characters');
+  return text;
 }
 
 /** OPENSEARCH_*: read only when UVE_STORE=opensearch. */
@@ -258,6 +276,9 @@ function influx(env: Env, retention: Retention): InfluxConfig {
   return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter };
 }
 
+/** Label names kept per side by default: what a cluster's pods carry (app, version, tier, the app.kubernetes.io set, a few of the operator's) with room to spare. */
+export const DEFAULT_MAX_LABEL_NAMES = 256;
+
 /** INGEST_*: a request must fit in the in-flight budget on its own, or it could never pass. */
 function ingestLimits(env: Env): IngestLimits {
   const maxBodyBytes = int(env, 'INGEST_MAX_BODY_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
@@ -271,10 +292,16 @@ function ingestLimits(env: Env): IngestLimits {
     throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
   }
   const retryAfterMs = millis(env, 'INGEST_RETRY_AFTER', '1s', '1s', '1h');
+  const maxLabels = int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000);
+  const maxLabelNames = int(env, 'INGEST_MAX_LABEL_NAMES', Math.max(DEFAULT_MAX_LABEL_NAMES, maxLabels), 0, 10_000);
+  if (maxLabelNames < maxLabels) {
+    throw new ConfigError('INGEST_MAX_LABEL_NAMES', `${maxLabelNames} is below INGEST_MAX_LABELS (${maxLabels}): a record within its own limit could bring more names than the store keeps`);
+  }
   return {
     maxBodyBytes,
     maxRecords,
-    maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
+    maxLabels,
+    maxLabelNames,
     maxInflightRecords,
     maxInflightBytes,
     retryAfterSeconds: Math.ceil(retryAfterMs / 1000),

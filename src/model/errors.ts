@@ -48,3 +48,8 @@ export function storeClosed(backend: string): GatewayError {
 export function tooExpensive(message: string): GatewayError {
   return new GatewayError('QUERY_TOO_EXPENSIVE', message);
 }
+
+/** The caller may not do this (a missing scope, a namespace it does not hold): HTTP 403. */
+export function forbidden(message: string): GatewayError {
+  return new GatewayError('FORBIDDEN', message);
+}

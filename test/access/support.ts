@@ -19,6 +19,7 @@ export const TOKENS = {
   shipper: 'tok-shipper-0123456789abcdef',
   admin: 'tok-admin-0123456789abcdef',
   tenant: 'tok-tenant-0123456789abcdef',
+  tenantShipper: 'tok-tenant-shipper-0123456789',
 } as const;
 
 export const sha256 = (t: string) => createHash('sha256').update(t).digest('hex');
@@ -29,6 +30,7 @@ export const TOKEN_ENTRIES = [
   { name: 'fluentd', sha256: sha256(TOKENS.shipper), scopes: ['ingest'] },
   { name: 'ops', sha256: sha256(TOKENS.admin), scopes: ['sessions:read', 'uves:read', 'ingest', 'admin'] },
   { name: 'team-shop', sha256: sha256(TOKENS.tenant), scopes: ['sessions:read'], namespaces: ['shop'] },
+  { name: 'shop-fluentd', sha256: sha256(TOKENS.tenantShipper), scopes: ['ingest', 'uves:read'], namespaces: ['shop'] },
 ];
 
 export function yamlEntries(entries: readonly { name: string; sha256: string; scopes: string[]; namespaces?: string[] }[]): string {
