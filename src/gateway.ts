@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Metrics, buildApp, ingestRoutes } from './server/index.js';
+import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -24,6 +24,10 @@ export interface GatewayOptions {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Wraps the session store (tests put a failing decorator around the real one). */
   readonly decorateSessions?: (store: SessionStore) => SessionStore;
+  /** Where the log goes instead of stdout (tests read it). */
+  readonly logStream?: { write(line: string): void };
+  /** How often AUTH_TOKENS_FILE is read again without a change event; default 10 s. */
+  readonly tokensPollMs?: number;
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
@@ -128,8 +132,26 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     limits: config.limits,
     namespacePrefix: config.namespacePrefix,
   };
-  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics, retryAfterSeconds: config.ingest.retryAfterSeconds });
+  const auth = config.access.auth;
+  const tokens =
+    auth?.tokensFile == null
+      ? null
+      : await TokensFile.open({
+          path: auth.tokensFile,
+          pollMs: options.tokensPollMs,
+          log: { info: (obj, msg) => log?.info(obj, msg), error: (obj, msg) => log?.error(obj, msg) },
+        });
+  const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
+  const app = await buildApp(services, {
+    logLevel: options.logLevel ?? config.logLevel,
+    metrics,
+    retryAfterSeconds: config.ingest.retryAfterSeconds,
+    access: { ...config.access, authenticator: auth === null ? null : new Authenticator(tokens, jwt) },
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
+  });
   log = app.log;
+  if (tokens !== null) app.log.info({ path: auth!.tokensFile, entries: tokens.size }, 'tokens file read');
+  if (jwt !== null) app.log.info({ issuer: auth!.jwt!.issuer, keys: auth!.jwt!.jwksUrl ?? auth!.jwt!.publicKeyFile }, 'JWT bearer tokens accepted');
   // What an earlier run left, with the age bound applied, now that drops can be logged.
   await deadLetters.open();
   // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
@@ -151,6 +173,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     uves: uveIngest,
     budget,
     limits: config.ingest,
+    namespacePrefix: config.namespacePrefix,
   });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
@@ -160,6 +183,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     services,
     embedded,
     async close() {
+      tokens?.close();
       clearInterval(labelTimer);
       await app.close();
       await sessions.close();

@@ -1,4 +1,5 @@
 import {
+  SCOPES,
   assertUveWritable,
   scopeKey,
   buildSeriesQuery,
@@ -74,6 +75,11 @@ export const resolvers: Resolvers = {
     uveTypes(_, __, ctx) {
       return ctx.services.uves.types();
     },
+
+    viewer(_, __, ctx) {
+      const c = ctx.caller;
+      return { name: c.name, scopes: SCOPES.filter((s) => c.scopes.has(s)), namespaces: c.namespaces === null ? null : [...c.namespaces] };
+    },
   },
 
   Mutation: {
@@ -106,8 +112,9 @@ export const resolvers: Resolvers = {
   GroupValue: {
     key: (p) => p.key,
     value: (p) => p.value,
+    // A caller without uves:read reads sessions, not the UVEs they name: null, as for a UVE it may not see.
     uve: (p, _, ctx) =>
-      p.uveType === undefined || p.value === null ? null : ctx.uveLoader.load({ type: p.uveType, name: p.value }),
+      p.uveType === undefined || p.value === null || !ctx.caller.scopes.has('uves:read') ? null : ctx.uveLoader.load({ type: p.uveType, name: p.value }),
   },
 
   Uve: {

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'QUERY_TOO_EXPENSIVE'
   /** The gateway holds as much ingest as it may: retry later (HTTP 429 with Retry-After). */
   | 'SATURATED'
+  /** One caller sent more than its rate limit, or has its cap of operations running (HTTP 429 with Retry-After). */
+  | 'RATE_LIMITED'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'INTERNAL';
