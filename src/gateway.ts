@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Metrics, buildApp, ingestRoutes } from './server/index.js';
+import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -24,9 +24,16 @@ export interface GatewayOptions {
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** Wraps the session store (tests put a failing decorator around the real one). */
   readonly decorateSessions?: (store: SessionStore) => SessionStore;
+  /** Where the log goes instead of stdout (tests read it). */
+  readonly logStream?: { write(line: string): void };
+  /** How often AUTH_TOKENS_FILE is read again without a change event; default 10 s. */
+  readonly tokensPollMs?: number;
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
+/** How often a gateway on a shared store (InfluxDB) learns the label names other replicas brought. */
+const LABEL_NAMES_REFRESH_MS = 60_000;
+
 export async function createGateway(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   // The HTTP app's logger, once it exists: stores opened before it log through it.
@@ -111,7 +118,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   });
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
-  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget });
+  const labelNames = new LabelNames(config.ingest.maxLabelNames);
+  const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
   const services: Services = {
@@ -122,18 +130,50 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     clock,
     retention: config.retention,
     limits: config.limits,
+    namespacePrefix: config.namespacePrefix,
   };
-  const app = await buildApp(services, { logLevel: options.logLevel ?? config.logLevel, metrics, retryAfterSeconds: config.ingest.retryAfterSeconds });
+  const auth = config.access.auth;
+  const tokens =
+    auth?.tokensFile == null
+      ? null
+      : await TokensFile.open({
+          path: auth.tokensFile,
+          pollMs: options.tokensPollMs,
+          log: { info: (obj, msg) => log?.info(obj, msg), error: (obj, msg) => log?.error(obj, msg) },
+        });
+  const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
+  const app = await buildApp(services, {
+    logLevel: options.logLevel ?? config.logLevel,
+    metrics,
+    retryAfterSeconds: config.ingest.retryAfterSeconds,
+    access: { ...config.access, authenticator: auth === null ? null : new Authenticator(tokens, jwt) },
+    ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
+  });
   log = app.log;
+  if (tokens !== null) app.log.info({ path: auth!.tokensFile, entries: tokens.size }, 'tokens file read');
+  if (jwt !== null) app.log.info({ issuer: auth!.jwt!.issuer, keys: auth!.jwt!.jwksUrl ?? auth!.jwt!.publicKeyFile }, 'JWT bearer tokens accepted');
   // What an earlier run left, with the age bound applied, now that drops can be logged.
   await deadLetters.open();
   // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
+  // The label bound starts from the names the store holds; InfluxDB is shared by replicas, so their names are learnt again each minute.
+  const learnLabelNames = () =>
+    sessions.storedLabelNames().then(
+      (n) => {
+        labelNames.learn('local', n.local);
+        labelNames.learn('remote', n.remote);
+      },
+      (e: unknown) => app.log.warn({ err: e }, 'could not read the label names the store holds; the label bound counts the names seen since start'),
+    );
+  await learnLabelNames();
+  const labelTimer = config.sessionStore === 'duckdb' || options.runJobs === false ? undefined : setInterval(() => void learnLabelNames(), LABEL_NAMES_REFRESH_MS);
+  labelTimer?.unref();
   await ingestRoutes(app, {
     sessions: ingest,
     uves: uveIngest,
     budget,
     limits: config.ingest,
+    namespacePrefix: config.namespacePrefix,
   });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
@@ -143,6 +183,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     services,
     embedded,
     async close() {
+      tokens?.close();
+      clearInterval(labelTimer);
       await app.close();
       await sessions.close();
       await uves.close();

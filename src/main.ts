@@ -21,7 +21,15 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
-  await gateway.app.listen({ host: config.host, port: config.port });
+  await gateway.app.listen({ host: config.listenHost, port: config.port });
+  if (config.access.authOff === 'unconfigured') {
+    gateway.app.log.warn(
+      { host: config.listenHost },
+      'no authentication is configured (AUTH_TOKENS_FILE, JWT_*): listening on loopback only, every caller has every scope; see docs/security.md',
+    );
+  } else if (config.access.authOff === 'explicit') {
+    gateway.app.log.warn({ host: config.listenHost }, 'AUTH=none: authentication is off and anyone who reaches the gateway may read, write and administer it (unsafe)');
+  }
 }
 
 main().catch((e: unknown) => {

@@ -43,6 +43,7 @@ const collect: SessionStore = {
   values: unused,
   labelNames: unused,
   records: unused,
+  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
   ping: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

@@ -33,6 +33,7 @@ const store: SessionStore = {
   values: unused,
   labelNames: unused,
   records: unused,
+  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
   ping: () => Promise.resolve(),
   close: () => Promise.resolve(),
 };

@@ -19,6 +19,7 @@ function bind(store: SessionStore): SessionStore {
     values: store.values.bind(store),
     labelNames: store.labelNames.bind(store),
     records: store.records.bind(store),
+    storedLabelNames: store.storedLabelNames.bind(store),
     ping: store.ping.bind(store),
     close: store.close.bind(store),
   };

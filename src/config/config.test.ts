@@ -93,4 +93,12 @@ describe('parseConfig: duration bounds', () => {
     expect(() => parseConfig({ TIERS: '5m:7d,1h:522w' })).toThrow(new ConfigError('TIERS', 'retention 522w must be at most 3650d (10 years)'));
     expect(() => parseConfig({ TIERS: '5m:7d,1000w:7d' })).toThrow(new ConfigError('TIERS', 'window 1000w must not be longer than the retention 7d'));
   });
+
+  it('NAMESPACE_PROJECT_PREFIX: default k8s-, may be empty, no colon or control character', () => {
+    expect(parseConfig({}).namespacePrefix).toBe('k8s-');
+    expect(parseConfig({ NAMESPACE_PROJECT_PREFIX: '' }).namespacePrefix).toBe('');
+    expect(parseConfig({ NAMESPACE_PROJECT_PREFIX: 'ns-' }).namespacePrefix).toBe('ns-');
+    for (const bad of ['a:b', 'a\nb']) expect(() => parseConfig({ NAMESPACE_PROJECT_PREFIX: bad })).toThrow(ConfigError);
+    expect(() => parseConfig({ NAMESPACE_PROJECT_PREFIX: 'a:b' })).toThrow(/NAMESPACE_PROJECT_PREFIX/);
+  });
 });

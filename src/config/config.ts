@@ -1,10 +1,18 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { MAX_RETENTION, parseDuration, parseTiers, type Duration, type QueryLimits, type RecordLimits, type Retention } from '../model/index.js';
+import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
+import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
+import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
+
+export { ConfigError, type Env } from './env-values.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
 export interface Config {
+  /** HOST as given, `0.0.0.0` when unset. */
   readonly host: string;
+  /** The address actually bound: HOST, or 127.0.0.1 when no authentication is configured and HOST is unset (access-config.ts). */
+  readonly listenHost: string;
+  readonly access: AccessConfig;
   readonly port: number;
   readonly sessionStore: 'duckdb' | 'influxdb';
   readonly uveStore: 'duckdb' | 'opensearch';
@@ -31,6 +39,8 @@ export interface Config {
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
+  readonly namespacePrefix: string;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -44,6 +54,8 @@ export interface IngestLimits extends RecordLimits {
   readonly maxInflightBytes: number;
   /** The Retry-After of a 429 or 503 ingest answer, in whole seconds. */
   readonly retryAfterSeconds: number;
+  /** INGEST_MAX_LABEL_NAMES: most label names the store keeps per side; a record bringing a new name past it is rejected (docs/ingest.md, "Label names"). */
+  readonly maxLabelNames: number;
 }
 
 /** The bounds of the dead-letter log (docs/ingest.md, "The dead-letter log"): past them, the oldest segments are dropped. */
@@ -97,16 +109,6 @@ export interface InfluxConfig {
   readonly lateAfter: Duration;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-/** A setting that stops start-up; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
-    super(`${variable}: ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
-
 /**
  * Parses and validates the environment (README "Configuration" lists every
  * variable). Throws a ConfigError naming the first bad variable.
@@ -121,8 +123,11 @@ export function parseConfig(env: Env): Config {
     throw new ConfigError('TIERS', (e as Error).message.replace(/^TIERS[^:]*: /, ''));
   }
   const duckdbMemoryLimit = memorySize(env, 'DUCKDB_MEMORY_LIMIT');
+  const access = parseAccessConfig(env);
   return {
     host: env['HOST'] ?? '0.0.0.0',
+    listenHost: listenHost(env, access),
+    access,
     port: int(env, 'PORT', 4000, 0, 65535),
     sessionStore: oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb'),
     uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
@@ -143,7 +148,22 @@ export function parseConfig(env: Env): Config {
     deadLetterLimits: deadLetterLimits(env),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    namespacePrefix: namespacePrefix(env),
   };
+}
+
+/**
+ * NAMESPACE_PROJECT_PREFIX: the project of namespace N is this plus N. It
+ * may be empty; a `:` would end the project component, and a control
+ * character is surely a typo, so both stop the start.
+ */
+function namespacePrefix(env: Env): string {
+  const text = env['NAMESPACE_PROJECT_PREFIX'] ?? DEFAULT_NAMESPACE_PROJECT_PREFIX;
+  if (text.includes(':')) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', `"${text}" must not hold ':', which separates the components of an FQ name`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must not hold control characters');
+  if (text.length > 200) throw new ConfigError('NAMESPACE_PROJECT_PREFIX', 'must be at most 200 characters');
+  return text;
 }
 
 /** OPENSEARCH_*: read only when UVE_STORE=opensearch. */
@@ -256,49 +276,8 @@ function influx(env: Env, retention: Retention): InfluxConfig {
   return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter };
 }
 
-/** An http(s) URL without credentials, query or fragment, with no trailing slash. */
-function httpUrl(env: Env, name: string, fallback: string): string {
-  const text = env[name] || fallback;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(name, `is not a URL such as ${fallback}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, `must be http:// or https://, not ${url.protocol}//`);
-  if (url.username !== '' || url.password !== '') throw new ConfigError(name, 'must not carry credentials');
-  if (url.search !== '' || url.hash !== '') throw new ConfigError(name, 'must not have a query or fragment');
-  return url.href.replace(/\/$/, '');
-}
-
-/** Node fires a timer set past 2^31-1 ms after 1 ms (TimeoutOverflowWarning): no timer setting may reach it. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * A duration setting that feeds a timer, in milliseconds, from `min` to
- * `max` (duration literals, `max` at most 2^31-1 ms); outside them start-up
- * stops naming the variable and the bounds.
- */
-function millis(env: Env, name: string, fallback: string, min = '1ms', max = '1h'): number {
-  const ms = Number(duration(env, name, fallback).ns / 1_000_000n);
-  const [lo, hi] = [min, max].map((b) => Number(parseDuration(b, name).ns / 1_000_000n)) as [number, number];
-  if (hi > MAX_TIMER_MS) throw new Error(`${name}: a bound of ${max} is past what a timer can wait`);
-  if (ms < lo || ms > hi) throw new ConfigError(name, `"${env[name]}" must be from ${min} to ${max}`);
-  return ms;
-}
-
-function optional(env: Env, name: string): string | null {
-  const text = env[name];
-  return text === undefined || text === '' ? null : text;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  if (text === 'true' || text === '1') return true;
-  if (text === 'false' || text === '0') return false;
-  throw new ConfigError(name, `"${text}" is not true or false`);
-}
+/** Label names kept per side by default: what a cluster's pods carry (app, version, tier, the app.kubernetes.io set, a few of the operator's) with room to spare. */
+export const DEFAULT_MAX_LABEL_NAMES = 256;
 
 /** INGEST_*: a request must fit in the in-flight budget on its own, or it could never pass. */
 function ingestLimits(env: Env): IngestLimits {
@@ -313,10 +292,16 @@ function ingestLimits(env: Env): IngestLimits {
     throw new ConfigError('INGEST_MAX_INFLIGHT_RECORDS', `${maxInflightRecords} is below INGEST_MAX_RECORDS (${maxRecords}): a full request could never be taken`);
   }
   const retryAfterMs = millis(env, 'INGEST_RETRY_AFTER', '1s', '1s', '1h');
+  const maxLabels = int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000);
+  const maxLabelNames = int(env, 'INGEST_MAX_LABEL_NAMES', Math.max(DEFAULT_MAX_LABEL_NAMES, maxLabels), 0, 10_000);
+  if (maxLabelNames < maxLabels) {
+    throw new ConfigError('INGEST_MAX_LABEL_NAMES', `${maxLabelNames} is below INGEST_MAX_LABELS (${maxLabels}): a record within its own limit could bring more names than the store keeps`);
+  }
   return {
     maxBodyBytes,
     maxRecords,
-    maxLabels: int(env, 'INGEST_MAX_LABELS', 64, 0, 10_000),
+    maxLabels,
+    maxLabelNames,
     maxInflightRecords,
     maxInflightBytes,
     retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
@@ -363,35 +348,3 @@ function defaultDeadLetterPath(duckdbPath: string): string {
   return join(duckdbPath === ':memory:' ? './data' : dirname(duckdbPath), 'dead-letter.ndjson');
 }
 
-function duration(env: Env, name: string, fallback: string): Duration {
-  try {
-    return parseDuration(env[name] ?? fallback, name);
-  } catch (e) {
-    throw new ConfigError(name, `"${env[name]}" is not a duration such as 30s, 15m, 24h or 7d`);
-  }
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  if (!/^[0-9]+$/.test(text) || +text < min || +text > max) {
-    throw new ConfigError(name, `"${text}" is not an integer from ${min} to ${max}`);
-  }
-  return +text;
-}
-
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
-  const text = env[name];
-  if (text === undefined || text === '') return fallback;
-  if (!(values as readonly string[]).includes(text)) {
-    throw new ConfigError(name, `"${text}" is not one of ${values.join(', ')}`);
-  }
-  return text as T;
-}
-
-function nonEmpty(env: Env, name: string, fallback: string): string {
-  const text = env[name];
-  if (text === undefined) return fallback;
-  if (text.trim() === '') throw new ConfigError(name, 'must not be empty');
-  return text;
-}

@@ -1,1 +1,2 @@
 export { parseConfig, ConfigError, type Config, type Env, type IngestLimits, type OpenSearchConfig, type InfluxConfig } from './config.js';
+export { isLoopback, JWT_ALGORITHMS, type AccessConfig, type AuthSettings, type CostLimits, type JwtAlgorithm, type JwtSettings } from './access-config.js';

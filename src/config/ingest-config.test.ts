@@ -11,6 +11,7 @@ describe('parseConfig: ingest settings', () => {
       maxInflightRecords: 60_000,
       maxInflightBytes: 48 * 1024 * 1024,
       retryAfterSeconds: 1,
+      maxLabelNames: 256,
     });
     expect(c.deadLetterPath).toBe('data/dead-letter.ndjson');
     expect(c.deadLetterLimits).toEqual({ maxBytes: 256 * 1024 * 1024, segmentBytes: 16 * 1024 * 1024, maxAge: { ns: 7n * 86_400_000_000_000n, text: '7d' } });

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { DeadLetterAdmin, SessionIngest } from '../ingest/index.js';
-import { UNRESTRICTED, type BuildContext, type Caller, type Clock, type QueryLimits, type Retention, type UveDocument } from '../model/index.js';
+import { UNRESTRICTED, namespaceScopeOf, type BuildContext, type Caller, type Clock, type QueryLimits, type Retention, type UveDocument } from '../model/index.js';
 import type { SessionStore, UveStore } from '../stores/types.js';
 import { createUveLoader, type UveKey } from './loaders.js';
 
@@ -14,6 +14,8 @@ export interface Services {
   readonly clock: Clock;
   readonly retention: Retention;
   readonly limits: QueryLimits;
+  /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
+  readonly namespacePrefix: string;
 }
 
 /** Per request: the services, the moment the request started, fresh loaders. */
@@ -28,10 +30,12 @@ export interface GatewayContext {
 }
 
 export function createContext(services: Services, requestBytes = 0, caller: Caller = UNRESTRICTED): GatewayContext {
+  // The caller's namespaces, once per request: every query built from `build` carries them, and the loader.
+  const scope = namespaceScopeOf(caller, services.namespacePrefix);
   return {
     services,
-    build: { now: services.clock(), retention: services.retention, limits: services.limits },
-    uveLoader: createUveLoader(services.uves),
+    build: { now: services.clock(), retention: services.retention, limits: services.limits, scope },
+    uveLoader: createUveLoader(services.uves, scope),
     requestBytes,
     caller,
   };

@@ -26,12 +26,24 @@ export function formatError(log: ErrorLog) {
       };
     }
     // graphql-js may be loaded twice (ESM and CJS), so match by name, not class.
-    if (original instanceof Error && original.name === 'GraphQLError') {
+    if (original instanceof Error && (original.name === 'GraphQLError' || isApolloRequestError(original))) {
       return { ...formatted, extensions: { ...extensions, code: extensions['code'] ?? 'BAD_USER_INPUT' } };
     }
     log.error({ err: original }, 'internal error while resolving a request');
     return { message: 'internal error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL' } };
   };
+}
+
+/**
+ * Apollo Server's own refusals of a request (a CSRF-blocked request, a body
+ * that is no GraphQL request, an unknown operationName) are GraphQLError
+ * subclasses named after their class: their message is for the client.
+ */
+const APOLLO_REQUEST_CODES = new Set(['BAD_REQUEST', 'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'OPERATION_RESOLUTION_FAILURE', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED']);
+
+function isApolloRequestError(e: Error): boolean {
+  const code = (e as { extensions?: { code?: unknown } }).extensions?.code;
+  return typeof code === 'string' && APOLLO_REQUEST_CODES.has(code);
 }
 
 /** The error at the end of the `originalError` chain GraphQL wraps around it. */

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { UveDocument } from '../model/index.js';
+import type { NamespaceScope, UveDocument } from '../model/index.js';
 import type { UveStore } from '../stores/types.js';
 
 export interface UveKey {
@@ -9,9 +9,10 @@ export interface UveKey {
 
 /**
  * A per-request UVE loader: every `GroupValue.uve` of one request is
- * collected and fetched with one `getMany` per UVE type (ARCHITECTURE §6).
+ * collected and fetched with one `getMany` per UVE type (ARCHITECTURE §6),
+ * under the caller's namespace scope: a UVE outside it loads as null.
  */
-export function createUveLoader(store: UveStore): DataLoader<UveKey, UveDocument | null, string> {
+export function createUveLoader(store: UveStore, scope: NamespaceScope | null = null): DataLoader<UveKey, UveDocument | null, string> {
   return new DataLoader<UveKey, UveDocument | null, string>(
     async (keys) => {
       const names = new Map<string, string[]>();
@@ -23,7 +24,7 @@ export function createUveLoader(store: UveStore): DataLoader<UveKey, UveDocument
       const found = new Map<string, UveDocument | null>();
       await Promise.all(
         [...names].map(async ([type, list]) => {
-          const docs = await store.getMany(type, list);
+          const docs = await store.getMany(type, list, scope);
           list.forEach((name, i) => found.set(`${type}\u0000${name}`, docs[i] ?? null));
         }),
       );

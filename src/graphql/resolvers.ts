@@ -1,4 +1,7 @@
 import {
+  SCOPES,
+  assertUveWritable,
+  scopeKey,
   buildSeriesQuery,
   buildTrafficQuery,
   buildUveListQuery,
@@ -54,16 +57,16 @@ export const resolvers: Resolvers = {
     },
 
     uve(_, args, ctx) {
-      return ctx.services.uves.get(validateUveType(args.type), validateUveName(args.name));
+      return ctx.services.uves.get(validateUveType(args.type), validateUveName(args.name), ctx.build.scope ?? null);
     },
 
     async uves(_, args, ctx) {
-      const q = buildUveListQuery(args, ctx.build.limits.maxPageSize);
+      const q = buildUveListQuery(args, ctx.build.limits.maxPageSize, ctx.build.scope ?? null);
       const page = await ctx.services.uves.list(q);
       const last = page.nodes[page.nodes.length - 1];
       return {
         nodes: [...page.nodes],
-        pageInfo: { hasNextPage: page.hasNextPage, endCursor: last === undefined ? null : encodeKeyCursor(last.name) },
+        pageInfo: { hasNextPage: page.hasNextPage, endCursor: last === undefined ? null : encodeKeyCursor(last.name, scopeKey(q.scope)) },
         totalCount: page.totalCount,
         meta: page.meta,
       };
@@ -71,6 +74,11 @@ export const resolvers: Resolvers = {
 
     uveTypes(_, __, ctx) {
       return ctx.services.uves.types();
+    },
+
+    viewer(_, __, ctx) {
+      const c = ctx.caller;
+      return { name: c.name, scopes: SCOPES.filter((s) => c.scopes.has(s)), namespaces: c.namespaces === null ? null : [...c.namespaces] };
     },
   },
 
@@ -80,28 +88,33 @@ export const resolvers: Resolvers = {
     async ingestSessions(_, args, ctx) {
       const incoming = args.records.map((r) => ({ candidate: r as RecordCandidate, raw: r }));
       // Held in the in-flight budget with the HTTP ingest: past it, SATURATED (HTTP 429, server/saturated-plugin.ts).
-      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql', { bytes: ctx.requestBytes });
+      // A scoped caller's records outside its namespaces are rejected with NAMESPACE_FORBIDDEN (docs/security.md).
+      const result = await ctx.services.ingest.ingest(incoming, 'camel', 'graphql', { bytes: ctx.requestBytes, scope: ctx.build.scope ?? null });
       return { ...result, errors: [...result.errors] };
     },
 
     upsertUve(_, args, ctx) {
-      return ctx.services.uves.upsert(
-        validateUveType(args.type),
-        validateUveName(args.name),
-        validateUveDocument(args.document),
-      );
+      const type = validateUveType(args.type);
+      const name = validateUveName(args.name);
+      // A scoped caller writes only its namespaces' UVEs: FORBIDDEN before any store is called (docs/security.md).
+      assertUveWritable(ctx.build.scope, type, name);
+      return ctx.services.uves.upsert(type, name, validateUveDocument(args.document));
     },
 
     deleteUve(_, args, ctx) {
-      return ctx.services.uves.delete(validateUveType(args.type), validateUveName(args.name));
+      const type = validateUveType(args.type);
+      const name = validateUveName(args.name);
+      assertUveWritable(ctx.build.scope, type, name);
+      return ctx.services.uves.delete(type, name);
     },
   },
 
   GroupValue: {
     key: (p) => p.key,
     value: (p) => p.value,
+    // A caller without uves:read reads sessions, not the UVEs they name: null, as for a UVE it may not see.
     uve: (p, _, ctx) =>
-      p.uveType === undefined || p.value === null ? null : ctx.uveLoader.load({ type: p.uveType, name: p.value }),
+      p.uveType === undefined || p.value === null || !ctx.caller.scopes.has('uves:read') ? null : ctx.uveLoader.load({ type: p.uveType, name: p.value }),
   },
 
   Uve: {

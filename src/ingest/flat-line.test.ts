@@ -69,6 +69,7 @@ function gateway(flatLane: boolean, maxLabels = 64) {
     values: () => Promise.reject(new Error('unused')),
     labelNames: () => Promise.reject(new Error('unused')),
     records: () => Promise.reject(new Error('unused')),
+    storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -20,3 +20,4 @@ export { expandSessionItem } from './session-decoder.js';
 export { parseJson } from './json-reader.js';
 export { JsonSyntaxError } from './json-parser.js';
 export { DeadLetterAdmin, type DeadLetterAdminOptions } from './dead-letter-admin.js';
+export { LabelNames, type LabelRefusal } from './label-names.js';

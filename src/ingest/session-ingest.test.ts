@@ -63,6 +63,7 @@ function sessionStore(events: string[], idempotent: boolean): SessionStore {
     values: unused,
     labelNames: unused,
     records: unused,
+    storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
     ping: () => Promise.resolve(),
     close: () => Promise.resolve(),
   };

@@ -3,7 +3,9 @@ import {
   badInput,
   tooExpensive,
   validateSessionRecord,
+  scopeCoversSession,
   RecordBatchBuilder,
+  type NamespaceScope,
   type Clock,
   type FieldNaming,
   type RecordContext,
@@ -17,6 +19,8 @@ import type { InflightBudget, Reservation } from './inflight-budget.js';
 import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
 import { expandSessionItem } from './session-decoder.js';
+import type { LabelNames } from './label-names.js';
+import { refuseRecords } from './refusals.js';
 
 export interface SessionIngestOptions {
   readonly store: SessionStore;
@@ -35,6 +39,12 @@ export interface SessionIngestOptions {
    * benchmarks that compare the two. Default true.
    */
   readonly flatLane?: boolean;
+  /**
+   * The label names the store keeps and their bound (INGEST_MAX_LABEL_NAMES):
+   * a record bringing a new name past it is rejected. Without one, every
+   * name is stored: for tests and benchmarks only.
+   */
+  readonly labelNames?: LabelNames;
 }
 
 
@@ -62,7 +72,7 @@ export class SessionIngest {
     return this.once(options, () =>
       this.holding(options, options.bytes ?? 0, (held) => {
         new Admission(this.options.limits.maxRecords, held).finish(records.length);
-        const intake = this.intake(naming, source);
+        const intake = this.intake(naming, source, undefined, options.scope);
         for (const r of records) intake.add(r);
         return this.commit(intake, options);
       }),
@@ -83,15 +93,17 @@ export class SessionIngest {
     return this.once(options, () => this.holding(options, options.bytes ?? body.length, async (held) => {
       // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
-      let intake = this.intake('snake', source, expected);
+      let intake = this.intake('snake', source, expected, options.scope);
       const admission = new Admission(this.options.limits.maxRecords, held);
-      if (format === 'ndjson') this.readNdjson(body, intake, admission);
+      // The flat lane lays records out without looking at them: a scoped caller's are each checked on the reference path.
+      const flat = this.options.flatLane !== false && options.scope == null;
+      if (format === 'ndjson') this.readNdjson(body, intake, admission, flat);
       else {
         // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
-        const taken = this.options.flatLane === false ? -1 : new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n));
+        const taken = flat ? new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n)) : -1;
         if (taken >= 0) intake.count = taken;
         else {
-          intake = this.intake('snake', source, expected);
+          intake = this.intake('snake', source, expected, options.scope);
           const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
           if (isAnswer(items)) return items;
           for (const item of items) {
@@ -126,8 +138,8 @@ export class SessionIngest {
    * from bytes to columns (FlatLineReader), any other line is decoded and
    * validated on the reference path.
    */
-  private readNdjson(body: Buffer, intake: Intake, admission: Admission): void {
-    const lane = this.options.flatLane === false ? undefined : new FlatLineReader(intake.ctx, intake.valid);
+  private readNdjson(body: Buffer, intake: Intake, admission: Admission, flat: boolean): void {
+    const lane = flat ? new FlatLineReader(intake.ctx, intake.valid) : undefined;
     let encoding: NdjsonEncoding | undefined;
     let line = 0;
     let pos = 0;
@@ -146,8 +158,8 @@ export class SessionIngest {
     }
   }
 
-  private intake(naming: FieldNaming, source: string, expectedRecords?: number): Intake {
-    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords);
+  private intake(naming: FieldNaming, source: string, expectedRecords?: number, scope?: NamespaceScope | null): Intake {
+    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords, scope ?? null);
   }
 
   /**
@@ -157,9 +169,17 @@ export class SessionIngest {
    * one lost.
    */
   private async commit(intake: Intake, options: IngestOptions): Promise<IngestResult> {
-    const { store, deadLetters } = this.options;
-    const batch = intake.valid.finish();
-    const answer: IngestResult = { accepted: batch.length, rejected: intake.errors.length, errors: intake.errors };
+    const { store, deadLetters, labelNames } = this.options;
+    let batch = intake.valid.finish();
+    let { errors, rejects } = intake;
+    const refusals = labelNames?.screen(batch) ?? [];
+    if (refusals.length > 0) {
+      const refused = refuseRecords(batch, refusals, errors, intake.ctx.naming, intake.source, labelNames!.max);
+      batch = refused.batch;
+      errors = refused.errors;
+      rejects = [...rejects, ...refused.rejects];
+    }
+    const answer: IngestResult = { accepted: batch.length, rejected: errors.length, errors };
     const key = options.idempotencyKey;
     const idempotency: IdempotencyRecord | undefined =
       key === undefined || store.findIdempotency === undefined
@@ -167,11 +187,11 @@ export class SessionIngest {
         : { key, fingerprint: options.fingerprint ?? '', answer: JSON.stringify(answer) };
     // The answer is remembered only with stored records: a request that stored
     // nothing can simply be sent again (say, replayed after a limit was raised).
-    if (batch.length === 0) await keepRejects(deadLetters, intake.rejects, options);
-    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, intake.rejects, options, () => store.write(batch));
+    if (batch.length === 0) await keepRejects(deadLetters, rejects, options);
+    else if (idempotency === undefined) await keepRejectsDuring(deadLetters, rejects, options, () => store.write(batch));
     else {
       // A stored answer is given back to a retry without a new write: the rejects it reports must be kept before it is stored.
-      await keepRejects(deadLetters, intake.rejects, options);
+      await keepRejects(deadLetters, rejects, options);
       await store.write(batch, { idempotency });
     }
     return answer;
@@ -262,8 +282,9 @@ class Intake {
 
   constructor(
     readonly ctx: RecordContext,
-    private readonly source: string,
+    readonly source: string,
     expectedRecords?: number,
+    private readonly scope: NamespaceScope | null = null,
   ) {
     this.valid = new RecordBatchBuilder(expectedRecords);
   }
@@ -285,7 +306,9 @@ class Intake {
     let problem = r.error;
     if (problem === undefined) {
       try {
-        this.valid.add(validateSessionRecord(r.candidate, this.ctx));
+        const record = validateSessionRecord(r.candidate, this.ctx);
+        if (this.scope !== null && !scopeCoversSession(this.scope, record.vn, record.remoteVn)) throw namespaceForbidden(this.ctx.naming);
+        this.valid.add(record);
         return;
       } catch (e) {
         if (!(e instanceof GatewayError)) throw e;
@@ -296,4 +319,14 @@ class Intake {
     this.errors.push({ index, message });
     this.rejects.push({ source: this.source, index, reason: message, raw: r.raw });
   }
+}
+
+/**
+ * A record of a scoped caller's ingest neither of whose VNs belongs to the
+ * caller's namespaces (docs/security.md "Namespaces"): rejected, kept in
+ * the dead-letter log under this stable name.
+ */
+function namespaceForbidden(naming: FieldNaming): GatewayError {
+  const [vn, remote] = naming === 'camel' ? ['vn', 'remoteVn'] : ['vn', 'remote_vn'];
+  return new GatewayError('FORBIDDEN', `${vn}: NAMESPACE_FORBIDDEN: neither ${vn} nor ${remote} belongs to a namespace this caller may write`, { field: vn });
 }

@@ -1,5 +1,5 @@
 // The shapes the ingest path hands around: decoders, the write paths and the dead-letter replay.
-import type { RecordCandidate } from '../model/index.js';
+import type { NamespaceScope, RecordCandidate } from '../model/index.js';
 import type { Reservation } from './inflight-budget.js';
 
 /** A candidate as a decoder hands it over, and what was received for it (kept for the dead-letter log). */
@@ -50,4 +50,11 @@ export interface IngestOptions {
    * when the write path reserves its own. A body given whole counts its length.
    */
   readonly bytes?: number;
+  /**
+   * The caller's namespaces (docs/security.md "Namespaces"): a record
+   * neither of whose VNs belongs to one of them is rejected (kept in the
+   * dead-letter log) with NAMESPACE_FORBIDDEN in its error. Absent or null:
+   * every namespace. A scoped body is read on the reference path.
+   */
+  readonly scope?: NamespaceScope | null;
 }

@@ -1,5 +1,6 @@
 import {
   GatewayError,
+  assertUveWritable,
   tooExpensive,
   validateUveDocument,
   validateUveName,
@@ -24,7 +25,8 @@ export interface UveIngestOptions {
  * rejects go to the dead-letter log, valid documents are upserted in order
  * (the last of two with one name wins), and the answer waits for the store.
  * An upsert replaces the whole document, so a retried request does no harm:
- * idempotency keys are not needed here.
+ * idempotency keys are not needed here. With `options.scope` (a caller
+ * limited to namespaces), a UVE outside them is rejected like an invalid one.
  */
 export class UveIngest {
   constructor(private readonly options: UveIngestOptions) {}
@@ -46,7 +48,10 @@ export class UveIngest {
       let problem = item.error;
       if (problem === undefined) {
         try {
-          valid.push(validateUve(item.value));
+          const uve = validateUve(item.value);
+          // A scoped caller writes only its namespaces' UVEs, as with upsertUve: FORBIDDEN, kept as a dead letter.
+          assertUveWritable(options.scope, uve.type, uve.name);
+          valid.push(uve);
           return;
         } catch (e) {
           if (!(e instanceof GatewayError)) throw e;

@@ -32,17 +32,25 @@ export function decodeOffsetCursor(cursor: string, fingerprint: string, field = 
   return { offset: p.o as number, now: BigInt(p.n) };
 }
 
-/** A UVE cursor: the name of the last UVE of the page (search_after). */
-export function encodeKeyCursor(key: string): string {
-  return Buffer.from(JSON.stringify({ k: key }), 'utf8').toString('base64url');
+/**
+ * A UVE cursor: the name of the last UVE of the page (search_after), and
+ * the key of the namespace scope it was made under (`scopeKey`, '' for
+ * none), so a cursor made under one scope is refused under another.
+ */
+export function encodeKeyCursor(key: string, scope = ''): string {
+  return Buffer.from(JSON.stringify(scope === '' ? { k: key } : { k: key, s: scope }), 'utf8').toString('base64url');
 }
 
-export function decodeKeyCursor(cursor: string, field = 'after'): string {
+export function decodeKeyCursor(cursor: string, field = 'after', scope = ''): string {
+  let p = null as { k?: unknown; s?: unknown } | null;
   try {
-    const p = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { k?: unknown };
-    if (typeof p.k === 'string') return p.k;
+    p = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as typeof p;
   } catch {
     // reported below
   }
-  throw badInput(field, 'is not a cursor returned by uves');
+  if (p === null || typeof p !== 'object' || typeof p.k !== 'string' || !(p.s === undefined || typeof p.s === 'string')) {
+    throw badInput(field, 'is not a cursor returned by uves');
+  }
+  if ((p.s ?? '') !== scope) throw badInput(field, 'was made for a caller with other namespaces');
+  return p.k;
 }

@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'QUERY_TOO_EXPENSIVE'
   /** The gateway holds as much ingest as it may: retry later (HTTP 429 with Retry-After). */
   | 'SATURATED'
+  /** One caller sent more than its rate limit, or has its cap of operations running (HTTP 429 with Retry-After). */
+  | 'RATE_LIMITED'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'INTERNAL';
@@ -45,4 +47,9 @@ export function storeClosed(backend: string): GatewayError {
 
 export function tooExpensive(message: string): GatewayError {
   return new GatewayError('QUERY_TOO_EXPENSIVE', message);
+}
+
+/** The caller may not do this (a missing scope, a namespace it does not hold): HTTP 403. */
+export function forbidden(message: string): GatewayError {
+  return new GatewayError('FORBIDDEN', message);
 }

@@ -35,7 +35,13 @@ export type Predicate =
   | { readonly kind: 'string'; readonly column: StringColumn; readonly match: StringOp }
   | { readonly kind: 'int'; readonly column: IntColumn; readonly match: IntOp }
   | { readonly kind: 'label'; readonly side: LabelSide; readonly name: string; readonly match: LabelOp }
-  | { readonly kind: 'sessionType'; readonly value: SessionType };
+  | { readonly kind: 'sessionType'; readonly value: SessionType }
+  /**
+   * The namespace scope (namespace-scope.ts), never built from a filter the
+   * caller writes: the project (second `:` component) of `vn` or of
+   * `remote_vn` is one of `projects`; with no projects, nothing matches.
+   */
+  | { readonly kind: 'namespaces'; readonly projects: readonly string[] };
 
 export const TRUE: Predicate = { kind: 'and', items: [] };
 
@@ -236,6 +242,10 @@ export function predicateColumns(p: Predicate, out: Set<string> = new Set()): Se
       break;
     case 'sessionType':
       out.add('session_type');
+      break;
+    case 'namespaces':
+      out.add('vn');
+      out.add('remote_vn');
       break;
   }
   return out;

@@ -1,6 +1,7 @@
 import type { LabelSide, Metric } from './columns.js';
 import { badInput } from './errors.js';
 import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
+import { scopeFilter } from './namespace-scope.js';
 import { buildGroupKey, groupKeyColumn, type BuildContext, type GroupKey, type GroupKeyInput } from './query.js';
 import { resolveRange, type TimeRangeInput } from './range.js';
 import { routeSource, type Source } from './tiers.js';
@@ -57,7 +58,7 @@ export interface LabelNamesArgs {
 
 /** Builds and validates a `sessionValues` query. */
 export function buildValuesQuery(args: ValuesArgs, ctx: BuildContext): ValuesQuery {
-  const filter = buildFilter(args.where);
+  const filter = scopeFilter(buildFilter(args.where), ctx.scope);
   const key = buildGroupKey(args.key, 'key');
   const prefix = checkPrefix(args.prefix);
   const first = checkFirst(args.first ?? 20, ctx);
@@ -69,7 +70,7 @@ export function buildValuesQuery(args: ValuesArgs, ctx: BuildContext): ValuesQue
 
 /** Builds and validates a `sessionLabelNames` query. */
 export function buildLabelNamesQuery(args: LabelNamesArgs, ctx: BuildContext): LabelNamesQuery {
-  const filter = buildFilter(args.where);
+  const filter = scopeFilter(buildFilter(args.where), ctx.scope);
   const side: LabelSide = args.side === 'LOCAL' ? 'local' : args.side === 'REMOTE' ? 'remote' : badSide(args.side);
   // A prefix outside the label alphabet is no error: it matches no name, as a picker expects.
   const prefix = checkPrefix(args.prefix);

@@ -1,4 +1,4 @@
-export { GatewayError, badInput, backendUnavailable, storeClosed, tooExpensive, type ErrorCode } from './errors.js';
+export { GatewayError, badInput, backendUnavailable, forbidden, storeClosed, tooExpensive, type ErrorCode } from './errors.js';
 export { parseDuration, formatDuration, type Duration } from './duration.js';
 export {
   parseDateTime,
@@ -36,6 +36,7 @@ export {
   RecordBatchBuilder,
   encodeRecords,
   decodeRecords,
+  selectRecords,
   BIGINTS_PER_RECORD,
   INTS_PER_RECORD,
   FIXED_STRINGS,
@@ -115,3 +116,15 @@ export {
   type UveListArgs,
 } from './uve.js';
 export { SCOPES, UNRESTRICTED, type Caller, type Scope } from './caller.js';
+export {
+  DEFAULT_NAMESPACE_PROJECT_PREFIX,
+  namespaceScopeOf,
+  buildNamespaceScope,
+  projectOf,
+  scopeCovers,
+  scopeCoversSession,
+  scopeFilter,
+  scopeKey,
+  assertUveWritable,
+  type NamespaceScope,
+} from './namespace-scope.js';

@@ -3,6 +3,7 @@ import { decodeOffsetCursor, encodeOffsetCursor } from './cursor.js';
 import { parseDuration, type Duration } from './duration.js';
 import { badInput, tooExpensive } from './errors.js';
 import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
+import { scopeFilter, type NamespaceScope } from './namespace-scope.js';
 import { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
 import { routeSource, type Retention, type Source } from './tiers.js';
 import type { EpochNs } from './time.js';
@@ -87,6 +88,12 @@ export interface BuildContext {
   readonly now: EpochNs;
   readonly retention: Retention;
   readonly limits: QueryLimits;
+  /**
+   * The caller's namespaces (docs/security.md "Namespaces"), AND-ed into
+   * every query built here; absent or null: every namespace. Built once per
+   * request from the caller at the GraphQL edge (graphql/context.ts).
+   */
+  readonly scope?: NamespaceScope | null;
 }
 
 export interface GroupKeyInput {
@@ -136,7 +143,7 @@ export const ALL_METRICS: readonly Metric[] = [
  * names the Traffic fields the caller will read (default: all of them).
  */
 export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: readonly Metric[] = ALL_METRICS): TrafficQuery {
-  const filter = buildFilter(args.where);
+  const filter = scopeFilter(buildFilter(args.where), ctx.scope);
   const groupBy = buildGroupBy(args.groupBy);
   const order: TrafficOrder = {
     metric: args.orderBy?.metric ?? 'TOTAL_BYTES',
@@ -179,7 +186,7 @@ export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: r
 
 /** Builds and validates a series query from the GraphQL arguments. */
 export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQuery {
-  const filter = buildFilter(args.where);
+  const filter = scopeFilter(buildFilter(args.where), ctx.scope);
   const groupBy = buildGroupBy(args.groupBy);
   const every = parseDuration(args.every, 'every');
   const limit = args.limit ?? 10;

@@ -267,6 +267,41 @@ export function encodeRecords(records: readonly SessionRecord[]): RecordBatch {
   return builder.finish();
 }
 
+/**
+ * The records of `batch` whose `keep[i]` is set, in order, as a batch of
+ * their own: the arrays are copied, the dictionary is shared.
+ */
+export function selectRecords(batch: RecordBatch, keep: Uint8Array): RecordBatch {
+  const { bigints, ints, strings } = batch;
+  let n = 0;
+  let stringCount = 0;
+  let s = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const width = FIXED_STRINGS + 2 * (ints[i * INTS_PER_RECORD + 3]! + ints[i * INTS_PER_RECORD + 4]!);
+    if (keep[i] !== 0) {
+      n++;
+      stringCount += width;
+    }
+    s += width;
+  }
+  const out = { bigints: new BigInt64Array(n * BIGINTS_PER_RECORD), ints: new Int32Array(n * INTS_PER_RECORD), strings: new Int32Array(stringCount) };
+  let j = 0;
+  let at = 0;
+  s = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const width = FIXED_STRINGS + 2 * (ints[i * INTS_PER_RECORD + 3]! + ints[i * INTS_PER_RECORD + 4]!);
+    if (keep[i] !== 0) {
+      out.bigints.set(bigints.subarray(i * BIGINTS_PER_RECORD, (i + 1) * BIGINTS_PER_RECORD), j * BIGINTS_PER_RECORD);
+      out.ints.set(ints.subarray(i * INTS_PER_RECORD, (i + 1) * INTS_PER_RECORD), j * INTS_PER_RECORD);
+      out.strings.set(strings.subarray(s, s + width), at);
+      at += width;
+      j++;
+    }
+    s += width;
+  }
+  return { length: n, ...out, dictionary: batch.dictionary };
+}
+
 /** The records of a batch, as objects again (for stores that write them one by one). */
 export function decodeRecords(batch: RecordBatch): SessionRecord[] {
   const { bigints, ints, strings, dictionary } = batch;

@@ -1,5 +1,6 @@
 import { badInput } from './errors.js';
 import { buildFilter, type Predicate, type SessionFilterInput } from './filter.js';
+import { scopeFilter } from './namespace-scope.js';
 import { fingerprintOf, type BuildContext } from './query.js';
 import { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
 import { formatDateTime, type EpochNs } from './time.js';
@@ -42,7 +43,7 @@ export interface RecordsArgs {
  * naming RAW_RETENTION rather than a page that silently starts later.
  */
 export function buildRecordsQuery(args: RecordsArgs, ctx: BuildContext): RecordsQuery {
-  const filter = buildFilter(args.where);
+  const filter = scopeFilter(buildFilter(args.where), ctx.scope);
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 0) throw badInput('first', 'must be a non-negative integer');
   const fingerprint = fingerprintOf({ records: true, filter, range: args.range });

@@ -1,5 +1,6 @@
 import { decodeKeyCursor } from './cursor.js';
 import { badInput, type GatewayError } from './errors.js';
+import { scopeKey, type NamespaceScope } from './namespace-scope.js';
 import type { EpochNs } from './time.js';
 
 /** A UVE type: its documents live in the index (or table rows) named after it. */
@@ -31,6 +32,8 @@ export interface UveListQuery {
   readonly structs: readonly string[] | null;
   readonly first: number;
   readonly after: string | null;
+  /** The caller's namespaces: only UVEs whose name belongs to one are listed and counted; null: all. */
+  readonly scope: NamespaceScope | null;
 }
 
 export interface UveListArgs {
@@ -122,7 +125,7 @@ function pathOf(parent: string, key: string): string {
   return `${parent}.${key.length > 64 ? `${key.slice(0, 64)}…` : key}`;
 }
 
-export function buildUveListQuery(args: UveListArgs, maxPageSize: number): UveListQuery {
+export function buildUveListQuery(args: UveListArgs, maxPageSize: number, scope: NamespaceScope | null = null): UveListQuery {
   const type = validateUveType(args.type);
   const first = args.first ?? 100;
   if (!Number.isInteger(first) || first < 0) throw badInput('first', 'must be a non-negative integer');
@@ -134,7 +137,8 @@ export function buildUveListQuery(args: UveListArgs, maxPageSize: number): UveLi
     nameGlob: args.name ?? null,
     structs: args.structs ?? null,
     first: Math.min(first, maxPageSize),
-    after: args.after == null ? null : decodeKeyCursor(args.after),
+    after: args.after == null ? null : decodeKeyCursor(args.after, 'after', scopeKey(scope)),
+    scope,
   };
 }
 

@@ -1,6 +1,13 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { CostLimits } from '../config/index.js';
+import { GatewayError, UNRESTRICTED } from '../model/index.js';
+import { accessPlugin, refusal } from './access-plugin.js';
+import { addAuthHook, type Authenticator } from './auth/index.js';
+import { callerLimits } from './caller-limits.js';
+import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
@@ -15,7 +22,33 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** The Retry-After of a GraphQL ingest refused with 429 (INGEST_RETRY_AFTER); default 1. */
   readonly retryAfterSeconds?: number;
+  /** Who may call and how much (docs/security.md); authentication off and the default limits when not given. */
+  readonly access?: AppAccess;
+  /** Where the log goes instead of stdout (tests read it). */
+  readonly logStream?: { write(line: string): void };
 }
+
+export interface AppAccess {
+  /** Null: authentication is off; every caller is UNRESTRICTED. */
+  readonly authenticator: Authenticator | null;
+  readonly metricsAuth: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly cost: CostLimits;
+  readonly rateLimitPerMinute: number;
+  readonly maxInFlightPerCaller: number;
+}
+
+const DEFAULT_ACCESS: AppAccess = {
+  authenticator: null,
+  metricsAuth: false,
+  corsOrigins: [],
+  cost: { maxCost: 100, maxDepth: 12, maxBytes: 256 * 1024 },
+  rateLimitPerMinute: 0,
+  maxInFlightPerCaller: 0,
+};
+
+/** Headers a browser UI on another origin may send (CORS_ORIGINS). */
+const CORS_HEADERS = ['authorization', 'content-type', 'apollo-require-preflight', 'x-apollo-operation-name', 'idempotency-key', 'content-encoding'];
 
 /**
  * The HTTP front: Apollo Server on Fastify at /graphql (the playground on a
@@ -24,24 +57,51 @@ export interface AppOptions {
  * registered on the returned instance.
  */
 export async function buildApp(services: Services, options: AppOptions): Promise<FastifyInstance> {
+  const access = options.access ?? DEFAULT_ACCESS;
   const app = Fastify({
-    logger: { level: options.logLevel },
+    logger: options.logStream === undefined ? { level: options.logLevel } : { level: options.logLevel, stream: options.logStream },
     // One line per request only at debug: ingest runs at thousands a second.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
   });
+  // First, so that it runs before every other hook and route: a refused request costs no body read.
+  addAuthHook(app, { authenticator: access.authenticator, metricsAuth: access.metricsAuth });
+  if (access.authenticator !== null) await callerLimits(app, { perMinute: access.rateLimitPerMinute, inFlight: access.maxInFlightPerCaller });
+  if (access.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: access.corsOrigins.includes('*') ? '*' : [...access.corsOrigins],
+      methods: ['GET', 'POST'],
+      allowedHeaders: CORS_HEADERS,
+      exposedHeaders: ['retry-after', 'www-authenticate', 'idempotent-replayed'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
+  documentSizeLimit(app, access.cost.maxBytes);
   const metrics = options.metrics ?? new Metrics();
   metrics.register(app);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs: loadTypeDefs(),
     resolvers: resolvers as never,
     introspection: true,
+    // Apollo's default, kept on: a simple cross-site form POST or GET cannot run an operation.
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     formatError: formatError(app.log),
-    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1)],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundPlugin(app, access.authenticator !== null), metrics.apolloPlugin(), saturatedPlugin(options.retryAfterSeconds ?? 1), accessPlugin(access.cost, app.log)],
   });
   await apollo.start();
   exactJsonBodies(app);
-  await app.register(fastifyApollo(apollo), { context: async (req) => createContext(services, contentLength(req.headers['content-length'])) });
+  const authenticator = access.authenticator;
+  await app.register(fastifyApollo(apollo), {
+    context: async (req) => {
+      // The auth hook set the caller, except for a browser GET it let through for the playground page.
+      const caller = req.caller ?? (authenticator === null ? UNRESTRICTED : null);
+      if (caller === null) {
+        throw refusal(null, new GatewayError('UNAUTHENTICATED', 'no credentials: send Authorization: Bearer <token>'), app.log, [['www-authenticate', authenticator!.challenge]]);
+      }
+      return createContext(services, contentLength(req.headers['content-length']), caller);
+    },
+  });
 
   app.get('/health', async () => ({ status: 'ok' }));
 

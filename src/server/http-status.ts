@@ -7,6 +7,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   FORBIDDEN: 403,
   QUERY_TOO_EXPENSIVE: 413,
   SATURATED: 429,
+  RATE_LIMITED: 429,
   INTERNAL: 500,
   BACKEND_UNAVAILABLE: 503,
 };

@@ -1,3 +1,4 @@
-export { buildApp, type AppOptions } from './app.js';
+export { buildApp, type AppOptions, type AppAccess } from './app.js';
+export { Authenticator, JwtVerifier, TokensFile } from './auth/index.js';
 export { ingestRoutes, type IngestRoutesOptions, type BodyIngest } from './ingest-routes.js';
 export { Metrics } from './metrics.js';

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestLimits } from '../config/index.js';
 import { Saturated, type BodyFormat, type InflightBudget, type IngestOptions, type IngestResult } from '../ingest/index.js';
-import { GatewayError } from '../model/index.js';
+import { GatewayError, namespaceScopeOf, type NamespaceScope } from '../model/index.js';
 import { HTTP_STATUS } from './http-status.js';
 import { BodyPool } from './body-pool.js';
 import { BadEncoding, BodyTooLarge, readBody, type ContentEncoding } from './read-body.js';
@@ -18,6 +18,8 @@ export interface IngestRoutesOptions {
   readonly uves: BodyIngest;
   readonly budget: InflightBudget;
   readonly limits: Pick<IngestLimits, 'maxBodyBytes' | 'retryAfterSeconds'>;
+  /** NAMESPACE_PROJECT_PREFIX: a caller limited to namespaces writes only theirs (docs/security.md "Namespaces"). */
+  readonly namespacePrefix: string;
 }
 
 /** The answer of an ingest request; `code` and `message` when the request as a whole failed. */
@@ -51,7 +53,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOp
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     const route = (path: string, ingest: BodyIngest) =>
-      scope.post(path, { bodyLimit: options.limits.maxBodyBytes }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options, pool));
+      scope.post(path, { bodyLimit: options.limits.maxBodyBytes, config: { scope: 'ingest' } }, (req, reply) => handle(req, reply, ingest, `http:${path}`, options, pool));
     route('/ingest/sessions', options.sessions);
     route('/ingest/uves', options.uves);
   });
@@ -83,6 +85,8 @@ async function handle(
     reply.header('connection', 'close');
     return fail(reply, 413, 'QUERY_TOO_EXPENSIVE', new BodyTooLarge(limits.maxBodyBytes).message);
   }
+  // The auth hook set the caller (UNRESTRICTED with authentication off); a limited caller's records outside its namespaces are rejected.
+  const scope: NamespaceScope | null = req.caller === null ? null : namespaceScopeOf(req.caller, options.namespacePrefix);
   const held = budget.reserve();
   const lease = pool.lease();
   try {
@@ -97,6 +101,7 @@ async function handle(
     const result = await ingest.ingestBody(body, format, source, {
       ...(key === undefined ? {} : { idempotencyKey: key, fingerprint: fingerprint(source, format, body) }),
       reservation: held,
+      scope,
     });
     if (result.replayed === true) reply.header('idempotent-replayed', 'true');
     reply.code(result.accepted === 0 && result.rejected > 0 ? 400 : 200);

@@ -36,7 +36,13 @@ const EXAMPLE = `# Bytes between every client-app / server-app pair in a namespa
 }
 `;
 
-const PAGE = `<!doctype html>
+/**
+ * The page. With authentication on, the headers editor opens with an
+ * Authorization header to fill in; GraphiQL sends the editor's headers with
+ * every request, introspection included, and keeps them out of localStorage
+ * (shouldPersistHeaders: false), so a token lives only as long as the tab.
+ */
+const page = (authRequired: boolean) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Session analytics gateway</title>
 <link rel="stylesheet" href="/playground/graphiql.css">
 <style>html,body,#graphiql{height:100%;margin:0}</style></head>
@@ -47,7 +53,9 @@ const PAGE = `<!doctype html>
 <script>
   const fetcher = GraphiQL.createFetcher({ url: location.pathname });
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
-    React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(EXAMPLE)}, defaultEditorToolsVisibility: true }),
+    React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(EXAMPLE)}, isHeadersEditorEnabled: true, shouldPersistHeaders: false, ${
+      authRequired ? `defaultHeaders: ${JSON.stringify(JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2))}, defaultEditorToolsVisibility: 'headers'` : 'defaultEditorToolsVisibility: true'
+    } }),
   );
 </script></body></html>`;
 
@@ -56,7 +64,7 @@ const PAGE = `<!doctype html>
  * works in clusters without internet access (Apollo's default page loads its
  * IDE from a CDN). Registers the asset routes on `app`.
  */
-export function playgroundPlugin(app: FastifyInstance): ApolloServerPlugin {
+export function playgroundPlugin(app: FastifyInstance, authRequired = false): ApolloServerPlugin {
   // Read on first use: most gateways never serve the 4 MB of the playground.
   const files = new Map<string, { body: Buffer; type: string }>();
   app.get<{ Params: { file: string } }>('/playground/:file', async (req, reply) => {
@@ -70,7 +78,8 @@ export function playgroundPlugin(app: FastifyInstance): ApolloServerPlugin {
   });
   return {
     async serverWillStart() {
-      return { renderLandingPage: async () => ({ html: PAGE }) };
+      const html = page(authRequired);
+      return { renderLandingPage: async () => ({ html }) };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type {
   EpochNs,
   LabelNamesQuery,
+  NamespaceScope,
   RecordsPosition,
   RecordsQuery,
   SessionRecord,
@@ -13,6 +14,12 @@ import type {
   UveListQuery,
   UveWrite,
 } from '../model/index.js';
+
+/** The label names a store holds, per side. */
+export interface StoredLabelNames {
+  readonly local: readonly string[];
+  readonly remote: readonly string[];
+}
 
 /** How an answer was computed (GraphQL `QueryMeta`). */
 export interface QueryMeta {
@@ -128,6 +135,12 @@ export interface SessionStore {
   labelNames(query: LabelNamesQuery): Promise<LabelNamesResult>;
   /** Raw records newest first, one page. */
   records(query: RecordsQuery): Promise<RecordsPage>;
+  /**
+   * Every label name the store holds records of, per side: what the ingest
+   * path's label bound (INGEST_MAX_LABEL_NAMES) starts from, and learns
+   * other replicas' names from.
+   */
+  storedLabelNames(): Promise<StoredLabelNames>;
   /** Resolves when the backend answers; used by /ready. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -151,9 +164,15 @@ export interface UveStore {
    */
   upsertMany(writes: readonly UveWrite[]): Promise<UveDocument[]>;
   delete(type: string, name: string): Promise<boolean>;
-  get(type: string, name: string): Promise<UveDocument | null>;
-  /** One batched lookup: the documents of `names`, null where absent, in order. */
-  getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]>;
+  /**
+   * One UVE, null when absent. With a scope (the caller's namespaces), the
+   * store's query itself keeps only a UVE whose name belongs to one of them,
+   * so one outside answers null, as if absent.
+   */
+  get(type: string, name: string, scope?: NamespaceScope | null): Promise<UveDocument | null>;
+  /** One batched lookup: the documents of `names`, null where absent (or outside `scope`), in order. */
+  getMany(type: string, names: readonly string[], scope?: NamespaceScope | null): Promise<(UveDocument | null)[]>;
+  /** One page; `query.scope` is compiled into the store's query, for the page and its totalCount. */
   list(query: UveListQuery): Promise<UvePage>;
   /** The types holding at least one document, sorted. */
   types(): Promise<string[]>;

@@ -3,7 +3,9 @@ import { DuckDbThread } from '../../src/stores/duckdb/index.js';
 import { describeEpochBuckets } from './epoch-suite.js';
 import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
+import { describeTenancyConformance } from './tenancy-suite.js';
 import { describeUveConformance } from './uve-suite.js';
+import { describeUveTenancyConformance } from './uve-tenancy-suite.js';
 
 // Both suites go through the DuckDB thread, as the gateway does: records,
 // queries, answers and errors all cross between threads.
@@ -67,4 +69,21 @@ describeFlowConformance('duckdb', async ({ now, retention }) => {
     clock: () => now,
   });
   return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+});
+
+describeTenancyConformance('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+  return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+});
+
+describeUveTenancyConformance('duckdb', async () => {
+  const raw = parseDuration('24h', 'RAW_RETENTION');
+  const thread = await DuckDbThread.start({
+    db: { path: ':memory:', queryTimeoutMs: 30_000 },
+    retention: { raw, tiers: parseTiers('5m:7d', raw) },
+    sessions: false,
+    uves: true,
+    clock: () => 1_795_000_000_000_000_000n,
+  });
+  return { store: thread.uves(), cleanup: () => thread.close() };
 });

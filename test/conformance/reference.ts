@@ -69,6 +69,11 @@ export function matches(r: SessionRecord, p: Predicate): boolean {
     }
     case 'sessionType':
       return r.sessionType === p.value;
+    case 'namespaces':
+      return [r.vn, r.remoteVn].some((v) => {
+        const parts = v.split(':');
+        return parts.length >= 2 && p.projects.includes(parts[1]!);
+      });
   }
 }
 

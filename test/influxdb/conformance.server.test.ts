@@ -1,5 +1,6 @@
 import { describeFlowConformance } from '../conformance/flow-suite.js';
 import { describeSessionConformance } from '../conformance/session-suite.js';
+import { describeTenancyConformance } from '../conformance/tenancy-suite.js';
 import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket } from './server.js';
 
 // The session conformance suite against a real influxd, with the same
@@ -23,6 +24,17 @@ describeWithInflux('session conformance: influxdb', server, () => {
 describeWithInflux('flow conformance: influxdb', server, () => {
   describeFlowConformance('influxdb', async ({ now, retention }) => {
     const store = await openTestStore(server, { bucket: runBucket('flow'), retention, clock: () => now });
+    return {
+      store,
+      afterWrite: () => store.rollup(now - 5n * 60_000_000_000n, now),
+      cleanup: () => dropStore(server, store),
+    };
+  });
+});
+
+describeWithInflux('tenancy conformance: influxdb', server, () => {
+  describeTenancyConformance('influxdb', async ({ now, retention }) => {
+    const store = await openTestStore(server, { bucket: runBucket('tenancy'), retention, clock: () => now });
     return {
       store,
       afterWrite: () => store.rollup(now - 5n * 60_000_000_000n, now),

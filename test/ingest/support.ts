@@ -279,6 +279,7 @@ export class FlakyStore implements SessionStore {
   values: SessionStore['values'] = (q) => this.inner.values(q);
   labelNames: SessionStore['labelNames'] = (q) => this.inner.labelNames(q);
   records: SessionStore['records'] = (q) => this.inner.records(q);
+  storedLabelNames: SessionStore['storedLabelNames'] = () => this.inner.storedLabelNames();
   ping = () => this.inner.ping();
   close = () => this.inner.close();
 }

@@ -211,6 +211,8 @@ export type Query = {
   uveTypes: Array<Scalars['String']['output']>;
   /** UVEs of one type. `name` is a glob where * matches any run of characters. `structs` keeps only documents holding at least one of those structs. */
   uves: UveConnection;
+  /** The caller as the gateway authenticated it. Needs no scope. */
+  viewer: Viewer;
 };
 
 
@@ -511,6 +513,17 @@ export type UveConnection = {
   totalCount: Scalars['Int']['output'];
 };
 
+/** The authenticated caller. */
+export type Viewer = {
+  __typename?: 'Viewer';
+  /** The principal: a token's name, or a JWT's subject. */
+  name: Scalars['String']['output'];
+  /** The Kubernetes namespaces whose traffic and UVEs the caller may see; null: all of them. */
+  namespaces?: Maybe<Array<Scalars['String']['output']>>;
+  /** Granted scopes, out of sessions:read, uves:read, ingest, admin. */
+  scopes: Array<Scalars['String']['output']>;
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -629,6 +642,7 @@ export type ResolversTypes = {
   TrafficSeriesResult: ResolverTypeWrapper<Omit<TrafficSeriesResult, 'meta' | 'series'> & { meta: ResolversTypes['QueryMeta'], series: Array<ResolversTypes['TrafficSeries']> }>;
   Uve: ResolverTypeWrapper<UveDocumentModel>;
   UveConnection: ResolverTypeWrapper<Omit<UveConnection, 'meta' | 'nodes'> & { meta: ResolversTypes['QueryMeta'], nodes: Array<ResolversTypes['Uve']> }>;
+  Viewer: ResolverTypeWrapper<Viewer>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -672,6 +686,7 @@ export type ResolversParentTypes = {
   TrafficSeriesResult: Omit<TrafficSeriesResult, 'meta' | 'series'> & { meta: ResolversParentTypes['QueryMeta'], series: Array<ResolversParentTypes['TrafficSeries']> };
   Uve: UveDocumentModel;
   UveConnection: Omit<UveConnection, 'meta' | 'nodes'> & { meta: ResolversParentTypes['QueryMeta'], nodes: Array<ResolversParentTypes['Uve']> };
+  Viewer: Viewer;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -760,6 +775,7 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   uve?: Resolver<Maybe<ResolversTypes['Uve']>, ParentType, ContextType, RequireFields<QueryUveArgs, 'name' | 'type'>>;
   uveTypes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   uves?: Resolver<ResolversTypes['UveConnection'], ParentType, ContextType, RequireFields<QueryUvesArgs, 'first' | 'type'>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 };
 
 export type QueryMetaResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['QueryMeta'] = ResolversParentTypes['QueryMeta']> = {
@@ -848,6 +864,12 @@ export type UveConnectionResolvers<ContextType = GatewayContext, ParentType exte
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ViewerResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  namespaces?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   DateTime?: GraphQLScalarType;
   DeadLetter?: DeadLetterResolvers<ContextType>;
@@ -875,5 +897,6 @@ export type Resolvers<ContextType = GatewayContext> = {
   TrafficSeriesResult?: TrafficSeriesResultResolvers<ContextType>;
   Uve?: UveResolvers<ContextType>;
   UveConnection?: UveConnectionResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
 };
 

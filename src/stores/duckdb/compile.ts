@@ -213,9 +213,23 @@ export function predicate(pred: Predicate, schema: StoreSchema, p: Params, exact
       return labelMatch(labelRef(labelColumn(pred.side, pred.name), schema), pred.match, p, exact);
     case 'sessionType':
       return `session_type = ${p.add(pred.value)}`;
+    case 'namespaces':
+      return pred.projects.length === 0 ? 'FALSE' : `(${projectIn('vn', pred.projects, p)} OR ${projectIn('remote_vn', pred.projects, p)})`;
     default:
       return assertNever(pred);
   }
+}
+
+/**
+ * Whether the project of an FQ name column (its second `:` component,
+ * `split_part`, '' when there is none: never a project) is one of
+ * `projects`, bound as one VARCHAR[] parameter. The namespace scope of
+ * sessions and UVEs alike (docs/security.md "Namespaces").
+ * https://duckdb.org/docs/sql/functions/char#split_partstring-separator-index
+ */
+export function projectIn(column: string, projects: readonly string[], p: Params): string {
+  if (projects.length === 0) return 'FALSE';
+  return `coalesce(list_contains(${p.add(projects)}::VARCHAR[], split_part(${column}, ':', 2)), FALSE)`;
 }
 
 function labelMatch(col: string, m: LabelOp, p: Params, exact: boolean): string {

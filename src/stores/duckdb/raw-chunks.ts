@@ -88,6 +88,8 @@ export class RawChunkWriter {
   private readonly strings: Int32Array; // per row, the dictionary index of the column's value
   private readonly starts: Int32Array; // per row, where its strings begin in the batch
   private readonly labels: Int32Array; // per row and label column, the dictionary index of the value
+  private readonly carried: Uint8Array; // per label column, whether a row of the chunk has a value
+  private readonly noneValid: ArrayBuffer; // a validity mask with every row null
 
   constructor(private readonly slots: readonly LabelSlot[]) {
     this.chunk = DuckDBDataChunk.create([...FIXED.map((c) => c.type), ...slots.map(() => VARCHAR)]);
@@ -103,6 +105,8 @@ export class RawChunkWriter {
     this.strings = new Int32Array(this.rows);
     this.starts = new Int32Array(this.rows);
     this.labels = new Int32Array(this.rows * slots.length);
+    this.carried = new Uint8Array(slots.length);
+    this.noneValid = new ArrayBuffer(this.validityBuffer.byteLength);
   }
 
   /** Appends every record of `b`, each with the commit's sequence number `seq`. */
@@ -127,6 +131,11 @@ export class RawChunkWriter {
       }
       for (let l = 0; l < this.slots.length; l++) {
         const vector = duckdb.data_chunk_get_vector(this.chunk.chunk, FIXED.length + l);
+        // A label no row of the chunk carries is a column of nulls: its validity alone, whatever the number of label columns.
+        if (this.carried[l] === 0) {
+          this.writeNulls(vector);
+          continue;
+        }
         for (let r = 0; r < n; r++) this.strings[r] = this.labels[r * this.slots.length + l]!;
         this.writeStrings(vector, n, b.dictionary);
       }
@@ -141,14 +150,24 @@ export class RawChunkWriter {
   private layOutRows(b: RecordBatch, first: number, n: number, s: number, labelSlot: LabelSlotOf): number {
     const { ints, strings } = b;
     const width = this.slots.length;
+    const carried = this.carried;
+    carried.fill(0);
     this.labels.fill(NULL_STRING, 0, n * width);
     for (let r = 0; r < n; r++) {
       const k = (first + r) * INTS_PER_RECORD;
       this.starts[r] = s;
       s += FIXED_STRINGS;
       const row = r * width;
-      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) this.labels[row + labelSlot(true, strings[s]!)] = strings[s + 1]!;
-      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) this.labels[row + labelSlot(false, strings[s]!)] = strings[s + 1]!;
+      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) {
+        const slot = labelSlot(true, strings[s]!);
+        this.labels[row + slot] = strings[s + 1]!;
+        carried[slot] = 1;
+      }
+      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) {
+        const slot = labelSlot(false, strings[s]!);
+        this.labels[row + slot] = strings[s + 1]!;
+        carried[slot] = 1;
+      }
     }
     return s;
   }
@@ -168,6 +187,12 @@ export class RawChunkWriter {
       }
       return slot;
     };
+  }
+
+  /** Every row of the chunk null. */
+  private writeNulls(vector: duckdb.Vector): void {
+    duckdb.vector_ensure_validity_writable(vector);
+    duckdb.copy_data_to_vector_validity(vector, 0, this.noneValid, 0, this.noneValid.byteLength);
   }
 
   private writeSeq(vector: duckdb.Vector, n: number, seq: bigint): void {

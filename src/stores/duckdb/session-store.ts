@@ -26,6 +26,7 @@ import type {
   RecordsPage,
   SeriesResult,
   SessionStore,
+  StoredLabelNames,
   TrafficPage,
   ValuesResult,
   WriteOptions,
@@ -201,6 +202,12 @@ export class DuckDbSessionStore implements SessionStore {
     };
   }
 
+  /** The label columns: every name a record ever brought, as the columns stay for good. */
+  storedLabelNames(): Promise<StoredLabelNames> {
+    const { local, remote } = this.knownLabels;
+    return Promise.resolve({ local: [...local], remote: [...remote] });
+  }
+
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {
     return findIdempotency(this.db, key);
   }
@@ -250,8 +257,7 @@ export class DuckDbSessionStore implements SessionStore {
   private setLabelColumns(cols: string[]): void {
     this.labelColumns = cols;
     this.schema = { labelColumns: new Set(cols) };
-    // Per column, which side and label it holds: the write path looks labels up by name, not by column text.
-    const slots: LabelSlot[] = cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
+    const slots = labelSlots(cols);
     this.writer = new RawChunkWriter(slots);
     this.knownLabels = {
       local: new Set(slots.filter((l) => l.local).map((l) => l.name)),
@@ -287,15 +293,16 @@ export class DuckDbSessionStore implements SessionStore {
    * store's error with nothing of them kept, new label columns included.
    */
   private async commit(conn: DuckDBConnection, writes: readonly PendingWrite[]): Promise<GatewayError | null> {
-    const columns = this.labelColumns;
     try {
       await conn.run('BEGIN TRANSACTION');
-      await this.ensureLabelColumns(conn, writes);
+      // New label columns are published to queries and the rollup only once committed (issue 15, item 4).
+      const columns = await this.addLabelColumns(conn, writes);
+      const writer = columns === null ? this.writer : new RawChunkWriter(labelSlots(columns));
       const seq = this.seq + 1n;
       if (writes.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of writes) this.writer.append(appender, w.batch, seq);
+          for (const w of writes) writer.append(appender, w.batch, seq);
           appender.flushSync();
         } finally {
           appender.closeSync();
@@ -305,10 +312,10 @@ export class DuckDbSessionStore implements SessionStore {
       if (keys.length > 0) await this.rememberKeys(conn, keys);
       await conn.run('COMMIT');
       this.seq = seq;
+      if (columns !== null) this.setLabelColumns(columns);
       return null;
     } catch (e) {
       await conn.run('ROLLBACK').catch(() => undefined);
-      this.setLabelColumns(columns);
       return storeError(e, 'the embedded store failed to write');
     }
   }
@@ -331,7 +338,8 @@ export class DuckDbSessionStore implements SessionStore {
     }
   }
 
-  private async ensureLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<void> {
+  /** Adds the label columns the writes bring (in the open transaction) and returns every label column then, or null when none is new. */
+  private async addLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<string[] | null> {
     const { local, remote } = this.knownLabels;
     const added = new Set<string>();
     for (const w of batch) {
@@ -358,7 +366,7 @@ export class DuckDbSessionStore implements SessionStore {
         }
       }
     }
-    if (added.size === 0) return;
+    if (added.size === 0) return null;
     const cols = [...added].sort();
     for (const c of cols) {
       await conn.run(`ALTER TABLE ${RAW_TABLE} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
@@ -366,8 +374,13 @@ export class DuckDbSessionStore implements SessionStore {
         await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
       }
     }
-    this.setLabelColumns([...this.labelColumns, ...cols]);
+    return [...this.labelColumns, ...cols];
   }
+}
+
+/** Per column, which side and label it holds: the write path looks labels up by name, not by column text. */
+function labelSlots(cols: readonly string[]): LabelSlot[] {
+  return cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
 }
 
 function groupValue(v: DuckDBValue | undefined): string | null {

@@ -1,6 +1,7 @@
 import { listValue } from '@duckdb/node-api';
 import {
   type Clock,
+  type NamespaceScope,
   type UveDocument,
   type UveListQuery,
   type UveWrite,
@@ -8,6 +9,7 @@ import {
 import type { UvePage, UveStore } from '../types.js';
 import type { DuckDb, Row } from './database.js';
 import { UVE_DDL, UVE_TABLE } from './layout.js';
+import { projectIn } from './compile.js';
 import { Params, inlineSql, type SqlStatement } from './sql.js';
 
 /**
@@ -52,17 +54,13 @@ export class DuckDbUveStore implements UveStore {
     return Number(r.rowsChanged) > 0;
   }
 
-  async get(type: string, name: string): Promise<UveDocument | null> {
-    return (await this.getMany(type, [name]))[0] ?? null;
+  async get(type: string, name: string, scope: NamespaceScope | null = null): Promise<UveDocument | null> {
+    return (await this.getMany(type, [name], scope))[0] ?? null;
   }
 
-  async getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]> {
+  async getMany(type: string, names: readonly string[], scope: NamespaceScope | null = null): Promise<(UveDocument | null)[]> {
     if (names.length === 0) return [];
-    const p = new Params();
-    const rows = await this.db.read({
-      text: `SELECT type, name, document, updated_at FROM ${UVE_TABLE} WHERE type = ${p.add(type)} AND list_contains(${p.add(names)}::VARCHAR[], name)`,
-      params: p.values,
-    });
+    const rows = await this.db.read(compileUveGet(type, names, scope));
     const byName = new Map(rows.map((r) => [String(r['name']), toDocument(r)]));
     return names.map((n) => byName.get(n) ?? null);
   }
@@ -70,6 +68,7 @@ export class DuckDbUveStore implements UveStore {
   async list(q: UveListQuery): Promise<UvePage> {
     const p = new Params();
     const where = [`type = ${p.add(q.type)}`];
+    if (q.scope !== null) where.push(projectIn('name', q.scope.projects, p));
     if (q.nameGlob !== null) where.push(`name LIKE ${p.add(globToLike(q.nameGlob))} ESCAPE '\\'`);
     if (q.structs !== null) where.push(`list_has_any(structs, [${q.structs.map((s) => p.add(s)).join(', ')}])`);
     const count: SqlStatement = {
@@ -101,6 +100,14 @@ export class DuckDbUveStore implements UveStore {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The UVEs of `names`, with the scope AND-ed in: a name outside it is not read. */
+export function compileUveGet(type: string, names: readonly string[], scope: NamespaceScope | null): SqlStatement {
+  const p = new Params();
+  const where = [`type = ${p.add(type)}`, `list_contains(${p.add(names)}::VARCHAR[], name)`];
+  if (scope !== null) where.push(projectIn('name', scope.projects, p));
+  return { text: `SELECT type, name, document, updated_at FROM ${UVE_TABLE} WHERE ${where.join(' AND ')}`, params: p.values };
 }
 
 /** `*` becomes `%`; every LIKE metacharacter of the name is escaped. */

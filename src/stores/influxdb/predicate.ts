@@ -38,9 +38,33 @@ export function compilePredicate(p: Predicate, negate = false): string {
       return intTest(p.column, p.match, negate);
     case 'sessionType':
       return `${fluxColumn('session_type')} ${negate ? '!=' : '=='} ${fluxString(p.value)}`;
+    case 'namespaces':
+      return namespacesTest(p.projects, negate);
     default:
       return assertNever(p);
   }
+}
+
+/**
+ * The namespace scope: the project (second `:` component) of the `vn` tag
+ * or of the `remote_vn` tag is one of `projects`, as one regular expression
+ * per tag over the stored form (tag-codec.ts): `^[^:]*:(?:p1|p2)(?::|\x01?$)`,
+ * each project quoted by `regexQuote` after the tag code, the optional ESC
+ * before the end being the marker the code puts after a trailing backslash.
+ * The code never makes a `:` (ESC is followed by a character past 0x3f), so
+ * `[^:]*` spans exactly the first component. Both tags are on every record;
+ * a tag regex is a test InfluxDB's storage engine evaluates.
+ */
+export function namespacesTest(projects: readonly string[], negate = false): string {
+  if (projects.length === 0) return negate ? 'true' : 'false';
+  const re = fluxRegex(projectPattern(projects));
+  const op = negate ? '!~' : '=~';
+  return junction(negate, ['vn', 'remote_vn'].map((c) => `${fluxColumn(c)} ${op} ${re}`));
+}
+
+/** The RE2 pattern of namespacesTest, over stored tag values. */
+export function projectPattern(projects: readonly string[]): string {
+  return `^[^:]*:(?:${projects.map((p) => regexQuote(encodeTagPrefix(p))).join('|')})(?::|\\x01?$)`;
 }
 
 function junction(conj: boolean, items: string[]): string {

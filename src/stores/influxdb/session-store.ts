@@ -4,6 +4,7 @@ import {
   labelColumn,
   tierName,
   tooExpensive,
+  TIME_END,
   type Clock,
   type Duration,
   type EpochNs,
@@ -15,7 +16,7 @@ import {
   type TrafficQuery,
   type ValuesQuery,
 } from '../../model/index.js';
-import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, TrafficPage, ValuesResult } from '../types.js';
+import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, StoredLabelNames, TrafficPage, ValuesResult } from '../types.js';
 import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
 import { compileSeries, compileTraffic } from './compile.js';
 import { compileLabelCounts, compileTagKeys, compileValues } from './compile-hints.js';
@@ -204,6 +205,24 @@ export class InfluxSessionStore implements SessionStore {
     const counts = compileLabelCounts(q, this.layout, columns);
     const names = readLabelCounts(q, columns, await this.query(counts));
     return { names, meta: this.meta(q, `${keys}\n${counts}`) };
+  }
+
+  /**
+   * The label tag keys of every bucket (the raw one and each tier's), over
+   * all time: a name whose raw records aged out still names series in the
+   * tiers. One statement per bucket.
+   */
+  async storedLabelNames(): Promise<StoredLabelNames> {
+    const buckets = [this.layout.rawBucket, ...this.layout.tiers.map((t) => t.bucket)];
+    const keys = new Set<string>();
+    for (const bucket of buckets) for (const k of readTagKeys(await this.query(compileTagKeys(bucket, 0n, TIME_END, 'label.')))) keys.add(k);
+    const local: string[] = [];
+    const remote: string[] = [];
+    for (const k of keys) {
+      if (k.startsWith('label.local.')) local.push(k.slice('label.local.'.length));
+      else remote.push(k.slice('label.remote.'.length));
+    }
+    return { local, remote };
   }
 
   /** Two statements: the label columns of the range (they order records of one time), then the page. */

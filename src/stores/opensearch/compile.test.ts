@@ -24,6 +24,7 @@ const q = (over: Partial<UveListQuery> = {}): UveListQuery => ({
   structs: null,
   first: 10,
   after: null,
+  scope: null,
   ...over,
 });
 

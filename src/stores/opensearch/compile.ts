@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatDateTime, validateUveType, type EpochNs, type UveListQuery, type UveWrite } from '../../model/index.js';
+import { formatDateTime, validateUveType, type EpochNs, type NamespaceScope, type UveListQuery, type UveWrite } from '../../model/index.js';
 import { TEMPLATE_VERSION, UVE_MAPPINGS, type UveSource } from './mapping.js';
 
 /**
@@ -199,6 +199,7 @@ export function compileList(
     );
   }
   if (q.structs !== null) filter.push({ terms: { structs: [...q.structs] } });
+  if (q.scope !== null) filter.push(scopeQuery(q.scope));
   return {
     method: 'POST',
     path: `/${indexName(prefix, q.type)}/_search`,
@@ -209,6 +210,49 @@ export function compileList(
       query: filter.length === 0 ? { match_all: {} } : { bool: { filter } },
       sort: [{ name: { order: 'asc' } }],
       ...(after === null ? {} : { search_after: [after] }),
+      _source: ['name', 'updatedAt', 'document'],
+    },
+  };
+}
+
+/**
+ * The namespace scope on the `name` keyword: the name's project (its second
+ * `:` component) is one of the scope's projects. The domain before it is
+ * any text without `:`, so no `prefix` or `term` can say it: a `regexp`
+ * (Lucene syntax, anchored to the whole term, `flags: NONE` so no optional
+ * operator applies), `[^:]*:(p1|p2)(:.*)?`, every character of a project
+ * but letters and digits escaped with `\`. With no project, `match_none`.
+ * https://opensearch.org/docs/2.19/query-dsl/term/regexp/
+ */
+export function scopeQuery(scope: NamespaceScope): Record<string, unknown> {
+  if (scope.projects.length === 0) return { match_none: {} };
+  const alternatives = scope.projects.map(luceneRegexQuote).join('|');
+  return { regexp: { name: { value: `[^:]*:(${alternatives})(:.*)?`, flags: 'NONE' } } };
+}
+
+/** Text matched literally by a Lucene regexp: every code point but ASCII letters and digits escaped. */
+export function luceneRegexQuote(text: string): string {
+  let out = '';
+  for (const ch of text) out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${ch}`;
+  return out;
+}
+
+/**
+ * UVEs of one type by name, only those inside the scope: a `_search` (a
+ * get by id cannot carry a query), `terms` on the names AND the scope.
+ * Writes are acknowledged once searchable, so it sees them like `_mget`.
+ */
+export function compileScopedGet(prefix: string, type: string, names: readonly string[], scope: NamespaceScope): OsRequest {
+  const unique = [...new Set(names)];
+  if (unique.length > MAX_RESULT_WINDOW) throw new RangeError(`${unique.length} names is more than ${MAX_RESULT_WINDOW}`);
+  return {
+    method: 'POST',
+    path: `/${indexName(prefix, type)}/_search`,
+    querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' },
+    body: {
+      size: unique.length,
+      track_total_hits: false,
+      query: { bool: { filter: [{ terms: { name: unique } }, scopeQuery(scope)] } },
       _source: ['name', 'updatedAt', 'document'],
     },
   };

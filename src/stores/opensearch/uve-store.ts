@@ -1,4 +1,4 @@
-import { GatewayError, UVE_TYPE, backendUnavailable, parseDateTime, type Clock, type UveDocument, type UveListQuery } from '../../model/index.js';
+import { GatewayError, UVE_TYPE, backendUnavailable, parseDateTime, type Clock, type NamespaceScope, type UveDocument, type UveListQuery } from '../../model/index.js';
 import type { UvePage, UveStore } from '../types.js';
 import { OpenSearchClient, OpenSearchRequestError, errorOf, type OpenSearchConnection } from './client.js';
 import {
@@ -9,6 +9,7 @@ import {
   compileBulkUpsert,
   compileList,
   compileMget,
+  compileScopedGet,
   compilePing,
   compileTemplate,
   compileTypes,
@@ -161,7 +162,8 @@ export class OpenSearchUveStore implements UveStore {
     return res.status === 200 && res.body.result === 'deleted';
   }
 
-  async get(type: string, name: string): Promise<UveDocument | null> {
+  async get(type: string, name: string, scope: NamespaceScope | null = null): Promise<UveDocument | null> {
+    if (scope !== null) return (await this.getMany(type, [name], scope))[0] ?? null;
     const res = await this.client.send<Hit>(compileGet(this.prefix, type, name), { ignore: [404] });
     if (res.status === 404) {
       missingIndexOrDoc(res.body);
@@ -170,8 +172,9 @@ export class OpenSearchUveStore implements UveStore {
     return found(type, name, res.body);
   }
 
-  async getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]> {
+  async getMany(type: string, names: readonly string[], scope: NamespaceScope | null = null): Promise<(UveDocument | null)[]> {
     if (names.length === 0) return [];
+    if (scope !== null) return this.scopedGetMany(type, names, scope);
     const res = await this.client.send<{ docs?: readonly Hit[] }>(compileMget(this.prefix, type, names));
     const byId = new Map<string, Hit>();
     for (const d of res.body.docs ?? []) {
@@ -179,6 +182,20 @@ export class OpenSearchUveStore implements UveStore {
       else if (d._id !== undefined) byId.set(d._id, d);
     }
     return names.map((name) => found(type, name, byId.get(docId(name))));
+  }
+
+  /** getMany under a scope: searches (the scope is in the query), in chunks of SCOPED_GET_CHUNK names. */
+  private async scopedGetMany(type: string, names: readonly string[], scope: NamespaceScope): Promise<(UveDocument | null)[]> {
+    const unique = [...new Set(names)];
+    const byName = new Map<string, UveDocument>();
+    for (let i = 0; i < unique.length; i += SCOPED_GET_CHUNK) {
+      const res = await this.client.send<SearchBody>(compileScopedGet(this.prefix, type, unique.slice(i, i + SCOPED_GET_CHUNK), scope));
+      for (const h of res.body.hits?.hits ?? []) {
+        const doc = fromSource(type, h);
+        byName.set(doc.name, doc);
+      }
+    }
+    return names.map((n) => byName.get(n) ?? null);
   }
 
   async list(q: UveListQuery): Promise<UvePage> {
@@ -290,6 +307,9 @@ function missingIndexOrDoc(body: Hit): void {
   if (body.error === undefined || type === 'index_not_found_exception') return;
   throw internal(`document error: ${type ?? 'unknown'}`);
 }
+
+/** Names per search of a scoped getMany (a page of groups holds at most MAX_PAGE_SIZE). */
+const SCOPED_GET_CHUNK = 1000;
 
 function sourceName(hit: Hit): string {
   const name = (hit._source as { name?: unknown } | undefined)?.name;

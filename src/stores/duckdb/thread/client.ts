@@ -5,6 +5,7 @@ import {
   storeClosed,
   type Clock,
   type LabelNamesQuery,
+  type NamespaceScope,
   type RecordsQuery,
   type Retention,
   type SeriesQuery,
@@ -21,6 +22,7 @@ import type {
   RecordsPage,
   SeriesResult,
   SessionStore,
+  StoredLabelNames,
   TrafficPage,
   UvePage,
   UveStore,
@@ -243,6 +245,10 @@ class ThreadSessionStore implements SessionStore {
     return this.thread.call('records', [query]);
   }
 
+  storedLabelNames(): Promise<StoredLabelNames> {
+    return this.thread.call('storedLabelNames', []);
+  }
+
   ping(): Promise<void> {
     return this.thread.call('ping', []);
   }
@@ -268,12 +274,12 @@ class ThreadUveStore implements UveStore {
     return this.thread.call('delete', [type, name]);
   }
 
-  get(type: string, name: string): Promise<UveDocument | null> {
-    return this.thread.call('get', [type, name]);
+  get(type: string, name: string, scope: NamespaceScope | null = null): Promise<UveDocument | null> {
+    return this.thread.call('get', [type, name, scope]);
   }
 
-  getMany(type: string, names: readonly string[]): Promise<(UveDocument | null)[]> {
-    return this.thread.call('getMany', [type, names]);
+  getMany(type: string, names: readonly string[], scope: NamespaceScope | null = null): Promise<(UveDocument | null)[]> {
+    return this.thread.call('getMany', [type, names, scope]);
   }
 
   list(query: UveListQuery): Promise<UvePage> {

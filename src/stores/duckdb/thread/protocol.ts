@@ -3,6 +3,7 @@ import {
   type EpochNs,
   type ErrorCode,
   type LabelNamesQuery,
+  type NamespaceScope,
   type RecordBatch,
   type RecordsQuery,
   type Retention,
@@ -18,6 +19,7 @@ import type {
   LabelNamesResult,
   RecordsPage,
   SeriesResult,
+  StoredLabelNames,
   TrafficPage,
   UvePage,
   ValuesResult,
@@ -51,13 +53,14 @@ export interface Operations {
   values: { args: [query: ValuesQuery]; result: ValuesResult };
   labelNames: { args: [query: LabelNamesQuery]; result: LabelNamesResult };
   records: { args: [query: RecordsQuery]; result: RecordsPage };
+  storedLabelNames: { args: []; result: StoredLabelNames };
   /** One pass of the embedded rollup job. */
   rollup: { args: []; result: RollupStats };
   upsert: { args: [type: string, name: string, document: Record<string, unknown>]; result: UveDocument };
   upsertMany: { args: [writes: readonly UveWrite[]]; result: UveDocument[] };
   delete: { args: [type: string, name: string]; result: boolean };
-  get: { args: [type: string, name: string]; result: UveDocument | null };
-  getMany: { args: [type: string, names: readonly string[]]; result: (UveDocument | null)[] };
+  get: { args: [type: string, name: string, scope: NamespaceScope | null]; result: UveDocument | null };
+  getMany: { args: [type: string, names: readonly string[], scope: NamespaceScope | null]; result: (UveDocument | null)[] };
   list: { args: [query: UveListQuery]; result: UvePage };
   types: { args: []; result: string[] };
   /** One statement on a read connection (tests and benchmarks). */
