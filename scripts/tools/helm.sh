@@ -29,7 +29,7 @@ bin="$dir/helm"
 
 # A cached binary counts only when it runs and names the version asked for.
 cached() {
-	[[ -x "$bin" ]] && "$bin" version --short 2>/dev/null | grep -q "^$HELM_VERSION+"
+	[[ -x "$bin" ]] && "$bin" version --short 2>/dev/null | grep -Eq "^$HELM_VERSION(\+|$)"
 }
 
 if [[ "${1:-}" == path ]]; then
