@@ -158,6 +158,25 @@ if ('path' in helm) {
       expect(c.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'forward', containerPort: 24224 })]));
     });
 
+    it('JWT instead of the tokens file: lists joined, the JWKS port open', () => {
+      const objs = render(
+        '-f', join(chart, 'examples', 'cn2.yaml'),
+        '--set', 'auth.tokens.existingSecret=',
+        '--set', 'auth.jwt.issuer=https://kubernetes.default.svc',
+        '--set', 'auth.jwt.audience={sag,sag-ui}',
+        '--set', 'auth.jwt.jwksUrl=https://issuer.example:8443/jwks.json',
+        '--set', 'auth.jwt.algorithms={RS256,ES256}',
+        '--set', 'auth.jwt.namespacesClaim=kubernetes.io.namespace',
+      );
+      const config = parseConfig(containerEnv(objs));
+      expect(config.access.auth?.tokensFile).toBeNull();
+      expect(config.access.auth?.jwt?.audience).toEqual(['sag', 'sag-ui']);
+      expect(config.access.auth?.jwt?.algorithms).toEqual(['RS256', 'ES256']);
+      const np = one(objs, 'NetworkPolicy');
+      const jwks = np.spec.egress.find((r: any) => r.ports.some((p: any) => p.port === 8443));
+      expect(jwks.to).toBeUndefined();
+    });
+
     it('numbers reach the ConfigMap as integers, null leaves the gateway default', () => {
       const objs = render('-f', join(chart, 'examples', 'cn2.yaml'), '--set', 'config.deadLetter.maxBytes=268435456', '--set', 'config.access.rateLimit=0');
       const data = one(objs, 'ConfigMap').data!;
