@@ -8,7 +8,13 @@
  * the bucket deleted while they run, and queries kept going for a while after.
  *
  *   npm run bench:influx:delete-race
- *   (ROUNDS=20 SERIES=5000 POINTS=20 QUERIES=4 DELETE_AFTER_MS=300 INFLUXD_BIN=<path>)
+ *   (ROUNDS=20 SERIES=5000 POINTS=20 QUERIES=4 DELETE_AFTER_MS=300 TASK=1
+ *    DELETE_WHEN=during|after INFLUXD_BIN=<path>)
+ *
+ * DELETE_WHEN=after stops the query loops, waits until every answer is in
+ * and 2 s more, then deletes: a delete with no reader. QUERIES=0 TASK=1: the
+ * task alone reads the bucket. TASK=0: no task. OTHER=1: the queries and
+ * the task read another bucket (same data), not the one deleted.
  *
  * Exit code 0: influxd survived every round; 1: it died (its log's fatal
  * lines are printed). Bounded: ROUNDS rounds, each a few seconds.
@@ -22,6 +28,9 @@ const SERIES = Number(process.env['SERIES'] ?? 5000);
 const POINTS = Number(process.env['POINTS'] ?? 20);
 const QUERIES = Number(process.env['QUERIES'] ?? 4);
 const DELETE_AFTER_MS = Number(process.env['DELETE_AFTER_MS'] ?? 300);
+const TASK = process.env['TASK'] !== '0';
+const DELETE_WHEN = process.env['DELETE_WHEN'] === 'after' ? 'after' : 'during';
+const OTHER = process.env['OTHER'] === '1';
 const QUERY_AFTER_MS = 1500;
 
 const found = OwnInfluxd.findBinary();
@@ -60,6 +69,7 @@ const orgID: string = (await api('GET', `/api/v2/orgs?org=${server.org}`)).orgs[
 const now = BigInt(Date.now()) * 1_000_000n;
 let queriesRun = 0;
 let queryErrors = 0;
+let queriesCancelled = 0;
 let survived = 0;
 const started = Date.now();
 
@@ -67,7 +77,10 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const name = `race-${round}`;
     const bucket = await api('POST', '/api/v2/buckets', { orgID, name, retentionRules: [] });
+    const read = OTHER ? `other-${round}` : name;
+    if (OTHER) await api('POST', '/api/v2/buckets', { orgID, name: read, retentionRules: [] });
     // SERIES series (tags a, b, c), POINTS points each over the last 20 minutes.
+    for (const target of OTHER ? [name, read] : [name])
     for (let s0 = 0; s0 < SERIES; s0 += 1000) {
       const lines: string[] = [];
       for (let s = s0; s < Math.min(SERIES, s0 + 1000); s++) {
@@ -75,17 +88,17 @@ try {
           lines.push(`m,a=a${s % 50},b=b${s % 997},c=c${s} v=${p}i ${now - BigInt(p) * 60_000_000_000n}`);
         }
       }
-      const res = await fetch(`${server.url}/api/v2/write?org=${server.org}&bucket=${name}&precision=ns`, { method: 'POST', headers, body: lines.join('\n') });
+      const res = await fetch(`${server.url}/api/v2/write?org=${server.org}&bucket=${target}&precision=ns`, { method: 'POST', headers, body: lines.join('\n') });
       if (res.status !== 204) throw new Error(`write: HTTP ${res.status} ${await res.text()}`);
     }
-    const task = await api('POST', '/api/v2/tasks', {
+    const task = !TASK ? null : await api('POST', '/api/v2/tasks', {
       orgID,
-      flux: `option task = {name: "${name}", every: 1s}\nfrom(bucket: "${name}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m") |> group(columns: ["a"]) |> count() |> yield()`,
+      flux: `option task = {name: "${name}", every: 1s}\nfrom(bucket: "${read}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m") |> group(columns: ["a"]) |> count() |> yield()`,
     });
     const fluxes = [
-      `from(bucket: "${name}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" and r._field == "v")`,
-      `from(bucket: "${name}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m") |> group(columns: ["a", "b"]) |> sum()`,
-      `from(bucket: "${name}") |> range(start: -1h) |> group(columns: ["a"]) |> count()`,
+      `from(bucket: "${read}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m" and r._field == "v")`,
+      `from(bucket: "${read}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "m") |> group(columns: ["a", "b"]) |> sum()`,
+      `from(bucket: "${read}") |> range(start: -1h) |> group(columns: ["a"]) |> count()`,
     ];
     let stop = false;
     const loops = Array.from({ length: QUERIES }, async (_, q) => {
@@ -103,27 +116,34 @@ try {
           await res.text();
           if (!res.ok) queryErrors++;
         } catch {
-          queryErrors++;
+          if (signal.aborted && q % 2 === 1) queriesCancelled++;
+          else queryErrors++;
           if (!(await healthy())) return;
         }
       }
     });
     await new Promise((r) => setTimeout(r, DELETE_AFTER_MS));
+    if (DELETE_WHEN === 'after') {
+      stop = true;
+      await Promise.all(loops);
+      if (task !== null) await api('DELETE', `/api/v2/tasks/${task.id}`).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
     await api('DELETE', `/api/v2/buckets/${bucket.id}`).catch((e: Error) => console.log(`round ${round}: delete failed: ${e.message}`));
     await new Promise((r) => setTimeout(r, QUERY_AFTER_MS));
     stop = true;
     await Promise.all(loops);
-    await api('DELETE', `/api/v2/tasks/${task.id}`).catch(() => undefined);
+    if (task !== null) await api('DELETE', `/api/v2/tasks/${task.id}`).catch(() => undefined);
     if (!(await healthy())) {
-      console.log(`influxd DIED in round ${round} of ${ROUNDS} (${queriesRun} queries, ${queryErrors} failed, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+      console.log(`influxd DIED in round ${round} of ${ROUNDS} (${queriesRun} queries, ${queriesCancelled} cancelled, ${queryErrors} failed, ${((Date.now() - started) / 1000).toFixed(0)} s)`);
       console.log(fatalLines());
       process.exitCode = 1;
       break;
     }
     survived = round;
-    console.log(`round ${round}: influxd alive (${queriesRun} queries so far, ${queryErrors} failed)`);
+    console.log(`round ${round}: influxd alive (${queriesRun} queries so far, ${queriesCancelled} cancelled, ${queryErrors} failed)`);
   }
-  if (survived === ROUNDS) console.log(`influxd SURVIVED ${ROUNDS} rounds (${SERIES} series, ${QUERIES} query loops, delete after ${DELETE_AFTER_MS} ms; ${queriesRun} queries, ${queryErrors} failed)`);
+  if (survived === ROUNDS) console.log(`influxd SURVIVED ${ROUNDS} rounds (${SERIES} series, ${QUERIES} query loops, task ${TASK ? 'on' : 'off'}, reading ${OTHER ? 'another bucket' : 'the deleted bucket'}, delete ${DELETE_WHEN} queries at ${DELETE_AFTER_MS} ms; ${queriesRun} queries, ${queriesCancelled} cancelled, ${queryErrors} failed)`);
 } finally {
   await server.destroy();
 }
