@@ -12,7 +12,8 @@
  *    DELETE_WHEN=during|after INFLUXD_BIN=<path>)
  *
  * DELETE_WHEN=after stops the query loops, waits until every answer is in
- * and 2 s more, then deletes: a delete with no reader. QUERIES=0 TASK=1: the
+ * (or was cancelled) and AFTER_WAIT_MS (2000) more, then deletes: with the
+ * wait, a delete with no reader left. QUERIES=0 TASK=1: the
  * task alone reads the bucket. TASK=0: no task. OTHER=1: the queries and
  * the task read another bucket (same data), not the one deleted.
  *
@@ -31,6 +32,7 @@ const DELETE_AFTER_MS = Number(process.env['DELETE_AFTER_MS'] ?? 300);
 const TASK = process.env['TASK'] !== '0';
 const DELETE_WHEN = process.env['DELETE_WHEN'] === 'after' ? 'after' : 'during';
 const OTHER = process.env['OTHER'] === '1';
+const AFTER_WAIT_MS = Number(process.env['AFTER_WAIT_MS'] ?? 2000);
 const QUERY_AFTER_MS = 1500;
 
 const found = OwnInfluxd.findBinary();
@@ -127,7 +129,7 @@ try {
       stop = true;
       await Promise.all(loops);
       if (task !== null) await api('DELETE', `/api/v2/tasks/${task.id}`).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 2000));
+      await new Promise((r) => setTimeout(r, AFTER_WAIT_MS));
     }
     await api('DELETE', `/api/v2/buckets/${bucket.id}`).catch((e: Error) => console.log(`round ${round}: delete failed: ${e.message}`));
     await new Promise((r) => setTimeout(r, QUERY_AFTER_MS));
