@@ -1,0 +1,52 @@
+/**
+ * The cost of /metrics: what one counted request adds (an HTTP answer, a
+ * GraphQL operation's latency and an error code, the calls the hot path
+ * makes) and what one scrape takes, with a registry holding a realistic set
+ * of series (12 routes x 6 statuses, 40 root fields, 10 error codes). Run
+ * against main's metrics.ts and this one to compare (docs/benchmarks.md).
+ *
+ *   npx tsx bench/metrics.ts
+ */
+import { Metrics } from '../src/server/metrics.js';
+
+const ROUTES = ['/graphql', '/ingest/sessions', '/ingest/uves', '/health', '/ready', '/metrics', '/', 'unmatched', '/a', '/b', '/c', '/d'];
+const STATUSES = [200, 400, 401, 413, 429, 503];
+const FIELDS = Array.from({ length: 40 }, (_, i) => `field${i}`);
+const CODES = ['BAD_USER_INPUT', 'INTERNAL', 'SATURATED', 'UNAUTHENTICATED', 'FORBIDDEN', 'QUERY_TOO_EXPENSIVE', 'BACKEND_UNAVAILABLE', 'TIMEOUT', 'NOT_FOUND', 'X'];
+
+const m = new Metrics() as Metrics & Record<string, unknown>;
+for (const r of ROUTES) for (const s of STATUSES) m.countHttp(r, s);
+for (const f of FIELDS) m.observeOperation(f, 0.01);
+for (const c of CODES) m.countError(c);
+
+function perCall(n: number): number {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    m.countHttp(ROUTES[i % 3]!, 200);
+    m.observeOperation(FIELDS[i % 40]!, (i % 100) / 1000);
+    if (i % 10 === 0) m.countError(CODES[i % 10]!);
+  }
+  return Number(process.hrtime.bigint() - t) / n;
+}
+
+async function scrape(n: number): Promise<{ us: number; bytes: number }> {
+  let bytes = 0;
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) bytes = (await m.render()).length;
+  return { us: Number(process.hrtime.bigint() - t) / n / 1000, bytes };
+}
+
+perCall(200_000);
+await scrape(200);
+const calls: number[] = [];
+const scrapes: number[] = [];
+let size = 0;
+for (let round = 0; round < 5; round++) {
+  calls.push(perCall(1_000_000));
+  const s = await scrape(1000);
+  scrapes.push(s.us);
+  size = s.bytes;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`per request (countHttp + observeOperation + 0.1 countError): median ${median(calls).toFixed(0)} ns  [${calls.map((x) => x.toFixed(0)).join(' ')}]`);
+console.log(`scrape: median ${median(scrapes).toFixed(0)} us, ${size} bytes  [${scrapes.map((x) => x.toFixed(0)).join(' ')}]`);
