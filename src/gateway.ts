@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
+import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -14,6 +14,9 @@ export interface Gateway {
   readonly services: Services;
   /** The embedded database on its thread, when it holds sessions or UVEs (it does by default). */
   readonly embedded: DuckDbThread | undefined;
+  /** The stores as opened, without the timing decorator `services` holds (tests reach backend-specific methods through them). */
+  readonly opened: { readonly sessions: SessionStore; readonly uves: UveStore };
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface GatewayOptions {
   readonly logStream?: { write(line: string): void };
   /** How often AUTH_TOKENS_FILE is read again without a change event; default 10 s. */
   readonly tokensPollMs?: number;
+  /** prom-client's process and event-loop metrics on /metrics; default true. */
+  readonly defaultMetrics?: boolean;
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
@@ -105,9 +110,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     default:
       throw new Error(`UVE_STORE=${config.uveStore} is not built yet`);
   }
+  const opened = { sessions, uves };
   if (options.decorateSessions !== undefined) sessions = options.decorateSessions(sessions);
-  const metrics = new Metrics();
-  const deadLetters: DeadLetterLog = new FileDeadLetterLog({
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+  sessions = timedSessionStore(sessions, metrics);
+  uves = timedUveStore(uves, metrics);
+  const fileLog: DeadLetterLog = new FileDeadLetterLog({
     path: config.deadLetterPath,
     clock,
     maxBytes: config.deadLetterLimits.maxBytes,
@@ -116,8 +124,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     log: { warn: (obj, msg) => log?.warn(obj, msg) },
     onDrop: (drop) => metrics.countDeadLettersDropped(drop.reason, drop.entries),
   });
+  const deadLetters = countedDeadLetters(fileLog, metrics);
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
+  metrics.watchInflight(budget);
   const labelNames = new LabelNames(config.ingest.maxLabelNames);
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
@@ -182,6 +192,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     app,
     services,
     embedded,
+    opened,
+    metrics,
     async close() {
       tokens?.close();
       clearInterval(labelTimer);
