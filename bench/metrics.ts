@@ -50,3 +50,44 @@ for (let round = 0; round < 5; round++) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`per request (countHttp + observeOperation + 0.1 countError): median ${median(calls).toFixed(0)} ns  [${calls.map((x) => x.toFixed(0)).join(' ')}]`);
 console.log(`scrape: median ${median(scrapes).toFixed(0)} us, ${size} bytes  [${scrapes.map((x) => x.toFixed(0)).join(' ')}]`);
+
+// End to end: what a request through the whole app costs with this registry
+// counting it (Fastify inject, the embedded store in memory, logs silent).
+const { parseConfig } = await import('../src/config/index.js');
+const { createGateway } = await import('../src/gateway.js');
+const { mkdtempSync, rmSync } = await import('node:fs');
+const { tmpdir } = await import('node:os');
+const { join } = await import('node:path');
+const dir = mkdtempSync(join(tmpdir(), 'bench-metrics-'));
+const gw = await createGateway(parseConfig({ DUCKDB_PATH: ':memory:', DEAD_LETTER_PATH: join(dir, 'dl.ndjson') }), { runJobs: false, logLevel: 'silent' });
+let seq = 0;
+const body = () =>
+  Array.from({ length: 10 }, () => {
+    seq++;
+    return JSON.stringify({
+      time: `2026-11-25T10:00:00.${String(seq).padStart(9, '0')}Z`,
+      vn: 'default-domain:k8s-shop:shop-pod-network', vmi: 'default-domain:k8s-shop:web-vmi', remote_vn: 'default-domain:k8s-billing:billing-pod-network',
+      vrouter_ip: '192.168.0.11', local_ip: '10.244.1.5', client_port: 40000 + (seq % 20000), remote_ip: '10.244.7.9', server_port: 8443, protocol: 6,
+      session_type: 'client', forward_sampled_bytes: 100, forward_sampled_pkts: 1, reverse_sampled_bytes: 200, reverse_sampled_pkts: 2,
+    });
+  }).join('\n');
+async function e2e(n: number): Promise<{ health: number; ingest: number; scrape: number }> {
+  let t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await gw.app.inject({ url: '/health' });
+  const health = Number(process.hrtime.bigint() - t) / n / 1000;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await gw.app.inject({ method: 'POST', url: '/ingest/sessions', headers: { 'content-type': 'application/x-ndjson' }, payload: body() });
+  const ingest = Number(process.hrtime.bigint() - t) / n / 1000;
+  t = process.hrtime.bigint();
+  for (let i = 0; i < 200; i++) await gw.app.inject({ url: '/metrics' });
+  return { health, ingest, scrape: Number(process.hrtime.bigint() - t) / 200 / 1000 };
+}
+await e2e(500);
+const runs: { health: number; ingest: number; scrape: number }[] = [];
+for (let round = 0; round < 5; round++) runs.push(await e2e(2000));
+const col = (k: 'health' | 'ingest' | 'scrape') => `median ${median(runs.map((r) => r[k])).toFixed(1)} us [${runs.map((r) => r[k].toFixed(1)).join(' ')}]`;
+console.log(`e2e GET /health: ${col('health')}`);
+console.log(`e2e POST /ingest/sessions (10 records): ${col('ingest')}`);
+console.log(`e2e GET /metrics: ${col('scrape')}`);
+await gw.close();
+rmSync(dir, { recursive: true, force: true });

@@ -17,6 +17,15 @@ export interface Gateway {
   /** The stores as opened, without the timing decorator `services` holds (tests reach backend-specific methods through them). */
   readonly opened: { readonly sessions: SessionStore; readonly uves: UveStore };
   readonly metrics: Metrics;
+  /** True from the start of `close` on: /ready answers 503 and ingest is refused. */
+  readonly draining: boolean;
+  /**
+   * The graceful shutdown (docs/operations.md "Shutdown"): /ready answers 503
+   * and new ingest is refused (503 + Retry-After) at once; requests that got
+   * in finish, for up to SHUTDOWN_DRAIN_TIMEOUT; then the listener, the
+   * stores and the dead-letter log close. Called again, it answers the same
+   * promise.
+   */
   close(): Promise<void>;
 }
 
@@ -152,7 +161,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           log: { info: (obj, msg) => log?.info(obj, msg), error: (obj, msg) => log?.error(obj, msg) },
         });
   const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
+  let draining = false;
   const app = await buildApp(services, {
+    draining: () => draining,
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
@@ -188,20 +199,54 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
+  let closing: Promise<void> | undefined;
+  const shutdown = async () => {
+    draining = true;
+    budget.close();
+    tokens?.close();
+    clearInterval(labelTimer);
+    const deadline = Date.now() + config.shutdownDrainMs;
+    const inFlight = budget.inFlight;
+    if (inFlight.records > 0 || inFlight.bytes > 0) app.log.info({ ...inFlight, timeoutMs: config.shutdownDrainMs }, 'draining: waiting for in-flight ingest');
+    if (!(await within(budget.idle(), deadline))) {
+      app.log.warn({ ...budget.inFlight }, 'SHUTDOWN_DRAIN_TIMEOUT passed with ingest in flight: closing its connections (those requests get no 2xx)');
+    }
+    // The listener goes; requests still running (queries) finish, within what is left of the timeout.
+    const appClosed = app.close();
+    if (!(await within(appClosed, deadline))) {
+      app.log.warn('SHUTDOWN_DRAIN_TIMEOUT passed with requests running: closing their connections');
+      app.server.closeAllConnections();
+      await appClosed;
+    }
+    await sessions.close();
+    await uves.close();
+    await deadLetters.close();
+    await embedded?.close();
+  };
   return {
     app,
     services,
     embedded,
     opened,
     metrics,
-    async close() {
-      tokens?.close();
-      clearInterval(labelTimer);
-      await app.close();
-      await sessions.close();
-      await uves.close();
-      await deadLetters.close();
-      await embedded?.close();
+    get draining() {
+      return draining;
+    },
+    close() {
+      return (closing ??= shutdown());
     },
   };
+}
+
+/** True when `p` settles before `deadline` (a Date.now() value), false when the deadline comes first. */
+async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -41,6 +41,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
   readonly namespacePrefix: string;
+  /** SHUTDOWN_DRAIN_TIMEOUT: how long a SIGTERM waits for in-flight requests before the stores close (docs/operations.md). */
+  readonly shutdownDrainMs: number;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -149,6 +151,7 @@ export function parseConfig(env: Env): Config {
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     namespacePrefix: namespacePrefix(env),
+    shutdownDrainMs: millis(env, 'SHUTDOWN_DRAIN_TIMEOUT', '25s', '1s', '10m'),
   };
 }
 

@@ -26,6 +26,8 @@ export interface AppOptions {
   readonly access?: AppAccess;
   /** Where the log goes instead of stdout (tests read it). */
   readonly logStream?: { write(line: string): void };
+  /** True once the gateway is shutting down: /ready answers 503 at once, without asking the stores. */
+  readonly draining?: () => boolean;
 }
 
 export interface AppAccess {
@@ -106,6 +108,10 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/ready', async (_req, reply) => {
+    if (options.draining?.() === true) {
+      reply.code(503);
+      return { status: 'draining' };
+    }
     const timeout = options.readyTimeoutMs ?? 2000;
     const checks = await Promise.all(
       [
