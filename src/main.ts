@@ -14,10 +14,12 @@ async function main(): Promise<void> {
     throw e;
   }
   const gateway = await createGateway(config);
-  // The first signal drains (docs/operations.md "Shutdown"); a second one exits at once.
+  // The first signal drains (docs/operations.md "Shutdown"). A second SIGINT (Ctrl-C again) exits at
+  // once; a second SIGTERM does not cut the drain short (a wrapper such as tsx may send it again).
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
+      if (signal === 'SIGTERM') return;
       gateway.app.log.warn({ signal }, 'second signal while draining: exiting now');
       process.exit(1);
     }
