@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, OpenSearchDeadLetterLog, LabelNames, SessionIngest, UveIngest, type DeadLetterDrop, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
 import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
@@ -124,16 +124,31 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
   sessions = timedSessionStore(sessions, metrics);
   uves = timedUveStore(uves, metrics);
-  const fileLog: DeadLetterLog = new FileDeadLetterLog({
-    path: config.deadLetterPath,
-    clock,
-    maxBytes: config.deadLetterLimits.maxBytes,
-    segmentBytes: config.deadLetterLimits.segmentBytes,
-    maxAge: config.deadLetterLimits.maxAge,
-    log: { warn: (obj, msg) => log?.warn(obj, msg) },
-    onDrop: (drop) => metrics.countDeadLettersDropped(drop.reason, drop.entries),
-  });
-  const deadLetters = countedDeadLetters(fileLog, metrics);
+  const dropped = (drop: DeadLetterDrop) => metrics.countDeadLettersDropped(drop.reason, drop.entries);
+  const dlStore = config.deadLetterStore;
+  // On the production stores the log is an OpenSearch index every replica shares (docs/operations.md "No state on a replica").
+  const deadLetterLog: DeadLetterLog =
+    dlStore.kind === 'opensearch'
+      ? new OpenSearchDeadLetterLog({
+          connection: config.opensearch!,
+          index: dlStore.index,
+          clock,
+          maxBytes: config.deadLetterLimits.maxBytes,
+          maxAge: config.deadLetterLimits.maxAge,
+          refreshIntervalMs: config.opensearch!.refreshIntervalMs,
+          log: { warn: (obj, msg) => log?.warn(obj, msg) },
+          onDrop: dropped,
+        })
+      : new FileDeadLetterLog({
+          path: config.deadLetterPath,
+          clock,
+          maxBytes: config.deadLetterLimits.maxBytes,
+          segmentBytes: config.deadLetterLimits.segmentBytes,
+          maxAge: config.deadLetterLimits.maxAge,
+          log: { warn: (obj, msg) => log?.warn(obj, msg) },
+          onDrop: dropped,
+        });
+  const deadLetters = countedDeadLetters(deadLetterLog, metrics);
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
   metrics.watchInflight(budget);
