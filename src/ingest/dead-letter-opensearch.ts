@@ -32,7 +32,7 @@ interface Doc {
 
 interface SearchBody {
   readonly hits?: { readonly hits?: readonly { readonly _source?: Partial<Doc>; readonly sort?: readonly unknown[] }[] };
-  readonly aggregations?: { readonly bytes?: { readonly value?: number }; readonly entries?: { readonly value?: number } };
+  readonly aggregations?: { readonly bytes?: { readonly value?: number } };
 }
 
 const MAPPINGS = {
@@ -81,6 +81,7 @@ export class OpenSearchDeadLetterLog implements DeadLetterLog {
   private timer: NodeJS.Timeout | undefined;
   private appendedSinceCheck = 0;
   private pruning: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
 
   constructor(private readonly options: OpenSearchDeadLetterLogOptions) {
     this.client = OpenSearchClient.create(options.connection);
@@ -168,62 +169,85 @@ export class OpenSearchDeadLetterLog implements DeadLetterLog {
     await this.client.close();
   }
 
-  /** Applies both bounds now (the timer calls it); one run at a time per replica. */
+  /**
+   * Applies both bounds (the timer and appends call it): one run at a time
+   * per replica; a call while one runs gets the next run, which starts when
+   * that one ends and sees what was appended meanwhile.
+   */
   prune(): Promise<void> {
-    return (this.pruning ??= this.applyBounds().finally(() => (this.pruning = undefined)));
+    if (this.queued !== undefined) return this.queued;
+    const run = (this.pruning ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.applyBounds();
+      });
+    this.queued = run;
+    const current = run.finally(() => {
+      if (this.pruning === current) this.pruning = undefined;
+    });
+    current.catch(() => undefined); // the caller of `run` sees the failure
+    this.pruning = current;
+    return run;
   }
 
   private async applyBounds(): Promise<void> {
     await this.ensureIndex();
     const now = this.options.clock();
     const cutoffMs = Number((now - this.options.maxAge.ns) / 1_000_000n);
-    const old = await this.totals({ range: { at_ms: { lt: cutoffMs } } });
-    if (old.entries > 0) await this.drop({ range: { at_ms: { lt: cutoffMs } } }, 'max_age', old.bytes);
-    const all = await this.totals({ match_all: {} });
-    if (all.bytes <= this.options.maxBytes) return;
-    // The oldest entries, page by page, until what is left fits in the low-water mark.
-    const excess = all.bytes - Math.floor(this.options.maxBytes * SIZE_LOW_WATER);
-    let freed = 0;
-    let last: string | undefined;
-    while (freed < excess) {
-      const page = await this.send<SearchBody>({
-        method: 'POST',
-        path: `/${this.options.index}/_search`,
-        body: { size: PAGE, sort: [{ key: 'asc' }], _source: ['key', 'bytes'], track_total_hits: false, ...(last === undefined ? {} : { search_after: [last] }) },
-      });
-      const hits = page.hits?.hits ?? [];
-      if (hits.length === 0) break;
-      for (const h of hits) {
-        freed += h._source?.bytes ?? 0;
-        last = h._source?.key;
-        if (freed >= excess) break;
-      }
-    }
-    if (last !== undefined) await this.drop({ range: { key: { lte: last } } }, 'max_bytes', freed);
+    await this.dropOldest({ range: { at_ms: { lt: cutoffMs } } }, Infinity, 'max_age');
+    const all = await this.totalBytes();
+    if (all <= this.options.maxBytes) return;
+    await this.dropOldest({ match_all: {} }, all - Math.floor(this.options.maxBytes * SIZE_LOW_WATER), 'max_bytes');
   }
 
-  private async totals(query: Record<string, unknown>): Promise<{ entries: number; bytes: number }> {
+  private async totalBytes(): Promise<number> {
     const res = await this.send<SearchBody>({
       method: 'POST',
       path: `/${this.options.index}/_search`,
       querystring: { request_cache: 'false' },
-      body: { size: 0, track_total_hits: false, query, aggs: { bytes: { sum: { field: 'bytes' } }, entries: { value_count: { field: 'key' } } } },
+      body: { size: 0, track_total_hits: false, aggs: { bytes: { sum: { field: 'bytes' } } } },
     });
-    return { entries: res.aggregations?.entries?.value ?? 0, bytes: res.aggregations?.bytes?.value ?? 0 };
+    return res.aggregations?.bytes?.value ?? 0;
   }
 
-  private async drop(query: Record<string, unknown>, reason: DeadLetterDrop['reason'], bytes: number): Promise<void> {
-    const res = await this.send<{ deleted?: number }>({
-      method: 'POST',
-      path: `/${this.options.index}/_delete_by_query`,
-      querystring: { conflicts: 'proceed', refresh: 'true' },
-      body: { query },
-    });
-    const entries = res.deleted ?? 0;
+  /**
+   * Deletes the oldest entries matching `query` until `bytes` of them are
+   * gone (all of them for Infinity), a page at a time with `_bulk` deletes
+   * (no `_delete_by_query`: it needs the reindex module, which a minimal
+   * node lacks), then logs and reports what this replica deleted.
+   */
+  private async dropOldest(query: Record<string, unknown>, bytes: number, reason: DeadLetterDrop['reason']): Promise<void> {
+    let entries = 0;
+    let freed = 0;
+    while (freed < bytes) {
+      const page = await this.send<SearchBody>({
+        method: 'POST',
+        path: `/${this.options.index}/_search`,
+        body: { size: PAGE, query, sort: [{ key: 'asc' }], _source: ['key', 'bytes'], track_total_hits: false },
+      });
+      const ids: string[] = [];
+      let pageBytes = 0;
+      for (const h of page.hits?.hits ?? []) {
+        if (freed + pageBytes >= bytes) break;
+        ids.push(String(h._source?.key));
+        pageBytes += h._source?.bytes ?? 0;
+      }
+      if (ids.length === 0) break;
+      const res = await this.send<{ items?: Record<string, { status?: number }>[] }>({
+        method: 'POST',
+        path: '/_bulk',
+        querystring: { refresh: 'true' },
+        bulkBody: ids.map((id) => ({ delete: { _index: this.options.index, _id: id } })),
+      });
+      // 404: another replica deleted it first; it counts there.
+      entries += (res.items ?? []).filter((i) => i['delete']?.status === 200).length;
+      freed += pageBytes;
+    }
     if (entries === 0) return;
     const why = reason === 'max_bytes' ? `to keep the log within DEAD_LETTER_MAX_BYTES (${this.options.maxBytes})` : `older than DEAD_LETTER_MAX_AGE (${this.options.maxAge.text})`;
-    this.options.log?.warn({ reason, entries, bytes, index: this.options.index }, `dropped ${entries} dead letters (about ${bytes} bytes) ${why}`);
-    this.options.onDrop?.({ reason, entries, bytes });
+    this.options.log?.warn({ reason, entries, bytes: freed, index: this.options.index }, `dropped ${entries} dead letters (${freed} bytes, the oldest) ${why}`);
+    this.options.onDrop?.({ reason, entries, bytes: freed });
   }
 
   private ensureIndex(): Promise<void> {
