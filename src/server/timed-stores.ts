@@ -10,12 +10,12 @@ import type { Metrics } from './metrics.js';
  */
 export function timedSessionStore(store: SessionStore, metrics: Metrics): SessionStore {
   const time = timer(store.backend, metrics);
-  const find = store.findIdempotency?.bind(store);
   return {
     backend: store.backend,
     write: (batch: RecordBatch, options?: WriteOptions) => time('write', () => store.write(batch, options)),
     // Present only when the store has it: the ingest path asks whether it does.
-    ...(find === undefined ? {} : { findIdempotency: (key: string) => time('findIdempotency', () => find(key)) }),
+    // Looked up at each call, like the other methods, so that a decorator or spy set later is honoured.
+    ...(store.findIdempotency === undefined ? {} : { findIdempotency: (key: string) => time('findIdempotency', () => store.findIdempotency!(key)) }),
     traffic: (q) => time('traffic', () => store.traffic(q)),
     series: (q) => time('series', () => store.series(q)),
     values: (q) => time('values', () => store.values(q)),
