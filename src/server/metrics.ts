@@ -170,7 +170,13 @@ export class Metrics {
     h.observe(seconds);
   }
 
-  /** The forward listener accepted a connection. */
+  /**
+   * The forward listener accepted a connection (sag_forward_connections and
+   * sag_forward_connections_opened_total); call forwardConnectionClosed once
+   * when it ends. A new per-event counter of the listener goes beside these,
+   * in the same shape: a prom-client metric field registered into
+   * `this.registry` and a method the listener calls.
+   */
   forwardConnectionOpened(): void {
     this.forwardOpen.inc();
     this.forwardOpened.inc();
