@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
+import { Authenticator, ForwardIngest, ForwardListener, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -14,6 +14,8 @@ export interface Gateway {
   readonly services: Services;
   /** The embedded database on its thread, when it holds sessions or UVEs (it does by default). */
   readonly embedded: DuckDbThread | undefined;
+  /** The fluentd forward listener, when FORWARD_PORT is set: main (or a test) calls its `listen`. */
+  readonly forward: ForwardListener | undefined;
   close(): Promise<void>;
 }
 
@@ -142,11 +144,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           log: { info: (obj, msg) => log?.info(obj, msg), error: (obj, msg) => log?.error(obj, msg) },
         });
   const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
+  const authenticator = auth === null ? null : new Authenticator(tokens, jwt);
   const app = await buildApp(services, {
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
-    access: { ...config.access, authenticator: auth === null ? null : new Authenticator(tokens, jwt) },
+    access: { ...config.access, authenticator },
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   });
   log = app.log;
@@ -175,6 +178,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     limits: config.ingest,
     namespacePrefix: config.namespacePrefix,
   });
+  // The same write paths, budget, dead-letter log and authenticator as HTTP ingest (docs/fluentd.md, "Forward protocol").
+  const forward =
+    config.forward === null
+      ? undefined
+      : await ForwardListener.create({
+          config: config.forward,
+          ingest: new ForwardIngest({ sessions: ingest, uves: uveIngest, deadLetters, budget, maxRecords: config.ingest.maxRecords, namespacePrefix: config.namespacePrefix }),
+          authenticator,
+          metrics,
+          log: app.log,
+          maxDecompressedBytes: config.ingest.maxBodyBytes,
+        });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
@@ -182,7 +197,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     app,
     services,
     embedded,
+    forward,
     async close() {
+      await forward?.close();
       tokens?.close();
       clearInterval(labelTimer);
       await app.close();

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
 import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
+import { parseForwardConfig, type ForwardConfig } from './forward-config.js';
 
 export { ConfigError, type Env } from './env-values.js';
 
@@ -41,6 +42,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
   readonly namespacePrefix: string;
+  /** The fluentd forward listener; null unless FORWARD_PORT is set. */
+  readonly forward: ForwardConfig | null;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -124,6 +127,7 @@ export function parseConfig(env: Env): Config {
   }
   const duckdbMemoryLimit = memorySize(env, 'DUCKDB_MEMORY_LIMIT');
   const access = parseAccessConfig(env);
+  const ingest = ingestLimits(env);
   return {
     host: env['HOST'] ?? '0.0.0.0',
     listenHost: listenHost(env, access),
@@ -143,12 +147,13 @@ export function parseConfig(env: Env): Config {
       maxSeriesPoints: int(env, 'MAX_SERIES_POINTS', 10_000, 1, 10_000_000),
       queryTimeoutMs: millis(env, 'QUERY_TIMEOUT', '30s', '100ms', '1h'),
     },
-    ingest: ingestLimits(env),
+    ingest,
     deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
     deadLetterLimits: deadLetterLimits(env),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     namespacePrefix: namespacePrefix(env),
+    forward: parseForwardConfig(env, access, ingest.maxBodyBytes),
   };
 }
 

@@ -2,6 +2,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyInstance } from 'fastify';
 import type { DeadLetterDropReason } from '../ingest/index.js';
 
+/** Why a forward connection ended (sag_forward_disconnects_total). */
+export type ForwardDisconnect = 'eof' | 'reset' | 'idle' | 'handshake' | 'unauthenticated' | 'malformed' | 'frame_too_large' | 'saturated' | 'unavailable' | 'error';
+
+const FORWARD_DISCONNECTS: readonly ForwardDisconnect[] = ['eof', 'reset', 'idle', 'handshake', 'unauthenticated', 'malformed', 'frame_too_large', 'saturated', 'unavailable', 'error'];
+
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 interface Histogram {
@@ -13,7 +18,8 @@ interface Histogram {
 /**
  * A small Prometheus text-format registry: HTTP answers by route and status,
  * GraphQL operation latency by root field, GraphQL errors by code, dead
- * letters dropped by the log's bounds. Enough for the dashboards an operator
+ * letters dropped by the log's bounds, the forward listener's connections,
+ * records and acknowledgements. Enough for the dashboards an operator
  * builds first; no dependency.
  */
 export class Metrics {
@@ -25,6 +31,31 @@ export class Metrics {
     ['max_bytes', 0],
     ['max_age', 0],
   ]);
+
+  private forwardOpen = 0;
+  private forwardAccepted = 0;
+  private readonly forwardDisconnects = new Map<ForwardDisconnect, number>(FORWARD_DISCONNECTS.map((r) => [r, 0]));
+  private readonly forwardRecords = { accepted: 0, rejected: 0 };
+  private forwardAcks = 0;
+
+  forwardConnectionOpened(): void {
+    this.forwardOpen++;
+    this.forwardAccepted++;
+  }
+
+  forwardConnectionClosed(reason: ForwardDisconnect): void {
+    this.forwardOpen--;
+    this.forwardDisconnects.set(reason, (this.forwardDisconnects.get(reason) ?? 0) + 1);
+  }
+
+  countForwardRecords(accepted: number, rejected: number): void {
+    this.forwardRecords.accepted += accepted;
+    this.forwardRecords.rejected += rejected;
+  }
+
+  countForwardAck(): void {
+    this.forwardAcks++;
+  }
 
   countHttp(route: string, status: number): void {
     const key = `route="${route}",status="${status}"`;
@@ -69,6 +100,26 @@ export class Metrics {
       '# TYPE sag_dead_letters_dropped_total counter',
     );
     for (const [reason, v] of this.deadLettersDropped) lines.push(`sag_dead_letters_dropped_total{reason="${reason}"} ${v}`);
+    lines.push(
+      '# HELP sag_forward_connections Forward protocol connections open now.',
+      '# TYPE sag_forward_connections gauge',
+      `sag_forward_connections ${this.forwardOpen}`,
+      '# HELP sag_forward_connections_total Forward protocol connections accepted.',
+      '# TYPE sag_forward_connections_total counter',
+      `sag_forward_connections_total ${this.forwardAccepted}`,
+      '# HELP sag_forward_disconnects_total Forward protocol connections ended, by reason.',
+      '# TYPE sag_forward_disconnects_total counter',
+    );
+    for (const [reason, v] of this.forwardDisconnects) lines.push(`sag_forward_disconnects_total{reason="${reason}"} ${v}`);
+    lines.push(
+      '# HELP sag_forward_records_total Records received over the forward protocol: stored (accepted) or kept in the dead-letter log (rejected).',
+      '# TYPE sag_forward_records_total counter',
+      `sag_forward_records_total{outcome="accepted"} ${this.forwardRecords.accepted}`,
+      `sag_forward_records_total{outcome="rejected"} ${this.forwardRecords.rejected}`,
+      '# HELP sag_forward_acks_total Forward chunks acknowledged (each after the store confirmed it).',
+      '# TYPE sag_forward_acks_total counter',
+      `sag_forward_acks_total ${this.forwardAcks}`,
+    );
     return `${lines.join('\n')}\n`;
   }
 
