@@ -242,6 +242,10 @@ export class ForwardListener {
     }
     const code = (e as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') return 'reset';
+    if (e instanceof Error && e.name === 'DecodeError' && e.message.startsWith('Max length exceeded')) {
+      log.warn({ remote, problem: e.message.slice(0, 200) }, 'forward: a frame declares a length past FORWARD_MAX_FRAME_BYTES; connection closed unacknowledged');
+      return 'frame_too_large';
+    }
     if (e instanceof Error && (e.name === 'DecodeError' || e instanceof RangeError || e instanceof TypeError)) {
       log.warn({ remote, problem: e.message.slice(0, 200) }, 'forward: the stream is not msgpack; connection closed');
       return 'malformed';
