@@ -10,6 +10,7 @@ import { HTTP_STATUS } from '../http-status.js';
 import type { ForwardDisconnect, Metrics } from '../metrics.js';
 import { FORWARD_CODEC } from './event-time.js';
 import { FrameTooLarge, frameDecoder, readFrame, type FrameLimits } from './forward-frame.js';
+import { FrameSplitter, NotMsgpack } from './frame-splitter.js';
 import type { ForwardIngest } from './forward-ingest.js';
 import { readForwardUsers, type ForwardUser } from './forward-users.js';
 import { heloMessage, newHelo, passwordDigest, pongMessage, readPing, sameDigest, sharedKeyDigest, type Helo } from './handshake.js';
@@ -43,10 +44,10 @@ class Disconnect extends Error {
 
 /**
  * The fluentd Forward Protocol v1 listener (FORWARD_PORT; docs/fluentd.md,
- * "Forward protocol"): one msgpack stream per TCP (or TLS) connection,
- * decoded with @msgpack/msgpack's streaming decoder and read one frame at
- * a time, so that a frame waiting for its store holds back the next
- * (TCP backpressure). A frame's `chunk` is acknowledged only once its
+ * "Forward protocol"): one msgpack stream per TCP (or TLS) connection, cut
+ * into frames (FrameSplitter), each decoded whole by @msgpack/msgpack's
+ * Decoder and handled before the socket is read again, so that a frame
+ * waiting for its store holds back the next (TCP backpressure). A frame's `chunk` is acknowledged only once its
  * records are stored and its rejects kept; when the gateway is saturated,
  * the store does not confirm, or a frame is past a size bound, the
  * connection is closed unacknowledged and the sender retries. A hostile
@@ -116,51 +117,73 @@ export class ForwardListener {
 
   /** The read loop of one connection: HELO/PING/PONG when a shared key is set, then frame after frame. */
   private async serve(socket: Socket): Promise<void> {
-    const { config, metrics } = this.options;
+    const { config } = this.options;
     const limits: FrameLimits = { maxFrameBytes: config.maxFrameBytes, maxDecompressedBytes: this.options.maxDecompressedBytes };
-    const frame = new FrameBytes(this.options.ingest.budget, config.maxFrameBytes);
-    let helo: Helo | null = null;
+    const budget = this.options.ingest.budget;
+    const splitter = new FrameSplitter(config.maxFrameBytes);
+    const decoder = frameDecoder(limits);
+    const state: ConnectionState = {
+      helo: null,
+      caller: this.options.authenticator === null && config.sharedKey === null ? UNRESTRICTED : null,
+      password: null,
+    };
     let handshake: NodeJS.Timeout | undefined;
-    let caller: Caller | null = this.options.authenticator === null && config.sharedKey === null ? UNRESTRICTED : null;
-    let password: string | null = null;
     if (config.sharedKey !== null) {
-      helo = newHelo(this.users !== null);
-      socket.write(encode(heloMessage(helo)));
+      state.helo = newHelo(this.users !== null);
+      socket.write(encode(heloMessage(state.helo)));
       handshake = setTimeout(() => socket.destroy(new Disconnect('handshake', 'no PING within 10 s of HELO')), config.handshakeTimeoutMs);
     }
+    // The bytes of the frame being received are held in the in-flight budget as they arrive, like an HTTP body.
+    let partial = budget.reserve();
     try {
-      for await (const value of frameDecoder(limits).decodeStream(frame.read(socket))) {
-        const held = frame.take();
-        try {
-          if (caller === null) {
-            ({ caller, password } = await this.handshake(socket, value, helo!));
-            clearTimeout(handshake);
-            continue;
+      for await (const chunk of socket as AsyncIterable<Buffer>) {
+        partial.addBytes(chunk.length);
+        const frames = splitter.push(chunk);
+        if (frames.length === 0) continue;
+        partial.release();
+        partial = budget.reserve();
+        partial.addBytes(splitter.partialBytes);
+        // One frame at a time: the socket is not read meanwhile (TCP backpressure).
+        for (const bytes of frames) {
+          const held = budget.reserve();
+          try {
+            held.addBytes(bytes.length);
+            await this.frame(socket, decoder.decode(bytes), held, limits, state);
+          } finally {
+            held.release();
           }
-          // A nil is fluentd's keep-alive.
-          if (value === null) continue;
-          // The sender's token is checked on every frame, as on every HTTP request: a revoked token or an expired JWT ends the connection.
-          if (password !== null) caller = await this.authenticate(password);
-          const read = await readFrame(value, limits);
-          if (read.kind === 'rejected') {
-            await this.options.ingest.rejectFrame(read);
-            metrics.countForwardRecords(0, 1);
-            this.options.log.warn({ remote: socket.remoteAddress, tag: read.tag, reason: read.reason }, 'forward: a frame that is not a forward message was kept in the dead-letter log');
-            if (read.chunk !== null) this.ack(socket, read.chunk);
-            continue;
-          }
-          held.addBytes(read.mode === 'compressed' ? read.entryBytes : 0);
-          const result = await this.options.ingest.ingestFrame(read, caller);
-          metrics.countForwardRecords(result.accepted, result.rejected);
-          if (read.chunk !== null) this.ack(socket, read.chunk);
-        } finally {
-          held.release();
+          if (state.caller !== null) clearTimeout(handshake);
         }
       }
     } finally {
       clearTimeout(handshake);
-      frame.release();
+      partial.release();
     }
+  }
+
+  /** One decoded frame: PING while the handshake is open, else a forward message, acknowledged once stored. */
+  private async frame(socket: Socket, value: unknown, held: Reservation, limits: FrameLimits, state: ConnectionState): Promise<void> {
+    const { metrics, ingest, log } = this.options;
+    if (state.caller === null) {
+      ({ caller: state.caller, password: state.password } = await this.handshake(socket, value, state.helo!));
+      return;
+    }
+    // A nil is fluentd's keep-alive.
+    if (value === null) return;
+    // The sender's token is checked on every frame, as on every HTTP request: a revoked token or an expired JWT ends the connection.
+    if (state.password !== null) state.caller = await this.authenticate(state.password);
+    const read = await readFrame(value, limits);
+    if (read.kind === 'rejected') {
+      await ingest.rejectFrame(read);
+      metrics.countForwardRecords(0, 1);
+      log.warn({ remote: socket.remoteAddress, tag: read.tag, reason: read.reason }, 'forward: a frame that is not a forward message was kept in the dead-letter log');
+      if (read.chunk !== null) this.ack(socket, read.chunk);
+      return;
+    }
+    if (read.mode === 'compressed') held.addBytes(read.entryBytes);
+    const result = await ingest.ingestFrame(read, state.caller);
+    metrics.countForwardRecords(result.accepted, result.rejected);
+    if (read.chunk !== null) this.ack(socket, read.chunk);
   }
 
   private ack(socket: Socket, chunk: string): void {
@@ -246,7 +269,7 @@ export class ForwardListener {
       log.warn({ remote, problem: e.message.slice(0, 200) }, 'forward: a frame declares a length past FORWARD_MAX_FRAME_BYTES; connection closed unacknowledged');
       return 'frame_too_large';
     }
-    if (e instanceof Error && (e.name === 'DecodeError' || e instanceof RangeError || e instanceof TypeError)) {
+    if (e instanceof NotMsgpack || (e instanceof Error && (e.name === 'DecodeError' || e instanceof RangeError || e instanceof TypeError))) {
       log.warn({ remote, problem: e.message.slice(0, 200) }, 'forward: the stream is not msgpack; connection closed');
       return 'malformed';
     }
@@ -255,39 +278,11 @@ export class ForwardListener {
   }
 }
 
-/**
- * The bytes of the frame being received: counted against FORWARD_MAX_FRAME_BYTES
- * and held in the in-flight budget as they arrive, like an HTTP body.
- */
-class FrameBytes {
-  private bytes = 0;
-  private held: Reservation | undefined;
-
-  constructor(
-    private readonly budget: ForwardIngest['budget'],
-    private readonly max: number,
-  ) {}
-
-  async *read(socket: Socket): AsyncGenerator<Buffer> {
-    for await (const chunk of socket as AsyncIterable<Buffer>) {
-      this.bytes += chunk.length;
-      if (this.bytes > this.max) throw new FrameTooLarge(`a frame is larger than ${this.max} bytes (FORWARD_MAX_FRAME_BYTES)`);
-      this.held ??= this.budget.reserve();
-      this.held.addBytes(chunk.length);
-      yield chunk;
-    }
-  }
-
-  /** The hold of the frame just decoded; the next frame's bytes count from here. */
-  take(): Reservation {
-    const held = this.held ?? this.budget.reserve();
-    this.held = undefined;
-    this.bytes = 0;
-    return held;
-  }
-
-  release(): void {
-    this.held?.release();
-    this.held = undefined;
-  }
+/** What one connection knows of its sender. */
+interface ConnectionState {
+  helo: Helo | null;
+  /** Null until the handshake is done. */
+  caller: Caller | null;
+  /** The forward user's token, checked again on every frame; null without user authentication. */
+  password: string | null;
 }
