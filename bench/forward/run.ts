@@ -11,10 +11,11 @@
  *    (fluentd out_forward with require_ack_response); and the same frames
  *    gzip-compressed (CompressedPackedForward, compress gzip).
  *
- * Then the frame decoder alone: a 16 MiB PackedForward frame read from
- * 64 KiB socket chunks by @msgpack/msgpack's streaming decoder, against one
- * decode of the whole buffer (what the streaming decoder's re-copying of an
- * unfinished frame costs).
+ * Then cutting and decoding frames alone: a 16 MiB PackedForward frame and
+ * the same records as a Forward frame, read from 64 KiB socket chunks by
+ * @msgpack/msgpack's streaming decoder against FrameSplitter handing each
+ * whole frame to Decoder.decode (what the streaming decoder's re-copying of
+ * an unfinished value costs; docs/decisions.md).
  *
  *   npm run bench:forward        (ROUNDS=6)
  */
@@ -28,6 +29,7 @@ import { Decoder, encode } from '@msgpack/msgpack';
 import { parseConfig } from '../../src/config/index.js';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { EventTime, FORWARD_CODEC, frameDecoder } from '../../src/server/forward/index.js';
+import { FrameSplitter } from '../../src/server/forward/frame-splitter.js';
 import { bodies, RECORDS_PER_BODY } from '../ingest/records.js';
 import { machine, percentile } from '../support.js';
 
@@ -113,31 +115,36 @@ await http.close();
 await fwd.close();
 await fwdZ.close();
 
-// --- the frame decoder alone
+// --- cutting and decoding frames alone
 {
   const limits = { maxFrameBytes: 64 << 20, maxDecompressedBytes: 64 << 20 };
-  let big = Buffer.alloc(0);
   const parts: Buffer[] = [];
   let size = 0;
   for (let i = 0; size < 16 << 20; i = (i + 1) % entries.length) {
     parts.push(entries[i]!);
     size += entries[i]!.length;
   }
-  big = Buffer.from(pack(['vrouter.session', Buffer.concat(parts), { chunk: 'big' }]));
-  const chunks: Buffer[] = [];
-  for (let at = 0; at < big.length; at += 65536) chunks.push(big.subarray(at, at + 65536));
-  const streamed: number[] = [];
-  const whole: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    let t = performance.now();
-    for await (const _v of frameDecoder(limits).decodeStream(Readable.from(chunks))) void _v;
-    streamed.push(performance.now() - t);
-    t = performance.now();
-    frameDecoder(limits).decode(big);
-    whole.push(performance.now() - t);
+  // PackedForward: one big bin; Forward: the same records as an array of [time, record] (many small values).
+  const packedBig = Buffer.from(pack(['vrouter.session', Buffer.concat(parts), { chunk: 'big' }]));
+  const forwardBig = Buffer.from(pack(['vrouter.session', parts.map((p) => frameDecoder(limits).decode(p)), { chunk: 'big' }]));
+  for (const [name, big] of [['PackedForward', packedBig], ['Forward', forwardBig]] as const) {
+    const chunks: Buffer[] = [];
+    for (let at = 0; at < big.length; at += 65536) chunks.push(big.subarray(at, at + 65536));
+    const streamed: number[] = [];
+    const split: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      let t = performance.now();
+      for await (const _v of frameDecoder(limits).decodeStream(Readable.from(chunks))) void _v;
+      streamed.push(performance.now() - t);
+      t = performance.now();
+      const splitter = new FrameSplitter(limits.maxFrameBytes);
+      const decoder = frameDecoder(limits);
+      for (const c of chunks) for (const f of splitter.push(c)) decoder.decode(f);
+      split.push(performance.now() - t);
+    }
+    console.log(`\n${name}, a ${(big.length / 2 ** 20).toFixed(1)} MiB frame from ${chunks.length} chunks of 64 KiB (the frame only; packed entries are decoded after):`);
+    console.log(`  @msgpack/msgpack decodeStream      median ${percentile(streamed, 50).toFixed(1)} ms`);
+    console.log(`  FrameSplitter + Decoder.decode     median ${percentile(split, 50).toFixed(1)} ms`);
   }
-  console.log(`\nframe decoder, a ${(big.length / 2 ** 20).toFixed(1)} MiB PackedForward frame (the frame only; its entries are decoded after):`);
-  console.log(`  from ${chunks.length} chunks of 64 KiB  median ${percentile(streamed, 50).toFixed(1)} ms`);
-  console.log(`  one buffer              median ${percentile(whole, 50).toFixed(1)} ms`);
 }
 rmSync(dir, { recursive: true, force: true });
