@@ -16,7 +16,7 @@ cache="${SAG_CACHE:-$HOME/.cache/session-analytics-gateway}/forward-client/$vers
 bin="$cache/forward-client"
 if [ ! -x "$bin" ]; then
   mkdir -p "$cache"
-  (cd "$src" && GOFLAGS=-mod=readonly CGO_ENABLED=0 "$go_bin" build -trimpath -o "$bin.tmp" .) >&2
+  (cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 "$go_bin" build -trimpath -o "$bin.tmp" .) >&2
   mv "$bin.tmp" "$bin"
 fi
 echo "$bin"
