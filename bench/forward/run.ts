@@ -126,7 +126,7 @@ await fwdZ.close();
   }
   // PackedForward: one big bin; Forward: the same records as an array of [time, record] (many small values).
   const packedBig = Buffer.from(pack(['vrouter.session', Buffer.concat(parts), { chunk: 'big' }]));
-  const forwardBig = Buffer.from(pack(['vrouter.session', parts.map((p) => frameDecoder(limits).decode(p)), { chunk: 'big' }]));
+  const forwardBig = Buffer.from(pack(['vrouter.session', parts.flatMap((p) => [...frameDecoder(limits).decodeMulti(p)]), { chunk: 'big' }]));
   for (const [name, big] of [['PackedForward', packedBig], ['Forward', forwardBig]] as const) {
     const chunks: Buffer[] = [];
     for (let at = 0; at < big.length; at += 65536) chunks.push(big.subarray(at, at + 65536));
