@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, OpenSearchDeadLetterLog, LabelNames, SessionIngest, UveIngest, type DeadLetterDrop, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
+import { Authenticator, ForwardIngest, ForwardListener, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -26,6 +26,8 @@ export interface Gateway {
    * stores and the dead-letter log close. Called again, it answers the same
    * promise.
    */
+  /** The fluentd forward listener, when FORWARD_PORT is set: main (or a test) calls its `listen`. */
+  readonly forward: ForwardListener | undefined;
   close(): Promise<void>;
 }
 
@@ -177,12 +179,13 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         });
   const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
   let draining = false;
+  const authenticator = auth === null ? null : new Authenticator(tokens, jwt);
   const app = await buildApp(services, {
     draining: () => draining,
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
-    access: { ...config.access, authenticator: auth === null ? null : new Authenticator(tokens, jwt) },
+    access: { ...config.access, authenticator },
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   });
   log = app.log;
@@ -211,6 +214,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     limits: config.ingest,
     namespacePrefix: config.namespacePrefix,
   });
+  // The same write paths, budget, dead-letter log and authenticator as HTTP ingest (docs/fluentd.md, "Forward protocol").
+  const forward =
+    config.forward === null
+      ? undefined
+      : await ForwardListener.create({
+          config: config.forward,
+          ingest: new ForwardIngest({ sessions: ingest, uves: uveIngest, deadLetters, budget, maxRecords: config.ingest.maxRecords, namespacePrefix: config.namespacePrefix }),
+          authenticator,
+          metrics,
+          log: app.log,
+          maxDecompressedBytes: config.ingest.maxBodyBytes,
+        });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
@@ -226,6 +241,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     if (!(await within(budget.idle(), deadline))) {
       app.log.warn({ ...budget.inFlight }, 'SHUTDOWN_DRAIN_TIMEOUT passed with ingest in flight: closing its connections (those requests get no 2xx)');
     }
+    // Forward chunks in flight were acknowledged or will be resent by fluentd (no ack): its connections go.
+    await forward?.close();
     // The listener goes; requests still running (queries) finish, within what is left of the timeout.
     const appClosed = app.close();
     if (!(await within(appClosed, deadline))) {
@@ -244,6 +261,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     embedded,
     opened,
     metrics,
+    forward,
     get draining() {
       return draining;
     },
