@@ -128,3 +128,5 @@ export {
   assertUveWritable,
   type NamespaceScope,
 } from './namespace-scope.js';
+export { compileMatcher, indexTermOf, indexValueOf, type RecordMatcher, type IndexTerm } from './record-match.js';
+export { buildTailQuery, buildTrafficLiveQuery, type TailQuery, type TailArgs, type TrafficLiveQuery, type TrafficLiveArgs } from './live-query.js';
