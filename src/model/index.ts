@@ -57,6 +57,7 @@ export {
 export {
   buildFilter,
   predicateColumns,
+  TRUE,
   type Predicate,
   type StringOp,
   type IntOp,
