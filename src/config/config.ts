@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
 import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
+import { parseLiveConfig, type LiveConfig } from './live-config.js';
 
 export { ConfigError, type Env } from './env-values.js';
 
@@ -41,6 +42,8 @@ export interface Config {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
   readonly namespacePrefix: string;
+  /** LIVE_*: subscriptions (docs/live.md). */
+  readonly live: LiveConfig;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -149,6 +152,7 @@ export function parseConfig(env: Env): Config {
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     namespacePrefix: namespacePrefix(env),
+    live: parseLiveConfig(env),
   };
 }
 

@@ -26,6 +26,14 @@ export class Metrics {
     ['max_age', 0],
   ]);
 
+  /** Further series rendered after these (the live views' LiveMetrics). */
+  private readonly more: (() => string[])[] = [];
+
+  /** Adds series to /metrics. */
+  addSeries(render: () => string[]): void {
+    this.more.push(render);
+  }
+
   countHttp(route: string, status: number): void {
     const key = `route="${route}",status="${status}"`;
     this.http.set(key, (this.http.get(key) ?? 0) + 1);
@@ -69,6 +77,7 @@ export class Metrics {
       '# TYPE sag_dead_letters_dropped_total counter',
     );
     for (const [reason, v] of this.deadLettersDropped) lines.push(`sag_dead_letters_dropped_total{reason="${reason}"} ${v}`);
+    for (const render of this.more) lines.push(...render());
     return `${lines.join('\n')}\n`;
   }
 
