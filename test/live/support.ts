@@ -17,16 +17,16 @@ export function wsClient(url: string, connectionParams?: Record<string, unknown>
 
 /** What one subscription brought: its results, and how it ended. */
 export interface Collected<T = Record<string, any>> {
-  readonly results: ExecutionResult<T>[];
+  readonly results: ExecutionResult<T, unknown>[];
   /** Resolves when the subscription completes (null) or errors (the error). */
   readonly done: Promise<unknown>;
   /** Resolves once `n` results came. */
-  waitFor(n: number, timeoutMs?: number): Promise<ExecutionResult<T>[]>;
+  waitFor(n: number, timeoutMs?: number): Promise<ExecutionResult<T, unknown>[]>;
   stop(): void;
 }
 
 export function collect<T = Record<string, any>>(client: Client, query: string, variables?: Record<string, unknown>): Collected<T> {
-  const results: ExecutionResult<T>[] = [];
+  const results: ExecutionResult<T, unknown>[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   let stop: () => void = () => undefined;
   const done = new Promise<unknown>((resolve) => {
