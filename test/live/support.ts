@@ -65,3 +65,16 @@ export function collect<T = Record<string, any>>(client: Client, query: string, 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * The errors a subscription ended with: an `error` message (refused before
+ * it ran), or a `next` carrying errors (its resolver refused the arguments:
+ * GraphQL answers a subscribe error as a result), then complete.
+ */
+export async function errorsOf(c: Collected): Promise<{ message: string; extensions?: { code?: string } }[]> {
+  const end = await c.done;
+  if (Array.isArray(end)) return end as never;
+  const errors = c.results.find((r) => r.errors !== undefined)?.errors;
+  if (errors === undefined) throw new Error(`the subscription ended without errors: ${JSON.stringify(end)}`);
+  return errors as never;
+}
