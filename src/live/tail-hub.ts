@@ -100,7 +100,7 @@ export class TailHub {
   close(reason = 'the gateway is shutting down'): void {
     this.closed = true;
     for (const sub of [...this.index.all()]) {
-      sub.sink.fail(new GatewayError('BACKEND_UNAVAILABLE', `${reason}: reconnect and resume with since`));
+      sub.sink.fail(shutdownError(`${reason}: reconnect and resume with since`));
       this.remove(sub);
     }
     this.stop();
@@ -264,5 +264,19 @@ export class TailHub {
 }
 
 function shuttingDown(): GatewayError {
-  return new GatewayError('BACKEND_UNAVAILABLE', 'the gateway is shutting down: reconnect to another replica or retry');
+  return shutdownError('the gateway is shutting down: reconnect to another replica or retry');
+}
+
+const SHUTDOWN = new WeakSet<Error>();
+
+/** The error a subscription ends with at graceful shutdown (BACKEND_UNAVAILABLE: retry elsewhere). */
+export function shutdownError(message: string): GatewayError {
+  const e = new GatewayError('BACKEND_UNAVAILABLE', message);
+  SHUTDOWN.add(e);
+  return e;
+}
+
+/** Whether an error is a shutdown's: expected, so not logged once per subscription. */
+export function isShutdownError(e: unknown): boolean {
+  return e instanceof Error && SHUTDOWN.has(e);
 }

@@ -1,5 +1,6 @@
 import { GatewayError, type BuildContext, type TrafficLiveQuery, type TrafficQuery } from '../model/index.js';
 import type { SessionStore, TrafficPage } from '../stores/types.js';
+import { shutdownError } from './tail-hub.js';
 
 /** One answer of a sessionTrafficLive: the query as built for it and the store's page. */
 export interface TrafficAnswer {
@@ -67,7 +68,7 @@ export class TrafficLiveHub {
   close(reason = 'the gateway is shutting down'): void {
     this.closed = true;
     for (const s of [...this.shared.values()]) {
-      for (const sink of s.sinks) sink.fail(new GatewayError('BACKEND_UNAVAILABLE', `${reason}: reconnect and subscribe again`));
+      for (const sink of s.sinks) sink.fail(shutdownError(`${reason}: reconnect and subscribe again`));
       this.drop(s);
     }
   }

@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { CostLimits, LiveConfig } from '../config/index.js';
 import { GatewayError, UNRESTRICTED, tooExpensive, type Caller } from '../model/index.js';
-import { OutboundBudget } from '../live/index.js';
+import { OutboundBudget, isShutdownError } from '../live/index.js';
 import { createContext, formatError, operationShape, scopeOf, type Services } from '../graphql/index.js';
 import type { Authenticator } from './auth/index.js';
 import { GOING_AWAY, SLOW_CONSUMER, closeReason, type LiveMetrics } from './live-metrics.js';
@@ -63,7 +63,9 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
   const { schema, services, authenticator, cost, live, metrics, perCaller } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(cost.maxBytes, 64 * 1024) });
   const format = formatError(app.log);
-  const formatAll = (errors: readonly GraphQLErrorType[]) => errors.map((e) => format(e.toJSON(), e));
+  // A shutdown ends every subscription with the same expected error: logged once (preClose), not per subscription.
+  const formatAll = (errors: readonly GraphQLErrorType[]) =>
+    errors.map((e) => (isShutdownError(e.originalError) ? { message: e.message, extensions: { code: 'BACKEND_UNAVAILABLE' } } : format(e.toJSON(), e)));
 
   app.server.on('upgrade', (request: IncomingMessage, socket, head) => {
     const path = (request.url ?? '').split('?')[0];
@@ -185,6 +187,7 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
 
   app.addHook('preClose', async () => {
     // Every subscription ends with an error saying why, then every connection closes with 1001.
+    if (wss.clients.size > 0) app.log.info({ connections: wss.clients.size }, 'live: closing subscriptions for shutdown');
     services.live?.tails.close();
     services.live?.traffic.close();
     await new Promise((resolve) => setTimeout(resolve, 50));
