@@ -113,7 +113,7 @@ describe('TailHub', () => {
     const budget = new OutboundBudget(1000, () => undefined);
     const stops = await Promise.all(Array.from({ length: 200 }, (_, i) => hub.subscribe(query(`default-domain:k8s-a:${i}`, null), new LiveStream(budget, () => undefined))));
     await sleep(275);
-    expect(store.reads).toBeGreaterThanOrEqual(4);
+    expect(store.reads).toBeGreaterThanOrEqual(2);
     expect(store.reads).toBeLessThanOrEqual(6);
     for (const stop of stops) stop();
     const reads = store.reads;

@@ -47,7 +47,7 @@ describe('sessionTrafficLive', () => {
     const q0 = hub.queries;
     await sleep(2100);
     // Two keys (unlimited callers, the tenant), about two answers each: 4 queries, not 8.
-    expect(hub.queries - q0).toBeGreaterThanOrEqual(3);
+    expect(hub.queries - q0).toBeGreaterThanOrEqual(2);
     expect(hub.queries - q0).toBeLessThanOrEqual(6);
     await Promise.all([a.dispose(), b.dispose(), t.dispose()]);
     await sleep(100);
