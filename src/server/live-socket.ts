@@ -121,6 +121,14 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
           app.log.warn({ audit: 'refused', caller: caller.name, code: error.code, route: '/graphql (ws)' }, error.message);
           return [new GraphQLError(error.message, { originalError: error })];
         };
+        // The counts first: a flood of subscribes past them costs no parse.
+        if (state.open.size >= live.maxPerConnection) {
+          return refused(new GatewayError('RATE_LIMITED', `this connection has ${state.open.size} subscriptions open, the most LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION allows; complete one first`));
+        }
+        const mine = perCaller.get(caller.name) ?? 0;
+        if (mine >= live.maxPerCaller) {
+          return refused(new GatewayError('RATE_LIMITED', `${caller.name} has ${mine} subscriptions open, the most LIVE_MAX_SUBSCRIPTIONS_PER_CALLER allows; complete one first`));
+        }
         if (Buffer.byteLength(payload.query, 'utf8') > cost.maxBytes) {
           return refused(tooExpensive(`the document is larger than QUERY_MAX_BYTES (${cost.maxBytes} bytes)`));
         }
@@ -147,13 +155,6 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
         }
         if (shape.cost > cost.maxCost) return refused(tooExpensive(`the operation costs ${shape.cost}, past QUERY_MAX_COST (${cost.maxCost})`));
         if (shape.depth > cost.maxDepth) return refused(tooExpensive(`the operation nests ${shape.depth} fields deep, past QUERY_MAX_DEPTH (${cost.maxDepth})`));
-        if (state.open.size >= live.maxPerConnection) {
-          return refused(new GatewayError('RATE_LIMITED', `this connection has ${state.open.size} subscriptions open, the most LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION allows; complete one first`));
-        }
-        const mine = perCaller.get(caller.name) ?? 0;
-        if (mine >= live.maxPerCaller) {
-          return refused(new GatewayError('RATE_LIMITED', `${caller.name} has ${mine} subscriptions open, the most LIVE_MAX_SUBSCRIPTIONS_PER_CALLER allows; complete one first`));
-        }
         const kind = fields[0] ?? '__typename';
         state.open.set(id, kind);
         perCaller.set(caller.name, mine + 1);
