@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, OpenSearchDeadLetterLog, LabelNames, SessionIngest, UveIngest, type DeadLetterDrop, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, ForwardIngest, ForwardListener, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
+import { Authenticator, ForwardIngest, ForwardListener, JwtVerifier, LiveMetrics, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
+import { TailHub, TrafficLiveHub } from './live/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -45,6 +46,11 @@ export interface GatewayOptions {
   /** prom-client's process and event-loop metrics on /metrics; default true. */
   readonly defaultMetrics?: boolean;
 }
+
+/** Records one shared tail read takes at most (a full read is followed by the next at once). */
+const TAIL_READ_LIMIT = 50_000;
+/** Records per page of a tail's backfill. */
+const TAIL_BACKFILL_PAGE = 2_000;
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
 /** How often a gateway on a shared store (InfluxDB) learns the label names other replicas brought. */
@@ -89,6 +95,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         clock,
         writeRetryMs: influx.writeRetryMs,
         lateAfter: influx.lateAfter,
+        tailLateness: config.live.tailLateness,
         log: {
           info: (obj, msg) => log?.info(obj, msg),
           warn: (obj, msg) => log?.warn(obj, msg),
@@ -158,6 +165,20 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
+  const liveMetrics = new LiveMetrics(metrics.registry);
+  const liveLog = { warn: (obj: object, msg: string) => log?.warn(obj, msg) };
+  const tails = new TailHub({
+    store: sessions,
+    intervalMs: config.live.tailIntervalMs,
+    readLimit: TAIL_READ_LIMIT,
+    backfillPage: TAIL_BACKFILL_PAGE,
+    maxBackfill: config.live.tailMaxBackfill,
+    maxPerSecond: config.live.tailMaxPerSecond,
+    log: liveLog,
+    onRead: (records, ms) => liveMetrics.observeTailRead(records, ms),
+  });
+  const buildContext = () => ({ now: clock(), retention: config.retention, limits: config.limits });
+  const traffic = new TrafficLiveHub({ store: sessions, context: buildContext, log: liveLog });
   const services: Services = {
     sessions,
     uves,
@@ -167,6 +188,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     retention: config.retention,
     limits: config.limits,
     namespacePrefix: config.namespacePrefix,
+    live: { tails, traffic, minEvery: config.live.trafficMinEvery },
   };
   const auth = config.access.auth;
   const tokens =
@@ -185,6 +207,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
+    live: config.live,
+    liveMetrics,
     access: { ...config.access, authenticator },
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   });

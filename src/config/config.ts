@@ -5,6 +5,7 @@ import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, opt
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
 import { parseDeadLetterStore, type DeadLetterStore } from './dead-letter-store.js';
 import { parseForwardConfig, type ForwardConfig } from './forward-config.js';
+import { parseLiveConfig, type LiveConfig } from './live-config.js';
 
 export { ConfigError, type Env } from './env-values.js';
 export type { DeadLetterStore } from './dead-letter-store.js';
@@ -50,6 +51,8 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** The fluentd forward listener; null unless FORWARD_PORT is set. */
   readonly forward: ForwardConfig | null;
+  /** LIVE_*: subscriptions (docs/live.md). */
+  readonly live: LiveConfig;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -165,6 +168,7 @@ export function parseConfig(env: Env): Config {
     namespacePrefix: namespacePrefix(env),
     shutdownDrainMs: millis(env, 'SHUTDOWN_DRAIN_TIMEOUT', '25s', '1s', '10m'),
     forward: parseForwardConfig(env, access, ingest.maxBodyBytes),
+    live: parseLiveConfig(env),
   };
 }
 

@@ -57,6 +57,7 @@ export {
 export {
   buildFilter,
   predicateColumns,
+  TRUE,
   type Predicate,
   type StringOp,
   type IntOp,
@@ -128,3 +129,5 @@ export {
   assertUveWritable,
   type NamespaceScope,
 } from './namespace-scope.js';
+export { compileMatcher, indexTermOf, indexValueOf, type RecordMatcher, type IndexTerm } from './record-match.js';
+export { buildTailQuery, buildTrafficLiveQuery, type TailQuery, type TailArgs, type TrafficLiveQuery, type TrafficLiveArgs } from './live-query.js';

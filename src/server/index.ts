@@ -5,3 +5,4 @@ export { Metrics, type MetricsOptions, type InflightSource } from './metrics.js'
 export { timedSessionStore, timedUveStore } from './timed-stores.js';
 export { countedDeadLetters } from './counted-dead-letters.js';
 export { ForwardIngest, ForwardListener } from './forward/index.js';
+export { LiveMetrics, SLOW_CONSUMER, GOING_AWAY } from './live-metrics.js';

@@ -27,6 +27,9 @@ import type {
   SeriesResult,
   SessionStore,
   StoredLabelNames,
+  TailPage,
+  TailPosition,
+  TailRead,
   TrafficPage,
   ValuesResult,
   WriteOptions,
@@ -34,6 +37,7 @@ import type {
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
 import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
 import { compileRecords, compileRecordsCut } from './compile-records.js';
+import { compileTail } from './compile-tail.js';
 import { storeError, type DuckDb, type Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
@@ -202,6 +206,27 @@ export class DuckDbSessionStore implements SessionStore {
       next,
       meta: { backend: this.backend, tier: 'raw', query: `${inlineSql(cut)};\n${inlineSql(stmt)}`, from: q.span.from, to: q.span.to },
     };
+  }
+
+  /** After the last commit: a read from here sees only later commits, a backfill until here only earlier ones. */
+  tailHead(): Promise<TailPosition> {
+    return Promise.resolve({ at: this.seq + 1n, within: 0 });
+  }
+
+  async tail(read: TailRead): Promise<TailPage> {
+    const rows = await this.db.read(compileTail(read, this.schema));
+    const page = rows.slice(0, read.limit);
+    const from = read.from ?? { at: 0n, within: 0 };
+    let next = from;
+    const last = page[page.length - 1];
+    if (last !== undefined) {
+      const at = BigInt(last['seq'] as bigint);
+      let within = 0;
+      for (let i = page.length - 1; i >= 0 && BigInt(page[i]!['seq'] as bigint) === at; i--) within++;
+      if (at === from.at) within += from.within;
+      next = { at, within };
+    }
+    return { records: page.map((r) => this.recordOf(r)), next, full: rows.length > read.limit };
   }
 
   /** The label columns: every name a record ever brought, as the columns stay for good. */

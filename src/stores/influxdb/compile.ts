@@ -21,6 +21,7 @@ export const RESULTS = {
   other: 'other',
   keys: 'keys',
   names: 'names',
+  tail: 'tail',
   records: 'records',
 } as const;
 

@@ -16,13 +16,14 @@ import {
   type TrafficQuery,
   type ValuesQuery,
 } from '../../model/index.js';
-import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, StoredLabelNames, TrafficPage, ValuesResult } from '../types.js';
+import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, StoredLabelNames, TailPage, TailPosition, TailRead, TrafficPage, ValuesResult } from '../types.js';
 import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
 import { compileSeries, compileTraffic } from './compile.js';
 import { compileLabelCounts, compileTagKeys, compileValues } from './compile-hints.js';
 import { compileRecords } from './compile-records.js';
+import { compileTail } from './compile-tail.js';
 import { bucketOf, influxLayout, type InfluxLayout } from './layout.js';
-import { readLabelCounts, readRecords, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
+import { readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
   rollupRangeScript,
   rollupSchedule,
@@ -47,9 +48,18 @@ export interface InfluxSessionStoreOptions {
   readonly writeRetryMs: number;
   /** Records older than this when written are late (docs/influxdb.md). */
   readonly lateAfter: Duration;
+  /**
+   * The tail's lateness window (LIVE_TAIL_LATENESS, docs/live.md): the
+   * tail reads records up to now minus this, so a record stored later than
+   * this after its time is missed by a tail (and is in every query).
+   * Default 5s.
+   */
+  readonly tailLateness?: Duration;
   readonly timer?: RetryTimer;
   readonly log?: StoreLog;
 }
+
+const DEFAULT_TAIL_LATENESS_NS = 5_000_000_000n;
 
 /** Where the store reports what no caller is waiting for (setup, dropped points). */
 export interface StoreLog {
@@ -232,6 +242,24 @@ export class InfluxSessionStore implements SessionStore {
     const text = compileRecords(q, this.layout, labels);
     const page = readRecords(q, await this.query(text));
     return { ...page, meta: { backend: this.backend, tier: 'raw', query: `${keys}\n${text}`, from: q.span.from, to: q.span.to } };
+  }
+
+  /** Now minus the lateness window: the tail reads records by time, up to here. */
+  tailHead(): Promise<TailPosition> {
+    return Promise.resolve({ at: this.options.clock() - (this.options.tailLateness?.ns ?? DEFAULT_TAIL_LATENESS_NS), within: 0 });
+  }
+
+  /**
+   * Two statements: the label columns of the range (they order records of
+   * one time), then the records. A backfill starts at `since`; a read stops
+   * at `until`, or at the head when it has none.
+   */
+  async tail(read: TailRead): Promise<TailPage> {
+    const start = read.from?.at ?? read.since ?? 0n;
+    const stop = read.until ?? (await this.tailHead()).at;
+    if (start >= stop) return { records: [], next: read.from ?? { at: start, within: 0 }, full: false };
+    const labels = readTagKeys(await this.query(compileTagKeys(this.layout.rawBucket, start, stop, 'label.')));
+    return readTail(read, start, await this.query(compileTail(read, start, stop, this.layout, labels)));
   }
 
   /**

@@ -23,6 +23,9 @@ import type {
   SeriesResult,
   SessionStore,
   StoredLabelNames,
+  TailPage,
+  TailPosition,
+  TailRead,
   TrafficPage,
   UvePage,
   UveStore,
@@ -243,6 +246,14 @@ class ThreadSessionStore implements SessionStore {
 
   records(query: RecordsQuery): Promise<RecordsPage> {
     return this.thread.call('records', [query]);
+  }
+
+  tailHead(): Promise<TailPosition> {
+    return this.thread.call('tailHead', []);
+  }
+
+  tail(read: TailRead): Promise<TailPage> {
+    return this.thread.call('tail', [read]);
   }
 
   storedLabelNames(): Promise<StoredLabelNames> {
