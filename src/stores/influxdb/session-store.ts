@@ -5,7 +5,11 @@ import {
   tierName,
   tooExpensive,
   TIME_END,
+  floorTo,
   type Clock,
+  type Folding,
+  type Source,
+  type SourcePlan,
   type Duration,
   type EpochNs,
   type LabelNamesQuery,
@@ -84,6 +88,11 @@ export class InfluxSessionStore implements SessionStore {
   private setupRunning: Promise<SetupReport> | undefined;
   private setupFailedAt = -Infinity;
   private readonly timer: RetryTimer;
+  /**
+   * What the tiers hold, by time (sources.ts Folding): the windows before
+   * `foldedBefore` are complete in the tier, later ones are read from raw.
+   */
+  readonly folding: Folding;
 
   private constructor(private readonly options: InfluxSessionStoreOptions) {
     this.timer = options.timer ?? realTimer;
@@ -99,6 +108,9 @@ export class InfluxSessionStore implements SessionStore {
         throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its task would read past the raw retention (see INFLUX_LATE_AFTER)`);
       }
     });
+    const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
+    const lateAfter = options.lateAfter.ns;
+    this.folding = { kind: 'time', foldedBefore: (tier, now) => foldedBefore(tier.window.ns, offsets.get(tier.name) ?? 0n, lateAfter, now) };
   }
 
   /**
@@ -183,12 +195,12 @@ export class InfluxSessionStore implements SessionStore {
     if (result.totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
-    return { ...result, meta: this.meta(q, text) };
+    return { ...result, meta: this.planMeta(q.source, text) };
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const text = compileSeries(q, this.layout);
-    return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
+    return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, text) };
   }
 
   async values(q: ValuesQuery): Promise<ValuesResult> {
@@ -257,8 +269,13 @@ export class InfluxSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
+  private meta(q: { readonly source: Source }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** meta of a planned query: every source it read (`raw+5m`) and the range it covers. */
+  private planMeta(plan: SourcePlan, query: string): QueryMeta {
+    return { backend: this.backend, tier: plan.name, query, from: plan.span.from, to: plan.span.to };
   }
 
   private async query(text: string): Promise<Map<string, FluxRow[]>> {
@@ -291,6 +308,22 @@ export class InfluxSessionStore implements SessionStore {
       this.setupFailedAt = -Infinity;
     }
   }
+}
+
+/**
+ * The end of the windows a tier's task has completed by `now`
+ * (docs/influxdb.md "Queries across a tier's watermark"): the last run
+ * taken as finished is the one scheduled at s, the last window boundary
+ * with s + 2 x offset <= now (it starts `offset` after s; another `offset`
+ * for it to finish). A record that is not late (younger than lateAfter when
+ * written) of a window ending by s - lateAfter had landed when that run, or
+ * an earlier one covering the window, started; late records the write path
+ * puts into the tiers itself. So every window ending by s - lateAfter,
+ * rounded down to a window, is complete.
+ */
+export function foldedBefore(windowNs: bigint, offsetNs: bigint, lateAfterNs: bigint, now: EpochNs): EpochNs {
+  const s = floorTo(now - 2n * offsetNs, windowNs);
+  return floorTo(s - lateAfterNs, windowNs);
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; settles every one. */
