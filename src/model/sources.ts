@@ -125,6 +125,11 @@ function tierCandidate(span: TimeSpan, tier: TierSpec, ctx: PlanContext, rawCove
   const w = tier.window.ns;
   const from = maxBig(span.from, now - tier.retention.ns);
   const to = span.to;
+  if (from >= to) {
+    // The range ended before the tier's retention began: nothing is kept of it.
+    const empty = { from: floorTo(to, w), to: floorTo(to, w) };
+    return { plan: { pieces: [{ kind: 'tier', tier, span: empty }], span: empty, name: tier.name }, excess: 0n, cost: 0 };
+  }
   // Whole windows [a, b); an edge raw cannot serve is widened to its window.
   let a = from >= rawFrom ? ceilTo(from, w) : floorTo(from, w);
   let b = floorTo(to, w) >= rawFrom ? floorTo(to, w) : ceilTo(to, w);
