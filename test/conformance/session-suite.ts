@@ -74,7 +74,8 @@ export function describeSessionConformance(
         expect(got.totalCount).toBe(want.totalCount);
         expect(got.total).toEqual(want.total);
         expect(got.groups.map((g) => ({ values: [...g.values], traffic: g.traffic }))).toEqual(want.groups);
-        expect(got.meta.tier).toBe(c.tier ?? 'raw');
+        expect(got.meta.tier).toBe(q.source.name);
+        if (c.tier !== undefined) expect(got.meta.tier).toBe(c.tier);
         expect(got.meta.from).toBe(q.source.span.from);
         expect(got.meta.query.length).toBeGreaterThan(0);
       });
@@ -109,7 +110,8 @@ export function describeSessionConformance(
         const want = referenceSeries(data.records, q);
         expect(got.series.map((s) => ({ values: [...s.values], points: [...s.points], other: s.other ?? false }))).toEqual(want.series);
         for (const s of got.series) for (const p of s.points) expect(p.time % q.every.ns).toBe(0n);
-        expect(got.meta.tier).toBe(c.tier ?? 'raw');
+        expect(got.meta.tier).toBe(q.source.name);
+        if (c.tier !== undefined) expect(got.meta.tier).toBe(c.tier);
       });
     }
 
