@@ -5,7 +5,6 @@ import {
   tierName,
   tooExpensive,
   TIME_END,
-  floorTo,
   type Clock,
   type Folding,
   type Source,
@@ -37,6 +36,7 @@ import {
 } from './rollup.js';
 import { setupInflux, type ManagedTask, type SetupReport } from './setup.js';
 import { planWrite } from './write-plan.js';
+import { influxFolding } from './folding.js';
 
 export interface InfluxSessionStoreOptions {
   readonly connection: InfluxConnection;
@@ -110,7 +110,7 @@ export class InfluxSessionStore implements SessionStore {
     });
     const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
     const lateAfter = options.lateAfter.ns;
-    this.folding = { kind: 'time', foldedBefore: (tier, now) => foldedBefore(tier.window.ns, offsets.get(tier.name) ?? 0n, lateAfter, now) };
+    this.folding = influxFolding(offsets, lateAfter);
   }
 
   /**
@@ -308,22 +308,6 @@ export class InfluxSessionStore implements SessionStore {
       this.setupFailedAt = -Infinity;
     }
   }
-}
-
-/**
- * The end of the windows a tier's task has completed by `now`
- * (docs/influxdb.md "Queries across a tier's watermark"): the last run
- * taken as finished is the one scheduled at s, the last window boundary
- * with s + 2 x offset <= now (it starts `offset` after s; another `offset`
- * for it to finish). A record that is not late (younger than lateAfter when
- * written) of a window ending by s - lateAfter had landed when that run, or
- * an earlier one covering the window, started; late records the write path
- * puts into the tiers itself. So every window ending by s - lateAfter,
- * rounded down to a window, is complete.
- */
-export function foldedBefore(windowNs: bigint, offsetNs: bigint, lateAfterNs: bigint, now: EpochNs): EpochNs {
-  const s = floorTo(now - 2n * offsetNs, windowNs);
-  return floorTo(s - lateAfterNs, windowNs);
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time; settles every one. */
