@@ -21,10 +21,10 @@ export interface Dataset {
   close(): Promise<void>;
 }
 
-export async function loadDataset(records: number, span: bigint): Promise<Dataset> {
+export async function loadDataset(records: number, span: bigint, env: Record<string, string> = {}): Promise<Dataset> {
   const now = BigInt(Date.now()) * 1_000_000n;
   const dir = mkdtempSync(join(tmpdir(), 'sag-bench-'));
-  const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb'), QUERY_TIMEOUT: '10m' }), {
+  const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb'), QUERY_TIMEOUT: '10m', ...env }), {
     runJobs: false,
     logLevel: 'error',
     clock: () => now,
