@@ -44,6 +44,13 @@ describe('planSources', () => {
     expect(planSources({ from: now - H, to: now }, none, { retention, now, stats }).name).toBe('raw+5m');
   });
 
+  it('weighs tier rows by what the store measured them to cost', () => {
+    const stats = { rawPerSecond: 1000, tierRowsPerWindow: { '1m': 50_000, '5m': 200_000, '1h': 3_000_000 } };
+    // 5m: 2.2 M tier rows and 0.3 M raw ones against raw's 3.6 M; at 12 raw rows per tier row, raw.
+    expect(planSources({ from: now - H, to: now }, none, { retention, now, stats }).name).toBe('raw+5m');
+    expect(planSources({ from: now - H, to: now }, none, { retention, now, stats: { ...stats, tierRowCost: 12 } }).name).toBe('raw');
+  });
+
   it('folding by time: windows past what the tier holds come from raw', () => {
     const folding: Folding = { kind: 'time', foldedBefore: (_t, n) => n - 10n * M };
     const plan = planSources({ from: now - H, to: now }, new Set(['local_ip']), { retention, now, folding });

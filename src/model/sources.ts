@@ -52,6 +52,8 @@ export interface SourceStats {
   readonly rawPerSecond: number;
   /** Rows per window of each tier (by name), recently. */
   readonly tierRowsPerWindow: Readonly<Record<string, number>>;
+  /** What reading one tier row costs against one raw row (default 1): a store that measured it says so. */
+  readonly tierRowCost?: number;
 }
 
 /**
@@ -172,7 +174,8 @@ function tierCandidate(span: TimeSpan, tier: TierSpec, ctx: PlanContext, rawCove
   const name = hasRaw ? `raw+${tier.name}` : tier.name;
   const windows = Number((tierTo - a) / w);
   const excess = absBig(span.from - covered.from) + absBig(covered.to - span.to);
-  return { plan: { pieces, span: covered, name }, excess, cost: rawCost(rawNs, ctx) + windows * tierRowsPerWindow(tier, ctx) };
+  const rowCost = ctx.stats?.tierRowCost ?? 1;
+  return { plan: { pieces, span: covered, name }, excess, cost: rawCost(rawNs, ctx) + windows * tierRowsPerWindow(tier, ctx) * rowCost };
 }
 
 function rawPerNs(ctx: PlanContext): number {

@@ -11,6 +11,15 @@ export interface RollupStats {
   readonly sources: SourceStats | null;
 }
 
+/**
+ * A tier row read costs this many raw rows: its counters are HUGEINT (summed
+ * in 128 bits) and each piece is grouped on its own before the union. On
+ * bench:duckdb:tiers (docs/benchmarks.md, 2026-12-03) a 1m tier of 1.84 M
+ * rows answered the top-10 label pairs in 991 ms where raw's 2 M rows took
+ * 76 ms: 13x per row. A tier is chosen only when it saves more than that.
+ */
+export const TIER_ROW_COST = 12;
+
 /** The span the row counts of SourceStats are taken over. */
 export const STATS_SPAN_NS = 3_600_000_000_000n;
 
@@ -76,7 +85,7 @@ export class Rollup {
         if (rawPerSecond === 0) rawPerSecond = Number(row['records']) / (Number(end - start) / 1e9);
       }
     });
-    return rawPerSecond > 0 ? { rawPerSecond, tierRowsPerWindow } : null;
+    return rawPerSecond > 0 ? { rawPerSecond, tierRowsPerWindow, tierRowCost: TIER_ROW_COST } : null;
   }
 
   /**
