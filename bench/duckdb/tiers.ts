@@ -8,7 +8,7 @@
  * watermark) against the raw-only plan of the same query on the same store,
  * checked equal before they are timed.
  *
- *   npm run bench:duckdb:tiers        (RECORDS=3000000 ITERATIONS=9 by default)
+ *   npm run bench:duckdb:tiers        (RECORDS=3000000 ITERATIONS=9 by default; SESSIONS=20000 as bench:influx)
  */
 import { buildTrafficQuery, parseDuration, parseTiers, type TrafficArgs } from '../../src/model/index.js';
 import { gql } from '../../test/support/gateway.js';
@@ -17,6 +17,8 @@ import { HOUR, loadDataset } from './dataset.js';
 
 const RECORDS = Number(process.env['RECORDS'] ?? 3_000_000);
 const ITERATIONS = Number(process.env['ITERATIONS'] ?? 9);
+/** Distinct sessions (tag sets), each reported again and again as in bench:influx; default: every record its own. */
+const SESSIONS = process.env['SESSIONS'] === undefined ? undefined : Number(process.env['SESSIONS']);
 const FLOW_DROP = 'client_port+local_ip+remote_ip+vrouter_ip+vmi';
 const CONFIGS: [string, string][] = [
   ['today', '5m:7d,1h:90d'],
@@ -28,7 +30,7 @@ const args: TrafficArgs = { range: { last: '1h' }, groupBy: [{ localLabel: 'app'
 
 console.log(`machine: ${machine()}`);
 for (const [label, tiers] of CONFIGS) {
-  const data = await loadDataset(RECORDS, HOUR, { TIERS: tiers });
+  const data = await loadDataset(RECORDS, HOUR, { TIERS: tiers }, SESSIONS);
   const { gw, db, now } = data;
   const rollupMs = await time(() => db.rollup());
   const raw = parseDuration('24h', 'raw');
