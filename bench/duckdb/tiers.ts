@@ -52,6 +52,14 @@ for (const [label, tiers] of CONFIGS) {
     gw.services.sessions.traffic(
       buildTrafficQuery(args, { now, retention: { raw, tiers: [] }, limits: gw.services.limits }, ['TOTAL_BYTES']),
     );
+  // Each tier alone, whatever the estimate: what its plan really costs.
+  const forced = parseTiers(tiers, raw).map((t) => ({
+    name: t.name,
+    call: () =>
+      gw.services.sessions.traffic(
+        buildTrafficQuery(args, { now, retention: { raw, tiers: [t] }, limits: gw.services.limits, stats: { rawPerSecond: 1, tierRowsPerWindow: { [t.name]: 0 } } }, ['TOTAL_BYTES']),
+      ),
+  }));
   const g = await viaGraphql();
   const r = await rawOnly();
   const same =
@@ -74,6 +82,13 @@ for (const [label, tiers] of CONFIGS) {
   console.log(`${label} TIERS=${tiers}`);
   console.log(`  rollup of ${RECORDS} records (one hour): ${fmt(rollupMs)}; rows in the last hour: ${counts.join(', ')}`);
   console.log(`  stats from the rollup: ${JSON.stringify(stats)}`);
+  for (const f of forced) {
+    const a = await f.call();
+    if (String(a.total.totalBytes) !== String(r.total.totalBytes)) throw new Error(`${f.name} forced differs`);
+    const ms: number[] = [];
+    for (let i = 0; i < ITERATIONS; i++) ms.push(await time(f.call));
+    console.log(`  ${f.name} tier forced (${a.meta.tier}): p50 ${fmt(percentile(ms, 50))}`);
+  }
   console.log(`  top-10 label pairs, last 1h, via GraphQL (${g.meta.tier}): p50 ${fmt(p.graphql)}`);
   console.log(`  store calls: planned p50 ${fmt(p.planned)}, p90 ${fmt(percentile(samples.planned, 90))}; raw-only p50 ${fmt(p.raw)}; ratio raw / planned ${(p.raw / p.planned).toFixed(2)}x; answers equal`);
   await data.close();
