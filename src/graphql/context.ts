@@ -40,7 +40,14 @@ export function createContext(services: Services, requestBytes = 0, caller: Call
   const scope = namespaceScopeOf(caller, services.namespacePrefix);
   return {
     services,
-    build: { now: services.clock(), retention: services.retention, limits: services.limits, scope },
+    build: {
+      now: services.clock(),
+      retention: services.retention,
+      limits: services.limits,
+      scope,
+      folding: services.sessions.folding,
+      stats: services.sessions.sourceStats?.() ?? null,
+    },
     uveLoader: createUveLoader(services.uves, scope),
     requestBytes,
     caller,

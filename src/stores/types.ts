@@ -1,6 +1,8 @@
 import type {
   EpochNs,
+  Folding,
   LabelNamesQuery,
+  SourceStats,
   NamespaceScope,
   Predicate,
   RecordsPosition,
@@ -151,6 +153,13 @@ export interface WriteOptions {
  */
 export interface SessionStore {
   readonly backend: string;
+  /**
+   * How the store knows what its tiers hold, for the source plan
+   * (model/sources.ts); absent: exactly, by commit sequence (the embedded store).
+   */
+  readonly folding?: Folding;
+  /** What the store last learnt of its row counts (model/sources.ts SourceStats); null or absent: defaults. */
+  sourceStats?(): SourceStats | null;
   /** Stores the valid records of `batch` (laid out by `RecordBatchBuilder` or `encodeRecords`). */
   write(batch: RecordBatch, options?: WriteOptions): Promise<void>;
   /**

@@ -6,6 +6,9 @@ import {
   tooExpensive,
   TIME_END,
   type Clock,
+  type Folding,
+  type Source,
+  type SourcePlan,
   type Duration,
   type EpochNs,
   type LabelNamesQuery,
@@ -34,6 +37,7 @@ import {
 } from './rollup.js';
 import { setupInflux, type ManagedTask, type SetupReport } from './setup.js';
 import { planWrite } from './write-plan.js';
+import { influxFolding } from './folding.js';
 
 export interface InfluxSessionStoreOptions {
   readonly connection: InfluxConnection;
@@ -94,6 +98,11 @@ export class InfluxSessionStore implements SessionStore {
   private setupRunning: Promise<SetupReport> | undefined;
   private setupFailedAt = -Infinity;
   private readonly timer: RetryTimer;
+  /**
+   * What the tiers hold, by time (sources.ts Folding): the windows before
+   * `foldedBefore` are complete in the tier, later ones are read from raw.
+   */
+  readonly folding: Folding;
 
   private constructor(private readonly options: InfluxSessionStoreOptions) {
     this.timer = options.timer ?? realTimer;
@@ -109,6 +118,9 @@ export class InfluxSessionStore implements SessionStore {
         throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its task would read past the raw retention (see INFLUX_LATE_AFTER)`);
       }
     });
+    const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
+    const lateAfter = options.lateAfter.ns;
+    this.folding = influxFolding(offsets, lateAfter);
   }
 
   /**
@@ -193,12 +205,12 @@ export class InfluxSessionStore implements SessionStore {
     if (result.totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
-    return { ...result, meta: this.meta(q, text) };
+    return { ...result, meta: this.planMeta(q.source, text) };
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const text = compileSeries(q, this.layout);
-    return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
+    return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, text) };
   }
 
   async values(q: ValuesQuery): Promise<ValuesResult> {
@@ -285,8 +297,13 @@ export class InfluxSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
+  private meta(q: { readonly source: Source }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** meta of a planned query: every source it read (`raw+5m`) and the range it covers. */
+  private planMeta(plan: SourcePlan, query: string): QueryMeta {
+    return { backend: this.backend, tier: plan.name, query, from: plan.span.from, to: plan.span.to };
   }
 
   private async query(text: string): Promise<Map<string, FluxRow[]>> {
