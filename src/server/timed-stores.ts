@@ -6,12 +6,19 @@ import type { Metrics } from './metrics.js';
  * The one seam where store calls are timed (sag_store_call_seconds by
  * backend, operation and outcome): the gateway wraps the session and UVE
  * stores it opened, so every caller (ingest, GraphQL, /ready, replays) is
- * measured and no store measures itself. `close` is not timed.
+ * measured and no store measures itself. `close` is not timed. Every
+ * member of the store is carried, the optional ones when the store has them
+ * (timed-stores.test.ts fails on one that is dropped).
  */
 export function timedSessionStore(store: SessionStore, metrics: Metrics): SessionStore {
   const time = timer(store.backend, metrics);
   return {
     backend: store.backend,
+    // What the store tells the query planner (docs/decisions.md, "Source plans"): read through, never copied.
+    get folding() {
+      return store.folding;
+    },
+    ...(store.sourceStats === undefined ? {} : { sourceStats: () => store.sourceStats!() }),
     write: (batch: RecordBatch, options?: WriteOptions) => time('write', () => store.write(batch, options)),
     // Present only when the store has it: the ingest path asks whether it does.
     // Looked up at each call, like the other methods, so that a decorator or spy set later is honoured.

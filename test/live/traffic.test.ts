@@ -23,7 +23,8 @@ describe('sessionTrafficLive', () => {
     const client = wsClient(gw.url, init(TOKENS.reader));
     const live = collect<Answer>(client, LIVE, { every: '1s' });
     const [first] = await live.waitFor(1, 2000);
-    expect(first!.data!.sessionTrafficLive.meta.tier).toBe('raw');
+    // The window 11:00-12:00 is one whole window of the 1h tier: planned as that tier plus raw for what it has not folded.
+    expect(first!.data!.sessionTrafficLive.meta.tier).toBe('raw+1h');
     const before = first!.data!.sessionTrafficLive.total.sessions;
     // The gateway's clock stands at 12:00: the window is 11:00 to 12:00.
     const at = (n: number) => `2026-11-25T11:30:00.00000000${n}Z`;
