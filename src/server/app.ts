@@ -7,6 +7,7 @@ import { GatewayError, UNRESTRICTED } from '../model/index.js';
 import { accessPlugin, refusal } from './access-plugin.js';
 import { addAuthHook, type Authenticator } from './auth/index.js';
 import { callerLimits } from './caller-limits.js';
+import { consoleRoutes } from './console.js';
 import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
 import { Metrics } from './metrics.js';
@@ -52,7 +53,7 @@ const CORS_HEADERS = ['authorization', 'content-type', 'apollo-require-preflight
 
 /**
  * The HTTP front: Apollo Server on Fastify at /graphql (the playground on a
- * browser GET), /health (the process answers), /ready (every configured
+ * browser GET), the flow console at /, /health (the process answers), /ready (every configured
  * store answers) and /metrics (Prometheus text). Ingest routes are
  * registered on the returned instance.
  */
@@ -102,6 +103,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       return createContext(services, contentLength(req.headers['content-length']), caller);
     },
   });
+
+  consoleRoutes(app);
 
   app.get('/health', async () => ({ status: 'ok' }));
 

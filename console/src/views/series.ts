@@ -26,9 +26,11 @@ export async function seriesView(ctx: ViewContext, box: HTMLElement): Promise<vo
     other: s.other,
     local: s.group[0]?.value ?? null,
     remote: s.group[1]?.value ?? null,
-    points: s.points.map((p) => [Date.parse(p.time), p.value] as [number, number]),
+    points: new Map(s.points.map((p) => [Date.parse(p.time), p.value])),
     sum: s.points.reduce((a, p) => a + p.value, 0),
   }));
+  // The API omits empty buckets: stacking needs every series on the same times, zeros filled in.
+  const times = [...new Set(series.flatMap((s) => [...s.points.keys()]))].sort((a, b) => a - b);
   const chartBox = el('div', { class: 'chart', 'data-testid': 'series-chart' });
   const list = el('ol', { class: 'pairs', 'data-testid': 'series-list' });
   for (const s of series) {
@@ -55,7 +57,7 @@ export async function seriesView(ctx: ViewContext, box: HTMLElement): Promise<vo
         stack: 'total',
         areaStyle: {},
         showSymbol: false,
-        data: s.points,
+        data: times.map((t) => [t, s.points.get(t) ?? 0]),
         ...(s.other ? { color: '#bbb' } : {}),
       })),
     },
