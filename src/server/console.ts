@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 
 /** console/ at the package root, from src/server/ and from dist/server/ alike. */
@@ -7,6 +8,8 @@ const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 
 export interface ConsoleBundle {
   readonly js: string;
+  /** The same, gzipped once (level 9): what a browser that accepts gzip gets. */
+  readonly gzip: Buffer;
   /** Milliseconds esbuild took. */
   readonly buildMs: number;
 }
@@ -36,7 +39,8 @@ export function consoleBundle(): Promise<ConsoleBundle> {
       logLevel: 'silent',
       define: { 'process.env.NODE_ENV': '"production"' },
     });
-    return { js: out.outputFiles[0]!.text, buildMs: performance.now() - started };
+    const js = out.outputFiles[0]!.text;
+    return { js, gzip: gzipSync(js, { level: 9 }), buildMs: performance.now() - started };
   })().catch((e: unknown) => {
     bundle = undefined;
     throw e;
@@ -58,7 +62,7 @@ export function consoleRoutes(app: FastifyInstance): void {
     html ??= readFile(`${CONSOLE_DIR}index.html`, 'utf8');
     return reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-cache').send(await html);
   });
-  app.get('/console/app.js', async (_req, reply) => {
+  app.get('/console/app.js', async (req, reply) => {
     let b: ConsoleBundle;
     try {
       b = await consoleBundle();
@@ -66,6 +70,8 @@ export function consoleRoutes(app: FastifyInstance): void {
       app.log.error({ err: e }, 'the console bundle failed to build');
       return reply.code(500).header('content-type', 'text/plain; charset=utf-8').send(`the console bundle failed to build: ${(e as Error).message}`);
     }
-    return reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(b.js);
+    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+    if (/\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) return reply.header('content-encoding', 'gzip').send(b.gzip);
+    return reply.send(b.js);
   });
 }

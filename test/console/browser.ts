@@ -43,7 +43,7 @@ export interface ConsoleServer {
  */
 export async function consoleServer(options: { auth: boolean; path?: string; env?: Env; now?: bigint }): Promise<ConsoleServer> {
   const dir = mkdtempSync(join(tmpdir(), 'sag-console-'));
-  const env: Env = { DUCKDB_PATH: options.path ?? ':memory:', RAW_RETENTION: '3d', DEAD_LETTER_PATH: join(dir, 'dead-letter.ndjson'), ...options.env };
+  const env: Record<string, string | undefined> = { DUCKDB_PATH: options.path ?? ':memory:', RAW_RETENTION: '3d', DEAD_LETTER_PATH: join(dir, 'dead-letter.ndjson'), ...options.env };
   if (options.auth) {
     writeFileSync(join(dir, 'tokens.yaml'), yamlEntries(TOKEN_ENTRIES));
     env['AUTH_TOKENS_FILE'] = join(dir, 'tokens.yaml');
@@ -64,6 +64,7 @@ export async function consoleServer(options: { auth: boolean; path?: string; env
 
 /** Waits until the view (or the records, or the UVE panel) has rendered an answer or an error. */
 export async function settled(page: Page, selector = '#view'): Promise<string> {
-  await page.waitForFunction((sel: string) => ['ready', 'error', 'auth'].includes(document.querySelector<HTMLElement>(sel)?.dataset.state ?? ''), { timeout: 20_000 }, selector);
-  return page.$eval(selector, (e) => (e as HTMLElement).dataset.state ?? '');
+  // Callbacks run in the page; the test program has no DOM types.
+  await page.waitForFunction((sel: string) => ['ready', 'error', 'auth'].includes((globalThis as any).document.querySelector(sel)?.dataset.state ?? ''), { timeout: 20_000 }, selector);
+  return page.$eval(selector, (e) => (e as any).dataset.state ?? '');
 }
