@@ -6,6 +6,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json codegen.yml ./
 COPY schema ./schema
+COPY console ./console
 COPY src ./src
 RUN npm run build
 
@@ -19,6 +20,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
 COPY schema ./schema
+# The console's sources: esbuild (a dependency) bundles them on the first request to / (docs/decisions.md).
+COPY console ./console
 RUN groupadd --system gateway && useradd --system --gid gateway --home-dir /app gateway \
     && mkdir -p /var/lib/gateway && chown gateway:gateway /var/lib/gateway
 USER gateway
