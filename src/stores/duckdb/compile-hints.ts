@@ -15,7 +15,8 @@ export function compileValues(q: ValuesQuery, schema: StoreSchema): SqlStatement
   const p = new Params();
   const key = keyExpr(q.key, schema);
   const text = q.key.kind === 'dimension' && ['client_port', 'server_port', 'protocol'].includes(q.key.column) ? `CAST(${key} AS VARCHAR)` : key;
-  const extra = q.prefix === null ? [] : [`coalesce(starts_with(${text}, ${p.add(q.prefix)}), FALSE)`];
+  // A WHERE conjunct: the null value (starts_with gives NULL) drops its row as FALSE would.
+  const extra = q.prefix === null ? [] : [`starts_with(${text}, ${p.add(q.prefix)})`];
   const from = sourceFrom(q.source, q.filter, schema, p, extra);
   return {
     text: `SELECT ${key} AS v, ${metricSum(q.metric, q.source)} AS total

@@ -66,6 +66,19 @@ describe('DuckDB compiler', () => {
     expect(text).toContain('coalesce(sum(sessions), 0) AS n');
   });
 
+  it('matches bare outside every NOT, so DuckDB filters in the scan, and null-safe inside one', () => {
+    const where = { vn: { in: ['a'], prefix: 'b', regex: 'c' }, localLabels: [{ name: 'app', eq: 'web' }] };
+    const bare = compileTraffic(buildTrafficQuery({ range: { last: '1h' }, where }, ctx), schema).text;
+    expect(bare).toMatch(/"label\.local\.app" = \$[0-9]+/);
+    expect(bare).toMatch(/vn IN \(\$[0-9]+\)/);
+    expect(bare).not.toMatch(/coalesce\((vn|"label|starts_with|regexp_matches)/);
+    const negated = compileTraffic(buildTrafficQuery({ range: { last: '1h' }, where: { or: [{ not: where }, where] } }, ctx), schema).text;
+    expect(negated.match(/coalesce\("label\.local\.app" = /g)).toHaveLength(1);
+    expect(negated.match(/coalesce\(vn IN /g)).toHaveLength(1);
+    expect(negated.match(/coalesce\(starts_with\(vn, /g)).toHaveLength(1);
+    expect(negated.match(/coalesce\(regexp_matches\(vn, /g)).toHaveLength(1);
+  });
+
   it('aligns series buckets to the epoch with a bound width, flooring before 1970', () => {
     const q = buildSeriesQuery({ range: { last: '1h' }, every: '5m' }, ctx);
     const stmt = compileSeries(q, schema);

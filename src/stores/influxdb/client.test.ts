@@ -46,8 +46,11 @@ function fakeTimer(): RetryTimer & { slept: number[] } {
 const status = (code: number, headers: Record<string, string> = {}, body = ''): Reply => (_q, res) => res.writeHead(code, headers).end(body);
 const json = (code: number, body: unknown): Reply => status(code, { 'content-type': 'application/json' }, JSON.stringify(body));
 
-function client(timer: RetryTimer, over: { url?: string; queryTimeoutMs?: number } = {}): InfluxHttp {
-  return new InfluxHttp({ url: over.url ?? url, token: 'secret-token', requestTimeoutMs: 2000, queryTimeoutMs: over.queryTimeoutMs ?? 2000 }, timer);
+function client(timer: RetryTimer, over: { url?: string; queryTimeoutMs?: number; requestTimeoutMs?: number } = {}): InfluxHttp {
+  return new InfluxHttp(
+    { url: over.url ?? url, token: 'secret-token', requestTimeoutMs: over.requestTimeoutMs ?? 2000, queryTimeoutMs: over.queryTimeoutMs ?? 2000 },
+    timer,
+  );
 }
 
 async function failure(p: Promise<unknown>): Promise<GatewayError> {
@@ -128,6 +131,12 @@ describe('InfluxHttp.query', () => {
     replies = [(_q, res) => setTimeout(() => res.writeHead(200).end(''), 1500)];
     const e = await failure(client(fakeTimer(), { queryTimeoutMs: 200 }).query('o', 'flux'));
     expect(e.code).toBe('QUERY_TOO_EXPENSIVE');
+  });
+
+  it('lets a query run up to the query timeout, past the shorter request timeout', async () => {
+    replies = [(_q, res) => setTimeout(() => res.writeHead(200, { 'content-type': 'text/csv' }).end(',result,table,_value\r\n,r,0,7\r\n'), 600)];
+    const rows = await client(fakeTimer(), { requestTimeoutMs: 200, queryTimeoutMs: 3000 }).query('o', 'flux');
+    expect(rows.get('r')?.[0]?.['_value']).toBe('7');
   });
 
   it('maps a refused connection to BACKEND_UNAVAILABLE and a Flux error to INTERNAL', async () => {

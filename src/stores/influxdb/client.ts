@@ -77,7 +77,10 @@ export class InfluxHttp {
     private readonly conn: InfluxConnection,
     private readonly timer: RetryTimer = realTimer,
   ) {
-    this.transport = new InfluxDB({ url: conn.url, token: conn.token, timeout: conn.requestTimeoutMs }).transport;
+    // Each call bounds itself (`call`, a query by QUERY_TIMEOUT, the rest by
+    // INFLUX_REQUEST_TIMEOUT); the transport's own socket timeout must not
+    // cut a query short at the request timeout.
+    this.transport = new InfluxDB({ url: conn.url, token: conn.token, timeout: Math.max(conn.requestTimeoutMs, conn.queryTimeoutMs) }).transport;
   }
 
   /**
