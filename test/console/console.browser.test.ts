@@ -57,6 +57,24 @@ for (const auth of [false, true]) {
       return settled(page, wait);
     };
 
+    /** Clicks a CSV button and returns the text of the file the page offered (URL.createObjectURL intercepted). */
+    async function csvOf(sel: string): Promise<string> {
+      await page.evaluate(() => {
+        const w = globalThis as any;
+        w.__csv = null;
+        w.URL.createObjectURL = (blob: any) => {
+          w.__csv = blob.text();
+          return 'about:blank';
+        };
+        // No real download (and no navigation to the stand-in URL).
+        w.HTMLAnchorElement.prototype.click = () => undefined;
+      });
+      await page.$eval(sel, (b) => (b as any).click());
+      const text = await page.evaluate(() => (globalThis as any).__csv as Promise<string> | null);
+      if (typeof text !== 'string') throw new Error(`${sel} offered no file`);
+      return text;
+    }
+
     /** Opens the page; with auth on, enters the token in the field the 401 brought up. */
     async function open(query = '', expected = 'ready'): Promise<void> {
       await page.goto(`${server.url}/${query}`);
@@ -177,6 +195,9 @@ for (const auth of [false, true]) {
       expect(rows).toEqual(rowsOf(byChange));
       const changes = rows.map((r) => Number(r['data-change']));
       expect(changes).toEqual([...changes].sort((a, b) => b - a));
+      const csv = (await csvOf('[data-testid=talkers-csv]')).trimEnd().split('\r\n');
+      expect(csv[0]).toBe('label.local.app,label.remote.app,total_bytes,total_bytes_1d_before,change');
+      expect(csv.slice(1)).toEqual(rows.map((r) => [r['data-local'], r['data-remote'], r['data-now'], r['data-before'], r['data-change']].map((v) => (v === '(none)' ? '' : v)).join(',')));
       // Again: the biggest drops first.
       expect(await click('[data-sort=CHANGE]')).toBe('ready');
       const up = (await all('[data-testid=talkers-table] tbody tr', ['data-change'])).map((r) => Number(r['data-change']));
@@ -205,6 +226,10 @@ for (const auth of [false, true]) {
       expect(answer.nodes.length).toBeGreaterThan(0);
       expect((await all('[data-testid=records-table] tbody tr', ['data-bytes'])).map((r) => Number(r['data-bytes']))).toEqual(answer.nodes.map((n) => n.traffic.totalBytes));
       expect(await attr('[data-testid=records-summary]', 'data-count')).toBe(String(answer.nodes.length));
+      const csv = (await csvOf('[data-testid=records-csv]')).trimEnd().split('\r\n');
+      expect(csv).toHaveLength(answer.nodes.length + 1);
+      expect(csv[0]!.split(',')).toContain('total_bytes');
+      expect(csv.slice(1).map((l) => l.split(',')[11])).toEqual(answer.nodes.map((n) => String(n.traffic.totalBytes)));
       await page.click('[data-testid=records-table] tbody tr button.uve');
       expect(await settled(page, '#uve')).toBe('ready');
       expect(await page.$eval('[data-testid=uve-name]', (e) => e.textContent)).toBe(`virtual-network ${answer.nodes[0]!.vn}`);

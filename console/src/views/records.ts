@@ -1,5 +1,6 @@
 import type { GraphQLClient } from '../client.js';
-import { download, toCsv } from '../csv.js';
+import { toCsv } from '../csv.js';
+import { download } from '../download.js';
 import { RecordsDocument, type RecordFieldsFragment, type SessionFilter } from '../generated/graphql.js';
 import { el, formatMetric, shown } from '../format.js';
 import { keyTitle, whereOf } from '../keys.js';

@@ -1,4 +1,5 @@
-import { download, toCsv } from '../csv.js';
+import { toCsv } from '../csv.js';
+import { download } from '../download.js';
 import { TalkersDocument, type GroupFieldsFragment } from '../generated/graphql.js';
 import { el, formatChange, formatMetric, shown } from '../format.js';
 import { groupKey, keyTitle } from '../keys.js';
