@@ -140,7 +140,7 @@ export type PairsQueryVariables = Exact<{
 }>;
 
 
-export type PairsQuery = { sessionTraffic: { totalCount: number, total: { totalBytes: number, sessions: number, forwardSampledBytes: number, reverseSampledBytes: number }, nodes: Array<{ group: Array<{ key: string, value: string | null, uve: { type: string, name: string } | null }>, traffic: { totalBytes: number, sessions: number, forwardSampledBytes: number, reverseSampledBytes: number } }>, meta: { backend: string, tier: string, from: string, to: string } } };
+export type PairsQuery = { sessionTraffic: { totalCount: number, total: { totalBytes: number, sessions: number }, nodes: Array<{ group: Array<{ key: string, value: string | null, uve: { type: string, name: string } | null }>, traffic: { totalBytes: number, sessions: number } }>, meta: { backend: string, tier: string, from: string, to: string } } };
 
 export type TalkersQueryVariables = Exact<{
   range: TimeRange;
@@ -286,14 +286,16 @@ export const PairsDocument = new TypedDocumentString(`
   ) {
     totalCount
     total {
-      ...TrafficFields
+      totalBytes
+      sessions
     }
     nodes {
       group {
         ...GroupFields
       }
       traffic {
-        ...TrafficFields
+        totalBytes
+        sessions
       }
     }
     meta {
@@ -304,13 +306,7 @@ export const PairsDocument = new TypedDocumentString(`
     }
   }
 }
-    fragment TrafficFields on Traffic {
-  totalBytes
-  sessions
-  forwardSampledBytes
-  reverseSampledBytes
-}
-fragment GroupFields on GroupValue {
+    fragment GroupFields on GroupValue {
   key
   value
   uve {
