@@ -33,7 +33,7 @@ import type {
 } from '../types.js';
 import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
 import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
-import { compileRecords } from './compile-records.js';
+import { compileRecords, compileRecordsCut } from './compile-records.js';
 import { storeError, type DuckDb, type Row } from './database.js';
 import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
@@ -183,7 +183,9 @@ export class DuckDbSessionStore implements SessionStore {
   }
 
   async records(q: RecordsQuery): Promise<RecordsPage> {
-    const stmt = compileRecords(q, this.schema);
+    const cut = compileRecordsCut(q, this.schema);
+    const [edge] = await this.db.read(cut);
+    const stmt = compileRecords(q, this.schema, edge === undefined ? null : BigInt(edge['time_ns'] as bigint));
     const rows = await this.db.read(stmt);
     const page = rows.slice(0, q.first);
     let next: RecordsPosition | null = null;
@@ -198,7 +200,7 @@ export class DuckDbSessionStore implements SessionStore {
     return {
       records: page.map((r) => this.recordOf(r)),
       next,
-      meta: { backend: this.backend, tier: 'raw', query: inlineSql(stmt), from: q.span.from, to: q.span.to },
+      meta: { backend: this.backend, tier: 'raw', query: `${inlineSql(cut)};\n${inlineSql(stmt)}`, from: q.span.from, to: q.span.to },
     };
   }
 
