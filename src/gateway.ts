@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
-import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, LabelNames, SessionIngest, UveIngest, type DeadLetterLog } from './ingest/index.js';
+import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, OpenSearchDeadLetterLog, LabelNames, SessionIngest, UveIngest, type DeadLetterDrop, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, ingestRoutes } from './server/index.js';
+import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -14,6 +14,18 @@ export interface Gateway {
   readonly services: Services;
   /** The embedded database on its thread, when it holds sessions or UVEs (it does by default). */
   readonly embedded: DuckDbThread | undefined;
+  /** The stores as opened, without the timing decorator `services` holds (tests reach backend-specific methods through them). */
+  readonly opened: { readonly sessions: SessionStore; readonly uves: UveStore };
+  readonly metrics: Metrics;
+  /** True from the start of `close` on: /ready answers 503 and ingest is refused. */
+  readonly draining: boolean;
+  /**
+   * The graceful shutdown (docs/operations.md "Shutdown"): /ready answers 503
+   * and new ingest is refused (503 + Retry-After) at once; requests that got
+   * in finish, for up to SHUTDOWN_DRAIN_TIMEOUT; then the listener, the
+   * stores and the dead-letter log close. Called again, it answers the same
+   * promise.
+   */
   close(): Promise<void>;
 }
 
@@ -28,6 +40,8 @@ export interface GatewayOptions {
   readonly logStream?: { write(line: string): void };
   /** How often AUTH_TOKENS_FILE is read again without a change event; default 10 s. */
   readonly tokensPollMs?: number;
+  /** prom-client's process and event-loop metrics on /metrics; default true. */
+  readonly defaultMetrics?: boolean;
 }
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
@@ -105,19 +119,39 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     default:
       throw new Error(`UVE_STORE=${config.uveStore} is not built yet`);
   }
+  const opened = { sessions, uves };
   if (options.decorateSessions !== undefined) sessions = options.decorateSessions(sessions);
-  const metrics = new Metrics();
-  const deadLetters: DeadLetterLog = new FileDeadLetterLog({
-    path: config.deadLetterPath,
-    clock,
-    maxBytes: config.deadLetterLimits.maxBytes,
-    segmentBytes: config.deadLetterLimits.segmentBytes,
-    maxAge: config.deadLetterLimits.maxAge,
-    log: { warn: (obj, msg) => log?.warn(obj, msg) },
-    onDrop: (drop) => metrics.countDeadLettersDropped(drop.reason, drop.entries),
-  });
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? true });
+  sessions = timedSessionStore(sessions, metrics);
+  uves = timedUveStore(uves, metrics);
+  const dropped = (drop: DeadLetterDrop) => metrics.countDeadLettersDropped(drop.reason, drop.entries);
+  const dlStore = config.deadLetterStore;
+  // On the production stores the log is an OpenSearch index every replica shares (docs/operations.md "No state on a replica").
+  const deadLetterLog: DeadLetterLog =
+    dlStore.kind === 'opensearch'
+      ? new OpenSearchDeadLetterLog({
+          connection: config.opensearch!,
+          index: dlStore.index,
+          clock,
+          maxBytes: config.deadLetterLimits.maxBytes,
+          maxAge: config.deadLetterLimits.maxAge,
+          refreshIntervalMs: config.opensearch!.refreshIntervalMs,
+          log: { warn: (obj, msg) => log?.warn(obj, msg) },
+          onDrop: dropped,
+        })
+      : new FileDeadLetterLog({
+          path: config.deadLetterPath,
+          clock,
+          maxBytes: config.deadLetterLimits.maxBytes,
+          segmentBytes: config.deadLetterLimits.segmentBytes,
+          maxAge: config.deadLetterLimits.maxAge,
+          log: { warn: (obj, msg) => log?.warn(obj, msg) },
+          onDrop: dropped,
+        });
+  const deadLetters = countedDeadLetters(deadLetterLog, metrics);
   // One budget for every way in: the HTTP routes, the ingestSessions mutation and replays.
   const budget = new InflightBudget(config.ingest.maxInflightRecords, config.ingest.maxInflightBytes);
+  metrics.watchInflight(budget);
   const labelNames = new LabelNames(config.ingest.maxLabelNames);
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
@@ -142,7 +176,9 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           log: { info: (obj, msg) => log?.info(obj, msg), error: (obj, msg) => log?.error(obj, msg) },
         });
   const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
+  let draining = false;
   const app = await buildApp(services, {
+    draining: () => draining,
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
@@ -178,18 +214,54 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
+  let closing: Promise<void> | undefined;
+  const shutdown = async () => {
+    draining = true;
+    budget.close();
+    tokens?.close();
+    clearInterval(labelTimer);
+    const deadline = Date.now() + config.shutdownDrainMs;
+    const inFlight = budget.inFlight;
+    if (inFlight.records > 0 || inFlight.bytes > 0) app.log.info({ ...inFlight, timeoutMs: config.shutdownDrainMs }, 'draining: waiting for in-flight ingest');
+    if (!(await within(budget.idle(), deadline))) {
+      app.log.warn({ ...budget.inFlight }, 'SHUTDOWN_DRAIN_TIMEOUT passed with ingest in flight: closing its connections (those requests get no 2xx)');
+    }
+    // The listener goes; requests still running (queries) finish, within what is left of the timeout.
+    const appClosed = app.close();
+    if (!(await within(appClosed, deadline))) {
+      app.log.warn('SHUTDOWN_DRAIN_TIMEOUT passed with requests running: closing their connections');
+      app.server.closeAllConnections();
+      await appClosed;
+    }
+    await sessions.close();
+    await uves.close();
+    await deadLetters.close();
+    await embedded?.close();
+  };
   return {
     app,
     services,
     embedded,
-    async close() {
-      tokens?.close();
-      clearInterval(labelTimer);
-      await app.close();
-      await sessions.close();
-      await uves.close();
-      await deadLetters.close();
-      await embedded?.close();
+    opened,
+    metrics,
+    get draining() {
+      return draining;
+    },
+    close() {
+      return (closing ??= shutdown());
     },
   };
+}
+
+/** True when `p` settles before `deadline` (a Date.now() value), false when the deadline comes first. */
+async function within(p: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

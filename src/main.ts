@@ -14,13 +14,28 @@ async function main(): Promise<void> {
     throw e;
   }
   const gateway = await createGateway(config);
+  // The first signal drains (docs/operations.md "Shutdown"). A second SIGINT (Ctrl-C again) exits at
+  // once; a second SIGTERM does not cut the drain short (a wrapper such as tsx may send it again).
+  let stopping = false;
   const stop = async (signal: string) => {
-    gateway.app.log.info({ signal }, 'shutting down');
-    await gateway.close();
+    if (stopping) {
+      if (signal === 'SIGTERM') return;
+      gateway.app.log.warn({ signal }, 'second signal while draining: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    gateway.app.log.info({ signal, drainTimeoutMs: config.shutdownDrainMs }, 'shutting down: /ready answers 503, new ingest is refused, in-flight requests finish');
+    try {
+      await gateway.close();
+    } catch (e) {
+      gateway.app.log.error({ err: e }, 'shutdown failed');
+      process.exit(1);
+    }
+    gateway.app.log.info('stopped: every acknowledged write is stored, the stores are closed');
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   await gateway.app.listen({ host: config.listenHost, port: config.port });
   if (config.access.authOff === 'unconfigured') {
     gateway.app.log.warn(

@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type QueryLimits, type RecordLimits, type Duration, type Retention } from '../model/index.js';
 import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
+import { parseDeadLetterStore, type DeadLetterStore } from './dead-letter-store.js';
 
 export { ConfigError, type Env } from './env-values.js';
+export type { DeadLetterStore } from './dead-letter-store.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
 export interface Config {
@@ -36,11 +38,15 @@ export interface Config {
   /** The dead-letter log: NDJSON segment files numbered beside this path (docs/ingest.md). */
   readonly deadLetterPath: string;
   readonly deadLetterLimits: DeadLetterLimits;
+  /** DEAD_LETTER_STORE: the file segments at deadLetterPath, or an OpenSearch index (the default on the production stores). */
+  readonly deadLetterStore: DeadLetterStore;
   /** How often the embedded store's rollup and retention job runs. */
   readonly rollupIntervalMs: number;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** NAMESPACE_PROJECT_PREFIX: namespace N's project is this plus N (docs/security.md "Namespaces"). */
   readonly namespacePrefix: string;
+  /** SHUTDOWN_DRAIN_TIMEOUT: how long a SIGTERM waits for in-flight requests before the stores close (docs/operations.md). */
+  readonly shutdownDrainMs: number;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -124,17 +130,20 @@ export function parseConfig(env: Env): Config {
   }
   const duckdbMemoryLimit = memorySize(env, 'DUCKDB_MEMORY_LIMIT');
   const access = parseAccessConfig(env);
+  const sessionStore = oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb');
+  const uveStore = oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb');
+  const opensearch = uveStore === 'opensearch' ? openSearch(env) : null;
   return {
     host: env['HOST'] ?? '0.0.0.0',
     listenHost: listenHost(env, access),
     access,
     port: int(env, 'PORT', 4000, 0, 65535),
-    sessionStore: oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb'),
-    uveStore: oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb'),
+    sessionStore,
+    uveStore,
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
     duckdbMemoryLimit,
     duckdbCheckpointThreshold: checkpointThreshold(duckdbMemoryLimit),
-    opensearch: env['UVE_STORE'] === 'opensearch' ? openSearch(env) : null,
+    opensearch,
     influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },
     limits: {
@@ -146,9 +155,11 @@ export function parseConfig(env: Env): Config {
     ingest: ingestLimits(env),
     deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
     deadLetterLimits: deadLetterLimits(env),
+    deadLetterStore: parseDeadLetterStore(env, sessionStore, uveStore, opensearch?.indexPrefix ?? null),
     rollupIntervalMs: millis(env, 'ROLLUP_INTERVAL', '30s', '1s', '24h'),
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     namespacePrefix: namespacePrefix(env),
+    shutdownDrainMs: millis(env, 'SHUTDOWN_DRAIN_TIMEOUT', '25s', '1s', '10m'),
   };
 }
 

@@ -68,6 +68,8 @@ export class DeadLetterAdmin {
       keepRejects: false,
       // The entry's own id: another spelling of it (leading zeros) is the same entry.
       idempotencyKey: `dead-letter:${entry.id}`,
+      // A record without time gets the time it first came in, not the replay's: replayed twice, it is the same point.
+      receivedAt: entry.at,
       fingerprint: createHash('sha256').update(`${entry.at}\n${entry.source}\n${entry.index}\n${entry.reason}`).digest('base64url'),
     };
     const { sessions, uves } = this.options;

@@ -14,7 +14,8 @@ export {
   type DeadLetterSink,
 } from './dead-letter.js';
 export { FileDeadLetterLog, type FileDeadLetterLogOptions } from './dead-letter-file.js';
-export { InflightBudget, Saturated, type Reservation } from './inflight-budget.js';
+export { OpenSearchDeadLetterLog, type OpenSearchDeadLetterLogOptions } from './dead-letter-opensearch.js';
+export { InflightBudget, Saturated, ShuttingDown, type Reservation } from './inflight-budget.js';
 export { splitBody, type BodyFormat, type BodyItem } from './body.js';
 export { expandSessionItem } from './session-decoder.js';
 export { parseJson } from './json-reader.js';

@@ -11,6 +11,18 @@ export class Saturated extends GatewayError {
   }
 }
 
+/**
+ * The gateway is draining for shutdown (SIGTERM): the request was not
+ * taken, and another replica (or this one, restarted) should get it. Code
+ * BACKEND_UNAVAILABLE: HTTP 503 with Retry-After on every way in.
+ */
+export class ShuttingDown extends GatewayError {
+  constructor() {
+    super('BACKEND_UNAVAILABLE', 'the gateway is shutting down and takes no new ingest; retry later');
+    this.name = 'ShuttingDown';
+  }
+}
+
 /** What one request holds of the budget; `release` gives it all back (idempotent). */
 export interface Reservation {
   /** Takes `bytes` more, or throws Saturated. */
@@ -30,6 +42,10 @@ export interface Reservation {
 export class InflightBudget {
   private records = 0;
   private bytes = 0;
+  /** Reservations not yet released. */
+  private active = 0;
+  private closedForShutdown = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     readonly maxRecords: number,
@@ -41,7 +57,26 @@ export class InflightBudget {
     return { records: this.records, bytes: this.bytes };
   }
 
+  /** True once `close` was called: every new reservation is refused. */
+  get closed(): boolean {
+    return this.closedForShutdown;
+  }
+
+  /** Refuses every reservation from now on (ShuttingDown); those already made go on until released. */
+  close(): void {
+    this.closedForShutdown = true;
+  }
+
+  /** Resolves once no reservation is held: every request that got in has been answered. */
+  idle(): Promise<void> {
+    if (this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Throws ShuttingDown once the budget is closed. */
   reserve(): Reservation {
+    if (this.closedForShutdown) throw new ShuttingDown();
+    this.active++;
     let records = 0;
     let bytes = 0;
     let released = false;
@@ -63,6 +98,7 @@ export class InflightBudget {
         released = true;
         this.records -= records;
         this.bytes -= bytes;
+        if (--this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
       },
     };
   }

@@ -72,7 +72,7 @@ export class SessionIngest {
     return this.once(options, () =>
       this.holding(options, options.bytes ?? 0, (held) => {
         new Admission(this.options.limits.maxRecords, held).finish(records.length);
-        const intake = this.intake(naming, source, undefined, options.scope);
+        const intake = this.intake(naming, source, undefined, options);
         for (const r of records) intake.add(r);
         return this.commit(intake, options);
       }),
@@ -93,7 +93,7 @@ export class SessionIngest {
     return this.once(options, () => this.holding(options, options.bytes ?? body.length, async (held) => {
       // Room for the records the body likely holds (a flat record is some 300-700 bytes), so the batch's arrays are made once.
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
-      let intake = this.intake('snake', source, expected, options.scope);
+      let intake = this.intake('snake', source, expected, options);
       const admission = new Admission(this.options.limits.maxRecords, held);
       // The flat lane lays records out without looking at them: a scoped caller's are each checked on the reference path.
       const flat = this.options.flatLane !== false && options.scope == null;
@@ -103,7 +103,7 @@ export class SessionIngest {
         const taken = flat ? new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n)) : -1;
         if (taken >= 0) intake.count = taken;
         else {
-          intake = this.intake('snake', source, expected, options.scope);
+          intake = this.intake('snake', source, expected, options);
           const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
           if (isAnswer(items)) return items;
           for (const item of items) {
@@ -158,8 +158,8 @@ export class SessionIngest {
     }
   }
 
-  private intake(naming: FieldNaming, source: string, expectedRecords?: number, scope?: NamespaceScope | null): Intake {
-    return new Intake({ receivedAt: this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords, scope ?? null);
+  private intake(naming: FieldNaming, source: string, expectedRecords: number | undefined, options: IngestOptions): Intake {
+    return new Intake({ receivedAt: options.receivedAt ?? this.options.clock(), limits: this.options.limits, naming }, source, expectedRecords, options.scope ?? null);
   }
 
   /**

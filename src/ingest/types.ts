@@ -1,5 +1,5 @@
 // The shapes the ingest path hands around: decoders, the write paths and the dead-letter replay.
-import type { NamespaceScope, RecordCandidate } from '../model/index.js';
+import type { EpochNs, NamespaceScope, RecordCandidate } from '../model/index.js';
 import type { Reservation } from './inflight-budget.js';
 
 /** A candidate as a decoder hands it over, and what was received for it (kept for the dead-letter log). */
@@ -57,4 +57,12 @@ export interface IngestOptions {
    * every namespace. A scoped body is read on the reference path.
    */
   readonly scope?: NamespaceScope | null;
+  /**
+   * The time of receipt a record without `time` is stamped with; now when
+   * absent. A replay gives the time the entry was first received, so that
+   * replaying it again (on any replica) writes the same point, which
+   * InfluxDB overwrites rather than adds (docs/operations.md "Idempotency
+   * across replicas").
+   */
+  readonly receivedAt?: EpochNs;
 }

@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly access?: AppAccess;
   /** Where the log goes instead of stdout (tests read it). */
   readonly logStream?: { write(line: string): void };
+  /** True once the gateway is shutting down: /ready answers 503 at once, without asking the stores. */
+  readonly draining?: () => boolean;
 }
 
 export interface AppAccess {
@@ -63,6 +65,9 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     logger: options.logStream === undefined ? { level: options.logLevel } : { level: options.logLevel, stream: options.logStream },
     // One line per request only at debug: ingest runs at thousands a second.
     logController: new LogController({ disableRequestLogging: options.logLevel !== 'debug' }),
+    // While the gateway closes, a request on a kept-alive connection is routed as usual, so that
+    // ingest gets the shutdown refusal with Retry-After and /ready its 503 (Fastify's own 503 has neither).
+    return503OnClosing: false,
   });
   // First, so that it runs before every other hook and route: a refused request costs no body read.
   addAuthHook(app, { authenticator: access.authenticator, metricsAuth: access.metricsAuth });
@@ -109,6 +114,10 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/ready', async (_req, reply) => {
+    if (options.draining?.() === true) {
+      reply.code(503);
+      return { status: 'draining' };
+    }
     const timeout = options.readyTimeoutMs ?? 2000;
     const checks = await Promise.all(
       [

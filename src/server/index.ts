@@ -1,4 +1,6 @@
 export { buildApp, type AppOptions, type AppAccess } from './app.js';
 export { Authenticator, JwtVerifier, TokensFile } from './auth/index.js';
 export { ingestRoutes, type IngestRoutesOptions, type BodyIngest } from './ingest-routes.js';
-export { Metrics } from './metrics.js';
+export { Metrics, type MetricsOptions, type InflightSource } from './metrics.js';
+export { timedSessionStore, timedUveStore } from './timed-stores.js';
+export { countedDeadLetters } from './counted-dead-letters.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IngestLimits } from '../config/index.js';
-import { Saturated, type BodyFormat, type InflightBudget, type IngestOptions, type IngestResult } from '../ingest/index.js';
+import { Saturated, ShuttingDown, type BodyFormat, type InflightBudget, type IngestOptions, type IngestResult } from '../ingest/index.js';
 import { GatewayError, namespaceScopeOf, type NamespaceScope } from '../model/index.js';
 import { HTTP_STATUS } from './http-status.js';
 import { BodyPool } from './body-pool.js';
@@ -43,8 +43,8 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
  * gzip. 200 when something was accepted, 400 when nothing was valid or the
  * body is not JSON, 413 past a size limit, 415 for another content type or
  * encoding, 429 past the in-flight budget, 503 when the store did not
- * confirm; 429 and 503 carry Retry-After. The answer is sent only after the
- * store confirmed the write.
+ * confirm or the gateway is shutting down; 429 and 503 carry Retry-After.
+ * The answer is sent only after the store confirmed the write.
  */
 export async function ingestRoutes(app: FastifyInstance, options: IngestRoutesOptions): Promise<void> {
   const pool = new BodyPool(BODY_POOL_BYTES);
@@ -68,6 +68,12 @@ async function handle(
   pool: BodyPool,
 ): Promise<IngestAnswer> {
   const { limits, budget } = options;
+  if (budget.closed) {
+    // Draining for shutdown: the sender retries elsewhere; this connection goes so that it reconnects to a replica that stays.
+    reply.header('retry-after', String(limits.retryAfterSeconds));
+    reply.header('connection', 'close');
+    return fail(reply, 503, 'BACKEND_UNAVAILABLE', new ShuttingDown().message);
+  }
   const format = bodyFormat(req.headers['content-type']);
   if (format === undefined) {
     return fail(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not accepted; send application/json or application/x-ndjson (UTF-8)`);

@@ -37,7 +37,7 @@ describeWithInflux('gateway with SESSION_STORE=influxdb', server, () => {
 
   afterAll(async () => {
     if (gw !== undefined) {
-      await dropStore(server, gw.services.sessions as InfluxSessionStore);
+      await dropStore(server, gw.opened.sessions as InfluxSessionStore);
       await gw.close();
     }
     rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,7 @@ describeWithInflux('the label-name bound on InfluxDB (server)', server, () => {
     gw.app.inject({ method: 'POST', url: '/ingest/sessions', headers: { 'content-type': 'application/x-ndjson' }, payload: `${lines.join('\n')}\n` });
 
   afterAll(async () => {
-    await dropStore(server, open[0]!.services.sessions as InfluxSessionStore);
+    await dropStore(server, open[0]!.opened.sessions as InfluxSessionStore);
     for (const gw of open) await gw.close();
     rmSync(dir, { recursive: true, force: true });
   });

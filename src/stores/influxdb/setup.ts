@@ -73,7 +73,13 @@ async function ensureBucket(http: InfluxHttp, orgID: string, name: string, keep:
   const found = await http.find<{ buckets?: Bucket[] }>(`/api/v2/buckets?orgID=${encodeURIComponent(orgID)}&name=${encodeURIComponent(name)}`);
   const bucket = found?.buckets?.find((b) => b.name === name);
   if (bucket === undefined) {
-    await http.api('POST', '/api/v2/buckets', { orgID, name, retentionRules: rules, description: `${MANAGED_BY} session records` });
+    try {
+      await http.api('POST', '/api/v2/buckets', { orgID, name, retentionRules: rules, description: `${MANAGED_BY} session records` });
+    } catch (e) {
+      // Another replica created it a moment before: theirs has the same settings.
+      if ((e as { cause?: { status?: unknown } }).cause?.status === 422) return;
+      throw e;
+    }
     report.created.push(`bucket ${name} (${keep.text})`);
     return;
   }
@@ -99,14 +105,35 @@ async function listTasks(http: InfluxHttp, orgID: string): Promise<Task[]> {
 }
 
 async function ensureTask(http: InfluxHttp, orgID: string, task: ManagedTask, existing: readonly Task[], report: SetupReport): Promise<void> {
-  const found = existing.find((t) => t.name === task.name);
+  let found = await keepOne(http, existing.filter((t) => t.name === task.name), report);
   if (found === undefined) {
     await http.api('POST', '/api/v2/tasks', { orgID, flux: task.flux, description: task.description, status: 'active' });
     report.created.push(`task ${task.name}`);
-  } else if (found.flux !== task.flux || found.status !== 'active' || found.description !== task.description) {
+    // Replicas starting together each create the task: the one with the lowest id stays, on every replica alike.
+    const named = await http.find<{ tasks?: Task[] }>(`/api/v2/tasks?orgID=${encodeURIComponent(orgID)}&name=${encodeURIComponent(task.name)}`);
+    found = await keepOne(http, (named?.tasks ?? []).filter((t) => t.name === task.name), report);
+    if (found === undefined || (found.flux === task.flux && found.status === 'active' && found.description === task.description)) return;
+  }
+  if (found.flux !== task.flux || found.status !== 'active' || found.description !== task.description) {
     await http.api('PATCH', `/api/v2/tasks/${encodeURIComponent(found.id)}`, { flux: task.flux, description: task.description, status: 'active' });
     report.updated.push(`task ${task.name}`);
   }
+}
+
+/**
+ * Of tasks with one name, the one with the lowest id; the others (made by
+ * replicas that set up at the same moment) are deleted. A task another
+ * replica deleted first is gone already (404).
+ */
+async function keepOne(http: InfluxHttp, same: readonly Task[], report: SetupReport): Promise<Task | undefined> {
+  const sorted = [...same].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  for (const extra of sorted.slice(1)) {
+    await http.api('DELETE', `/api/v2/tasks/${encodeURIComponent(extra.id)}`).catch((e: unknown) => {
+      if (!(e instanceof GatewayError && /404|not found/i.test(`${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`))) throw e;
+    });
+    report.deactivated.push(`task ${extra.name} (a duplicate, ${extra.id})`);
+  }
+  return sorted[0];
 }
 
 /** InfluxDB's default shard group duration for a retention (0 = forever). */
