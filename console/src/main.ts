@@ -122,6 +122,7 @@ async function refreshHints(signal: AbortSignal): Promise<void> {
   }
   controls();
   filterBar.render(hints);
+  document.body.dataset.hints = 'ready';
 }
 
 /** Runs the visible view, the records of the clicked pair and the UVE panel, each from its own request. */
