@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { DeadLetterAdmin, FileDeadLetterLog, InflightBudget, OpenSearchDeadLetterLog, LabelNames, SessionIngest, UveIngest, type DeadLetterDrop, type DeadLetterLog } from './ingest/index.js';
 import { systemClock, type Clock } from './model/index.js';
-import { Authenticator, JwtVerifier, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
+import { Authenticator, ForwardIngest, ForwardListener, JwtVerifier, LiveMetrics, Metrics, TokensFile, buildApp, countedDeadLetters, ingestRoutes, timedSessionStore, timedUveStore } from './server/index.js';
+import { TailHub, TrafficLiveHub } from './live/index.js';
 import { DuckDbThread } from './stores/duckdb/index.js';
 import { InfluxSessionStore } from './stores/influxdb/index.js';
 import { OpenSearchUveStore } from './stores/opensearch/index.js';
@@ -26,6 +27,8 @@ export interface Gateway {
    * stores and the dead-letter log close. Called again, it answers the same
    * promise.
    */
+  /** The fluentd forward listener, when FORWARD_PORT is set: main (or a test) calls its `listen`. */
+  readonly forward: ForwardListener | undefined;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,11 @@ export interface GatewayOptions {
   /** prom-client's process and event-loop metrics on /metrics; default true. */
   readonly defaultMetrics?: boolean;
 }
+
+/** Records one shared tail read takes at most (a full read is followed by the next at once). */
+const TAIL_READ_LIMIT = 50_000;
+/** Records per page of a tail's backfill. */
+const TAIL_BACKFILL_PAGE = 2_000;
 
 /** Wires the stores, the write path and the HTTP app from one Config. */
 /** How often a gateway on a shared store (InfluxDB) learns the label names other replicas brought. */
@@ -87,6 +95,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         clock,
         writeRetryMs: influx.writeRetryMs,
         lateAfter: influx.lateAfter,
+        tailLateness: config.live.tailLateness,
         log: {
           info: (obj, msg) => log?.info(obj, msg),
           warn: (obj, msg) => log?.warn(obj, msg),
@@ -156,6 +165,20 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   const ingest = new SessionIngest({ store: sessions, deadLetters, clock, limits: config.ingest, budget, labelNames });
   const uveIngest = new UveIngest({ store: uves, deadLetters, maxRecords: config.ingest.maxRecords });
   const admin = new DeadLetterAdmin({ log: deadLetters, sessions: ingest, uves: uveIngest, maxRecords: config.ingest.maxRecords });
+  const liveMetrics = new LiveMetrics(metrics.registry);
+  const liveLog = { warn: (obj: object, msg: string) => log?.warn(obj, msg) };
+  const tails = new TailHub({
+    store: sessions,
+    intervalMs: config.live.tailIntervalMs,
+    readLimit: TAIL_READ_LIMIT,
+    backfillPage: TAIL_BACKFILL_PAGE,
+    maxBackfill: config.live.tailMaxBackfill,
+    maxPerSecond: config.live.tailMaxPerSecond,
+    log: liveLog,
+    onRead: (records, ms) => liveMetrics.observeTailRead(records, ms),
+  });
+  const buildContext = () => ({ now: clock(), retention: config.retention, limits: config.limits });
+  const traffic = new TrafficLiveHub({ store: sessions, context: buildContext, log: liveLog });
   const services: Services = {
     sessions,
     uves,
@@ -165,6 +188,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     retention: config.retention,
     limits: config.limits,
     namespacePrefix: config.namespacePrefix,
+    live: { tails, traffic, minEvery: config.live.trafficMinEvery },
   };
   const auth = config.access.auth;
   const tokens =
@@ -177,12 +201,15 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
         });
   const jwt = auth?.jwt == null ? null : await JwtVerifier.create(auth.jwt);
   let draining = false;
+  const authenticator = auth === null ? null : new Authenticator(tokens, jwt);
   const app = await buildApp(services, {
     draining: () => draining,
     logLevel: options.logLevel ?? config.logLevel,
     metrics,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
-    access: { ...config.access, authenticator: auth === null ? null : new Authenticator(tokens, jwt) },
+    live: config.live,
+    liveMetrics,
+    access: { ...config.access, authenticator },
     ...(options.logStream === undefined ? {} : { logStream: options.logStream }),
   });
   log = app.log;
@@ -211,6 +238,18 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     limits: config.ingest,
     namespacePrefix: config.namespacePrefix,
   });
+  // The same write paths, budget, dead-letter log and authenticator as HTTP ingest (docs/fluentd.md, "Forward protocol").
+  const forward =
+    config.forward === null
+      ? undefined
+      : await ForwardListener.create({
+          config: config.forward,
+          ingest: new ForwardIngest({ sessions: ingest, uves: uveIngest, deadLetters, budget, maxRecords: config.ingest.maxRecords, namespacePrefix: config.namespacePrefix }),
+          authenticator,
+          metrics,
+          log: app.log,
+          maxDecompressedBytes: config.ingest.maxBodyBytes,
+        });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));
   }
@@ -226,6 +265,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     if (!(await within(budget.idle(), deadline))) {
       app.log.warn({ ...budget.inFlight }, 'SHUTDOWN_DRAIN_TIMEOUT passed with ingest in flight: closing its connections (those requests get no 2xx)');
     }
+    // Forward chunks in flight were acknowledged or will be resent by fluentd (no ack): its connections go.
+    await forward?.close();
     // The listener goes; requests still running (queries) finish, within what is left of the timeout.
     const appClosed = app.close();
     if (!(await within(appClosed, deadline))) {
@@ -244,6 +285,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     embedded,
     opened,
     metrics,
+    forward,
     get draining() {
       return draining;
     },

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from './config/index.js';
+import { ConfigError, forwardInClear, parseConfig } from './config/index.js';
 import { createGateway } from './gateway.js';
 
 /** The only place that reads process.env. */
@@ -37,6 +37,13 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   await gateway.app.listen({ host: config.listenHost, port: config.port });
+  if (gateway.forward !== undefined && config.forward !== null) {
+    const port = await gateway.forward.listen();
+    gateway.app.log.info({ host: config.forward.host, port, tls: config.forward.tls !== null, handshake: config.forward.sharedKey !== null }, 'forward protocol listener started');
+    if (forwardInClear(config.forward)) {
+      gateway.app.log.warn({ host: config.forward.host }, 'the forward listener is reachable from other machines without TLS: records cross the network in clear text (FORWARD_TLS_CERT, FORWARD_TLS_KEY)');
+    }
+  }
   if (config.access.authOff === 'unconfigured') {
     gateway.app.log.warn(
       { host: config.listenHost },

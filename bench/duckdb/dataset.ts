@@ -21,10 +21,10 @@ export interface Dataset {
   close(): Promise<void>;
 }
 
-export async function loadDataset(records: number, span: bigint): Promise<Dataset> {
+export async function loadDataset(records: number, span: bigint, env: Record<string, string> = {}, sessions?: number): Promise<Dataset> {
   const now = BigInt(Date.now()) * 1_000_000n;
   const dir = mkdtempSync(join(tmpdir(), 'sag-bench-'));
-  const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb'), QUERY_TIMEOUT: '10m' }), {
+  const gw = await createGateway(parseConfig({ DUCKDB_PATH: join(dir, 'bench.duckdb'), QUERY_TIMEOUT: '10m', ...env }), {
     runJobs: false,
     logLevel: 'error',
     clock: () => now,
@@ -58,17 +58,18 @@ export async function loadDataset(records: number, span: bigint): Promise<Datase
   const loadMs = await time(() =>
     db.query({
       params: [],
+      // k names the session (tag set): with `sessions` below records, each is reported again and again, as agents do.
       text: `INSERT INTO sessions
 SELECT 2, ${now - span} + i * ${span / BigInt(records)},
-  'default-domain:k8s-ns' || (i % 20) || ':pod-network', 'vmi-' || (i % 500),
-  'default-domain:k8s-ns' || ((i * 7) % 20) || ':pod-network',
-  '192.168.0.' || (i % 50), '10.244.' || (i % 200) || '.' || (i % 250), 30000 + (i % 30000),
-  '10.245.' || ((i * 13) % 200) || '.' || (i % 251), (ARRAY[80, 443, 8443, 5432, 6379])[1 + i % 5], 6,
-  CASE WHEN i % 5 = 0 THEN 'server' ELSE 'client' END,
+  'default-domain:k8s-ns' || (k % 20) || ':pod-network', 'vmi-' || (k % 500),
+  'default-domain:k8s-ns' || ((k * 7) % 20) || ':pod-network',
+  '192.168.0.' || (k % 50), '10.244.' || (k % 200) || '.' || (k % 250), 30000 + (k % 30000),
+  '10.245.' || ((k * 13) % 200) || '.' || (k % 251), (ARRAY[80, 443, 8443, 5432, 6379])[1 + k % 5], 6,
+  CASE WHEN k % 5 = 0 THEN 'server' ELSE 'client' END,
   i % 100000, i % 1000, (i * 3) % 100000, i % 997, i % 100000 + (i * 3) % 100000,
-  'app-' || (hash(i) % 60), 'ns-' || (i % 12),
-  'app-' || (hash(i + 1) % 60), 'ns-' || ((i * 5) % 12)
-FROM range(${records}) t(i)`,
+  'app-' || (hash(k) % 60), 'ns-' || (k % 12),
+  'app-' || (hash(k + 1) % 60), 'ns-' || ((k * 5) % 12)
+FROM (SELECT i, i % ${sessions ?? records} AS k FROM range(${records}) t(i))`,
     }),
   );
   console.log(`loaded in ${fmt(loadMs)}`);

@@ -102,7 +102,7 @@ export async function createBucket(name: string): Promise<void> {
   await http.api('POST', '/api/v2/buckets', { orgID: await orgID(), name, retentionRules: [{ type: 'expire', everySeconds: 86_400 }] });
 }
 
-export async function gateway(bucket: string, clock?: () => bigint): Promise<Gateway> {
+export async function gateway(bucket: string, clock?: () => bigint, env: Record<string, string> = {}): Promise<Gateway> {
   const gw = await createGateway(
     parseConfig({
       SESSION_STORE: 'influxdb',
@@ -113,6 +113,7 @@ export async function gateway(bucket: string, clock?: () => bigint): Promise<Gat
       DUCKDB_PATH: ':memory:',
       DEAD_LETTER_PATH: join(dir, 'dead-letter.ndjson'),
       QUERY_TIMEOUT: '300s',
+      ...env,
     }),
     { runJobs: false, logLevel: 'error', ...(clock === undefined ? {} : { clock }) },
   );

@@ -141,7 +141,7 @@ function claimName(env: Env, name: string, fallback: string | null): string | nu
   return text;
 }
 
-function readableFile(env: Env, name: string): string | null {
+export function readableFile(env: Env, name: string): string | null {
   const path = optional(env, name);
   if (path === null) return null;
   try {
@@ -179,18 +179,18 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * The address the gateway listens on: HOST, except that with no
+ * The address the gateway listens on: HOST (or FORWARD_HOST for the forward listener), except that with no
  * authentication configured and no HOST it is 127.0.0.1 (the safe default);
  * HOST off loopback with authentication off needs AUTH=none.
  */
-export function listenHost(env: Env, access: AccessConfig): string {
-  const host = optional(env, 'HOST');
+export function listenHost(env: Env, access: AccessConfig, variable = 'HOST'): string {
+  const host = optional(env, variable);
   if (access.authOff !== 'unconfigured') return host ?? '0.0.0.0';
   if (host === null) return '127.0.0.1';
   if (!isLoopback(host)) {
     throw new ConfigError(
       'AUTH',
-      `HOST=${host.slice(0, 64)} is reachable from other machines, but no authentication is configured; set AUTH_TOKENS_FILE or JWT_* (docs/security.md), or AUTH=none to run without (unsafe)`,
+      `${variable}=${host.slice(0, 64)} is reachable from other machines, but no authentication is configured; set AUTH_TOKENS_FILE or JWT_* (docs/security.md), or AUTH=none to run without (unsafe)`,
     );
   }
   return host;

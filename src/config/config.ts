@@ -4,6 +4,8 @@ import { DEFAULT_NAMESPACE_PROJECT_PREFIX, MAX_RETENTION, parseTiers, type Query
 import { ConfigError, bool, duration, httpUrl, int, millis, nonEmpty, oneOf, optional, type Env } from './env-values.js';
 import { listenHost, parseAccessConfig, type AccessConfig } from './access-config.js';
 import { parseDeadLetterStore, type DeadLetterStore } from './dead-letter-store.js';
+import { parseForwardConfig, type ForwardConfig } from './forward-config.js';
+import { parseLiveConfig, type LiveConfig } from './live-config.js';
 
 export { ConfigError, type Env } from './env-values.js';
 export type { DeadLetterStore } from './dead-letter-store.js';
@@ -47,6 +49,10 @@ export interface Config {
   readonly namespacePrefix: string;
   /** SHUTDOWN_DRAIN_TIMEOUT: how long a SIGTERM waits for in-flight requests before the stores close (docs/operations.md). */
   readonly shutdownDrainMs: number;
+  /** The fluentd forward listener; null unless FORWARD_PORT is set. */
+  readonly forward: ForwardConfig | null;
+  /** LIVE_*: subscriptions (docs/live.md). */
+  readonly live: LiveConfig;
 }
 
 export interface IngestLimits extends RecordLimits {
@@ -133,6 +139,7 @@ export function parseConfig(env: Env): Config {
   const sessionStore = oneOf(env, 'SESSION_STORE', ['duckdb', 'influxdb'] as const, 'duckdb');
   const uveStore = oneOf(env, 'UVE_STORE', ['duckdb', 'opensearch'] as const, 'duckdb');
   const opensearch = uveStore === 'opensearch' ? openSearch(env) : null;
+  const ingest = ingestLimits(env);
   return {
     host: env['HOST'] ?? '0.0.0.0',
     listenHost: listenHost(env, access),
@@ -152,7 +159,7 @@ export function parseConfig(env: Env): Config {
       maxSeriesPoints: int(env, 'MAX_SERIES_POINTS', 10_000, 1, 10_000_000),
       queryTimeoutMs: millis(env, 'QUERY_TIMEOUT', '30s', '100ms', '1h'),
     },
-    ingest: ingestLimits(env),
+    ingest,
     deadLetterPath: nonEmpty(env, 'DEAD_LETTER_PATH', defaultDeadLetterPath(env['DUCKDB_PATH'] ?? './data/gateway.duckdb')),
     deadLetterLimits: deadLetterLimits(env),
     deadLetterStore: parseDeadLetterStore(env, sessionStore, uveStore, opensearch?.indexPrefix ?? null),
@@ -160,6 +167,8 @@ export function parseConfig(env: Env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     namespacePrefix: namespacePrefix(env),
     shutdownDrainMs: millis(env, 'SHUTDOWN_DRAIN_TIMEOUT', '25s', '1s', '10m'),
+    forward: parseForwardConfig(env, access, ingest.maxBodyBytes),
+    live: parseLiveConfig(env),
   };
 }
 

@@ -30,7 +30,11 @@ export const ROOT_FIELD_SCOPES: Readonly<Record<'query' | 'mutation' | 'subscrip
     replayDeadLetters: 'admin',
     __typename: null,
   },
-  subscription: {},
+  subscription: {
+    sessionTail: 'sessions:read',
+    sessionTrafficLive: 'sessions:read',
+    __typename: null,
+  },
 };
 
 /** What one root field costs (docs/security.md, "Limits"); a root field not listed costs 1. */

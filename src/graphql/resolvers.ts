@@ -17,6 +17,7 @@ import {
 import type { Resolvers } from './generated/resolvers.js';
 import { flowResolvers, groupValues } from './flow-resolvers.js';
 import { ingestResolvers } from './ingest-resolvers.js';
+import { liveResolvers } from './live-resolvers.js';
 import { requestedTraffic } from './selection.js';
 import { DateTimeScalar, DurationScalar, JsonScalar, LongScalar } from './scalars.js';
 
@@ -29,6 +30,8 @@ export const resolvers: Resolvers = {
   Duration: DurationScalar,
   Long: LongScalar,
   JSON: JsonScalar,
+
+  Subscription: liveResolvers.Subscription,
 
   Query: {
     ...ingestResolvers.Query,

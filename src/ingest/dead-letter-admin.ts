@@ -15,6 +15,11 @@ export interface DeadLetterAdminOptions {
 }
 
 const UVE_SOURCE = 'http:/ingest/uves';
+
+/** UVEs came in over HTTP or a forward tag that names UVEs (`forward:uves:<tag>`). */
+function isUveSource(source: string): boolean {
+  return source === UVE_SOURCE || source.startsWith('forward:uves:');
+}
 const DROPPED = 'was dropped from the dead-letter log by its bounds (DEAD_LETTER_MAX_BYTES, DEAD_LETTER_MAX_AGE) before it was replayed';
 const CONCURRENCY = 32;
 
@@ -75,9 +80,9 @@ export class DeadLetterAdmin {
     const { sessions, uves } = this.options;
     if (entry.raw instanceof UndecodedInput) {
       const body = entry.raw.toBuffer();
-      return entry.source === UVE_SOURCE ? uves.ingestBody(body, 'json', source, options) : sessions.ingestBody(body, 'json', source, options);
+      return isUveSource(entry.source) ? uves.ingestBody(body, 'json', source, options) : sessions.ingestBody(body, 'json', source, options);
     }
-    if (entry.source === UVE_SOURCE) return uves.ingest([{ where: '', value: entry.raw, raw: entry.raw }], source, options);
+    if (isUveSource(entry.source)) return uves.ingest([{ where: '', value: entry.raw, raw: entry.raw }], source, options);
     if (entry.source === 'graphql') {
       return sessions.ingest([{ candidate: entry.raw as RecordCandidate, raw: entry.raw }], 'camel', source, options);
     }

@@ -54,8 +54,10 @@ describe('flow-view queries: bad input names the argument', () => {
 describe('flow-view queries: the model', () => {
   it('routes each span of a comparison to its own source', () => {
     const q = buildTrafficQuery({ range: H, compareTo: '2d', groupBy: [{ localLabel: 'app' }] }, ctx);
-    expect(q.source.tier).toBe('raw');
-    expect(q.compare?.source.tier).toMatchObject({ name: '5m' });
+    // The hour is one whole window of the 1h tier (now is on the hour), and so is the hour two days back.
+    expect(q.source.name).toBe('raw+1h');
+    expect(q.compare?.source.name).toBe('raw+1h');
+    expect(q.compare?.source.pieces[0]).toMatchObject({ kind: 'tier', tier: { name: '1h' } });
     expect(q.compare?.source.span.from).toBe(now - 3_600_000_000_000n - 2n * 86_400_000_000_000n);
   });
 

@@ -57,6 +57,7 @@ export {
 export {
   buildFilter,
   predicateColumns,
+  TRUE,
   type Predicate,
   type StringOp,
   type IntOp,
@@ -65,6 +66,18 @@ export {
 } from './filter.js';
 export { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
 export { parseTiers, routeSource, tierName, DEFAULT_DROP, MAX_RETENTION, type TierSpec, type Retention, type Source } from './tiers.js';
+export {
+  planSources,
+  planTiers,
+  floorTo,
+  ceilTo,
+  DEFAULT_WINDOW_EQUIVALENT_NS,
+  type SourcePiece,
+  type SourcePlan,
+  type Folding,
+  type SourceStats,
+  type PlanContext,
+} from './sources.js';
 export { encodeOffsetCursor, encodeKeyCursor } from './cursor.js';
 export {
   buildTrafficQuery,
@@ -128,3 +141,5 @@ export {
   assertUveWritable,
   type NamespaceScope,
 } from './namespace-scope.js';
+export { compileMatcher, indexTermOf, indexValueOf, type RecordMatcher, type IndexTerm } from './record-match.js';
+export { buildTailQuery, buildTrafficLiveQuery, type TailQuery, type TailArgs, type TrafficLiveQuery, type TrafficLiveArgs } from './live-query.js';

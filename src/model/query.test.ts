@@ -122,24 +122,30 @@ describe('buildTrafficQuery', () => {
     expect(e.message).toContain('different query');
   });
 
-  it('routes by the start of the range', () => {
-    expect(buildTrafficQuery({ range: { last: '23h' } }, ctx).source.tier).toBe('raw');
-    const fiveMin = buildTrafficQuery({ range: { last: '2d' }, groupBy: [{ dimension: 'SERVER_PORT' }] }, ctx).source;
-    expect(fiveMin.tier !== 'raw' && fiveMin.tier.name).toBe('5m');
+  it('plans whole windows from a tier, the edges and unfolded records from raw', () => {
+    // Inside the raw retention, a query no tier can serve reads raw alone.
+    expect(buildTrafficQuery({ range: { last: '23h' }, groupBy: [{ dimension: 'CLIENT_PORT' }] }, ctx).source.name).toBe('raw');
+    // One a tier keeps: the 1h tier's whole windows, 5m of raw at the start edge.
+    const day = buildTrafficQuery({ range: { last: '23h' } }, ctx).source;
+    expect(day.name).toBe('raw+1h');
+    expect(day.span).toEqual({ from: now - 23n * 3_600_000_000_000n, to: now });
+    const twoDays = buildTrafficQuery({ range: { last: '2d' }, groupBy: [{ dimension: 'SERVER_PORT' }] }, ctx).source;
+    expect(twoDays.pieces.map((p) => (p.kind === 'raw' ? 'raw' : `${p.kind}:${p.tier.name}`))).toEqual(['tier:1h', 'unfolded:1h']);
     const hour = buildTrafficQuery({ range: { last: '30d' } }, ctx).source;
-    expect(hour.tier !== 'raw' && hour.tier.name).toBe('1h');
+    expect(hour.name).toBe('raw+1h');
   });
 
   it('clamps a range older than every retention to the longest tier', () => {
     const s = buildTrafficQuery({ range: { last: '400d' } }, ctx).source;
-    expect(s.tier !== 'raw' && s.tier.name).toBe('1h');
+    expect(s.name).toBe('raw+1h');
     expect(s.span.from).toBe(now - 90n * 86_400_000_000_000n);
   });
 
-  it('aligns a tier span to whole windows', () => {
+  it('widens an edge raw no longer holds to whole windows, as little as it can', () => {
     const s = buildTrafficQuery({ range: { from: '2026-11-22T10:02:30Z', to: '2026-11-23T10:07:00Z' } }, ctx).source;
     expect(s.span.from).toBe(parseDateTime('2026-11-22T10:00:00Z', 'x'));
     expect(s.span.to).toBe(parseDateTime('2026-11-23T10:10:00Z', 'x'));
+    expect(s.pieces.some((p) => p.kind === 'tier' && p.tier.name === '5m')).toBe(true);
   });
 });
 
@@ -160,6 +166,7 @@ describe('buildSeriesQuery', () => {
   it('refuses an every that does not divide into the tier window', () => {
     const e = failure(() => buildSeriesQuery({ range: { last: '3d' }, every: '7m' }, ctx));
     expect(e.code).toBe('BAD_USER_INPUT');
+    expect(e.field).toBe('every');
     expect(e.message).toContain('5m');
   });
 });

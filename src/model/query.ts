@@ -5,7 +5,8 @@ import { badInput, tooExpensive } from './errors.js';
 import { buildFilter, predicateColumns, type Predicate, type SessionFilterInput } from './filter.js';
 import { scopeFilter, type NamespaceScope } from './namespace-scope.js';
 import { resolveRange, type TimeRangeInput, type TimeSpan } from './range.js';
-import { routeSource, type Retention, type Source } from './tiers.js';
+import { planSources, type Folding, type PlanContext, type SourcePlan, type SourceStats } from './sources.js';
+import type { Retention } from './tiers.js';
 import type { EpochNs } from './time.js';
 
 export type GroupKey =
@@ -30,7 +31,7 @@ export interface TrafficOrder {
  */
 export interface Comparison {
   readonly offset: Duration;
-  readonly source: Source;
+  readonly source: SourcePlan;
 }
 
 /**
@@ -40,7 +41,7 @@ export interface Comparison {
  */
 export interface TrafficQuery {
   readonly kind: 'traffic';
-  readonly source: Source;
+  readonly source: SourcePlan;
   readonly filter: Predicate;
   readonly groupBy: readonly GroupKey[];
   readonly order: TrafficOrder;
@@ -65,7 +66,7 @@ export interface TrafficQuery {
 /** A validated `sessionSeries` query: buckets [t, t+every) aligned to the epoch. */
 export interface SeriesQuery {
   readonly kind: 'series';
-  readonly source: Source;
+  readonly source: SourcePlan;
   readonly filter: Predicate;
   readonly groupBy: readonly GroupKey[];
   readonly metric: Metric;
@@ -94,6 +95,10 @@ export interface BuildContext {
    * request from the caller at the GraphQL edge (graphql/context.ts).
    */
   readonly scope?: NamespaceScope | null;
+  /** How the session store knows what its tiers hold (sources.ts); absent: by commit sequence. */
+  readonly folding?: Folding;
+  /** What the session store knows of its row counts, to pick the plan reading fewest rows. */
+  readonly stats?: SourceStats | null;
 }
 
 export interface GroupKeyInput {
@@ -166,8 +171,9 @@ export function buildTrafficQuery(args: TrafficArgs, ctx: BuildContext, needs: r
   }
   const span = resolveRange(args.range, now);
   const columns = readColumns(filter, groupBy);
-  const source = routeSource(span, columns, ctx.retention, now);
-  const compare = offsetBack === null ? null : buildComparison(span, offsetBack, columns, ctx.retention, now);
+  const plan = { retention: ctx.retention, now, folding: ctx.folding, stats: ctx.stats };
+  const source = planSources(span, columns, plan);
+  const compare = offsetBack === null ? null : buildComparison(span, offsetBack, columns, plan);
   return {
     kind: 'traffic',
     source,
@@ -197,13 +203,14 @@ export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQue
   }
   if (limit > ctx.limits.maxGroups) throw tooExpensive(`limit: at most ${ctx.limits.maxGroups} series`);
   const span = resolveRange(args.range, ctx.now);
-  const source = routeSource(span, readColumns(filter, groupBy), ctx.retention, ctx.now);
-  if (source.tier !== 'raw' && every.ns % source.tier.window.ns !== 0n) {
-    throw badInput(
-      'every',
-      `${every.text} is not a multiple of ${source.tier.window.text}, the window of the tier that serves this range`,
-    );
-  }
+  // Only tiers whose window divides `every` compete: a bucket then holds whole windows.
+  const source = planSources(span, readColumns(filter, groupBy), {
+    retention: ctx.retention,
+    now: ctx.now,
+    folding: ctx.folding,
+    stats: ctx.stats,
+    every,
+  });
   const buckets = (source.span.to - source.span.from) / every.ns;
   if (buckets > BigInt(ctx.limits.maxSeriesPoints)) {
     throw tooExpensive(
@@ -218,7 +225,8 @@ export function buildSeriesQuery(args: SeriesArgs, ctx: BuildContext): SeriesQue
  * An offset that puts the whole shifted span before every retention would
  * compare with nothing: BAD_USER_INPUT naming compareTo.
  */
-function buildComparison(span: TimeSpan, offset: Duration, columns: ReadonlySet<string>, retention: Retention, now: EpochNs): Comparison {
+function buildComparison(span: TimeSpan, offset: Duration, columns: ReadonlySet<string>, plan: PlanContext): Comparison {
+  const { retention, now } = plan;
   const shifted = { from: span.from - offset.ns, to: span.to - offset.ns };
   const kept = retention.tiers.reduce((longest, t) => (t.retention.ns > longest.ns ? t.retention : longest), retention.raw);
   if (shifted.to <= now - kept.ns) {
@@ -227,7 +235,7 @@ function buildComparison(span: TimeSpan, offset: Duration, columns: ReadonlySet<
       `${offset.text} back, the compared span ends before the longest retention (${kept.text}) begins: nothing is kept to compare with`,
     );
   }
-  return { offset, source: routeSource(shifted, columns, retention, now) };
+  return { offset, source: planSources(shifted, columns, plan) };
 }
 
 function buildGroupBy(input: readonly GroupKeyInput[] | null | undefined): GroupKey[] {

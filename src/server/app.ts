@@ -1,8 +1,9 @@
 import { ApolloServer } from '@apollo/server';
+import { makeExecutableSchema } from '@graphql-tools/schema';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
-import type { CostLimits } from '../config/index.js';
+import { DEFAULT_LIVE_CONFIG, type CostLimits, type LiveConfig } from '../config/index.js';
 import { GatewayError, UNRESTRICTED } from '../model/index.js';
 import { accessPlugin, refusal } from './access-plugin.js';
 import { addAuthHook, type Authenticator } from './auth/index.js';
@@ -10,6 +11,8 @@ import { callerLimits } from './caller-limits.js';
 import { consoleRoutes } from './console.js';
 import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
+import { LiveMetrics } from './live-metrics.js';
+import { liveSocket } from './live-socket.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
 import { saturatedPlugin } from './saturated-plugin.js';
@@ -29,6 +32,10 @@ export interface AppOptions {
   readonly logStream?: { write(line: string): void };
   /** True once the gateway is shutting down: /ready answers 503 at once, without asking the stores. */
   readonly draining?: () => boolean;
+  /** LIVE_*: the subscription transport's limits (docs/live.md); the defaults when not given. */
+  readonly live?: LiveConfig;
+  /** Where the live views count; a new one when not given. */
+  readonly liveMetrics?: LiveMetrics;
 }
 
 export interface AppAccess {
@@ -85,9 +92,11 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   documentSizeLimit(app, access.cost.maxBytes);
   const metrics = options.metrics ?? new Metrics();
   metrics.register(app);
+  const liveMetrics = options.liveMetrics ?? new LiveMetrics(metrics.registry);
+  // One schema for HTTP (Apollo) and the subscription socket.
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: resolvers as never });
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs: loadTypeDefs(),
-    resolvers: resolvers as never,
+    schema,
     introspection: true,
     // Apollo's default, kept on: a simple cross-site form POST or GET cannot run an operation.
     csrfPrevention: true,
@@ -110,6 +119,17 @@ export async function buildApp(services: Services, options: AppOptions): Promise
   });
 
   consoleRoutes(app);
+  if (services.live !== undefined) {
+    liveSocket(app, {
+      schema,
+      services,
+      authenticator,
+      cost: access.cost,
+      live: options.live ?? DEFAULT_LIVE_CONFIG,
+      metrics: liveMetrics,
+      perCaller: new Map(),
+    });
+  }
 
   app.get('/health', async () => ({ status: 'ok' }));
 

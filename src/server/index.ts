@@ -4,3 +4,5 @@ export { ingestRoutes, type IngestRoutesOptions, type BodyIngest } from './inges
 export { Metrics, type MetricsOptions, type InflightSource } from './metrics.js';
 export { timedSessionStore, timedUveStore } from './timed-stores.js';
 export { countedDeadLetters } from './counted-dead-letters.js';
+export { ForwardIngest, ForwardListener } from './forward/index.js';
+export { LiveMetrics, SLOW_CONSUMER, GOING_AWAY } from './live-metrics.js';

@@ -10,6 +10,11 @@ const STORE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 
 export type StoreCallOutcome = 'ok' | 'error';
 
+/** Why a forward connection ended (sag_forward_disconnects_total). */
+export type ForwardDisconnect = 'eof' | 'reset' | 'idle' | 'handshake' | 'unauthenticated' | 'malformed' | 'frame_too_large' | 'saturated' | 'unavailable' | 'error';
+
+const FORWARD_DISCONNECTS: readonly ForwardDisconnect[] = ['eof', 'reset', 'idle', 'handshake', 'unauthenticated', 'malformed', 'frame_too_large', 'saturated', 'unavailable', 'error'];
+
 /** A counter's child and what was counted into it since the last scrape. */
 interface PendingCount {
   readonly child: Counter.Internal;
@@ -107,6 +112,23 @@ export class Metrics {
     help: 'Forward-protocol (fluentd) connections accepted since start.',
     registers: [this.registry],
   });
+  private readonly forwardDisconnects = new Counter({
+    name: 'sag_forward_disconnects_total',
+    help: 'Forward-protocol connections ended, by reason.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly forwardRecords = new Counter({
+    name: 'sag_forward_records_total',
+    help: 'Records received over the forward protocol: stored (accepted) or kept in the dead-letter log (rejected).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly forwardAcks = new Counter({
+    name: 'sag_forward_acks_total',
+    help: 'Forward chunks acknowledged, each after the store confirmed it.',
+    registers: [this.registry],
+  });
   private inflight: InflightSource | undefined;
 
   private readonly httpChildren = new Map<string, PendingCount>();
@@ -119,6 +141,9 @@ export class Metrics {
     this.deadLettersDropped.labels({ reason: 'max_bytes' }).inc(0);
     this.deadLettersDropped.labels({ reason: 'max_age' }).inc(0);
     this.forwardOpened.inc(0);
+    this.forwardAcks.inc(0);
+    for (const reason of FORWARD_DISCONNECTS) this.forwardDisconnects.labels({ reason }).inc(0);
+    for (const outcome of ['accepted', 'rejected']) this.forwardRecords.labels({ outcome }).inc(0);
     const inflightGauge = (name: string, help: string, pick: (s: InflightSource) => number) => {
       const g: Gauge = new Gauge({
         name,
@@ -182,9 +207,21 @@ export class Metrics {
     this.forwardOpened.inc();
   }
 
-  /** A forward connection ended, however it ended. */
-  forwardConnectionClosed(): void {
+  /** A forward connection ended, and why. */
+  forwardConnectionClosed(reason: ForwardDisconnect): void {
     this.forwardOpen.dec();
+    this.forwardDisconnects.labels({ reason }).inc();
+  }
+
+  /** Records of one forward chunk: stored, and kept in the dead-letter log. */
+  countForwardRecords(accepted: number, rejected: number): void {
+    if (accepted > 0) this.forwardRecords.labels({ outcome: 'accepted' }).inc(accepted);
+    if (rejected > 0) this.forwardRecords.labels({ outcome: 'rejected' }).inc(rejected);
+  }
+
+  /** A forward chunk acknowledged. */
+  countForwardAck(): void {
+    this.forwardAcks.inc();
   }
 
   /** The budget the in-flight gauges read at each scrape. */

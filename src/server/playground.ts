@@ -12,6 +12,7 @@ const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
   'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
   'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
   'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
+  'graphql-ws.js': { pkg: 'graphql-ws', file: 'umd/graphql-ws.min.js', type: 'text/javascript' },
 };
 
 /** A file of an installed package, past its `exports` map. */
@@ -19,7 +20,8 @@ function packageFile(pkg: string, file: string): Buffer {
   return readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), file));
 }
 
-const EXAMPLE = `# Bytes between every client-app / server-app pair in a namespace, last hour
+const EXAMPLE = `# Bytes between every client-app / server-app pair in a namespace, last hour.
+# Subscriptions run too: try subscription { sessionTail(where: {serverPort: {eq: 443}}) { time vn remoteVn } }
 {
   sessionTraffic(
     range: { last: "1h" }
@@ -50,8 +52,27 @@ const page = (authRequired: boolean) => `<!doctype html>
 <script src="/playground/react.js"></script>
 <script src="/playground/react-dom.js"></script>
 <script src="/playground/graphiql.js"></script>
+<script src="/playground/graphql-ws.js"></script>
 <script>
-  const fetcher = GraphiQL.createFetcher({ url: location.pathname });
+  // Queries and mutations over HTTP; subscriptions over graphql-ws on the same path, with the
+  // headers editor's Authorization sent in connection_init (a browser cannot set WebSocket headers).
+  const http = GraphiQL.createFetcher({ url: location.pathname });
+  const wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + location.pathname;
+  const isSubscription = (q) => /(^|[}\\s])subscription[\\s({]/.test(q.replace(/#[^\\n]*/g, ''));
+  const fetcher = (params, opts) => {
+    if (!isSubscription(params.query || '')) return http(params, opts);
+    const auth = Object.entries((opts && opts.headers) || {}).find(([k]) => k.toLowerCase() === 'authorization');
+    const client = graphqlWs.createClient({ url: wsUrl, lazy: true, retryAttempts: 0, connectionParams: auth ? { authorization: auth[1] } : {} });
+    const it = client.iterate(params);
+    return {
+      [Symbol.asyncIterator]() {
+        return {
+          next: () => it.next(),
+          return: async () => { if (it.return) await it.return(); await client.dispose(); return { done: true, value: undefined }; },
+        };
+      },
+    };
+  };
   ReactDOM.createRoot(document.getElementById('graphiql')).render(
     React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(EXAMPLE)}, isHeadersEditorEnabled: true, shouldPersistHeaders: false, ${
       authRequired ? `defaultHeaders: ${JSON.stringify(JSON.stringify({ Authorization: 'Bearer <your token>' }, null, 2))}, defaultEditorToolsVisibility: 'headers'` : 'defaultEditorToolsVisibility: true'

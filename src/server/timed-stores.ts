@@ -1,5 +1,5 @@
 import type { RecordBatch } from '../model/index.js';
-import type { SessionStore, UveStore, WriteOptions } from '../stores/types.js';
+import type { SessionStore, TailRead, UveStore, WriteOptions } from '../stores/types.js';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -21,6 +21,9 @@ export function timedSessionStore(store: SessionStore, metrics: Metrics): Sessio
     values: (q) => time('values', () => store.values(q)),
     labelNames: (q) => time('labelNames', () => store.labelNames(q)),
     records: (q) => time('records', () => store.records(q)),
+    // The live tail reads (optional, like findIdempotency).
+    ...(store.tailHead === undefined ? {} : { tailHead: () => time('tailHead', () => store.tailHead!()) }),
+    ...(store.tail === undefined ? {} : { tail: (read: TailRead) => time('tail', () => store.tail!(read)) }),
     storedLabelNames: () => time('storedLabelNames', () => store.storedLabelNames()),
     ping: () => time('ping', () => store.ping()),
     close: () => store.close(),

@@ -1,7 +1,10 @@
 import type {
   EpochNs,
+  Folding,
   LabelNamesQuery,
+  SourceStats,
   NamespaceScope,
+  Predicate,
   RecordsPosition,
   RecordsQuery,
   SessionRecord,
@@ -92,6 +95,38 @@ export interface RecordsPage {
   readonly meta: QueryMeta;
 }
 
+/**
+ * A place in a store's tail order (docs/live.md): the embedded store's
+ * commit sequence, InfluxDB's record time. Everything before it has been
+ * read: every record whose `at` is lower, and the first `within` records
+ * whose `at` is equal, in the store's order among them.
+ */
+export interface TailPosition {
+  readonly at: bigint;
+  readonly within: number;
+}
+
+/** One read of the tail: records after `from`, in tail order, up to `limit`. */
+export interface TailRead {
+  /** Applied in the store: TRUE for the shared live read, the subscriber's filter for a backfill. */
+  readonly filter: Predicate;
+  /** Null: from the start of the backfill (`since`). */
+  readonly from: TailPosition | null;
+  /** Only records whose `at` is below this (the seam of a backfill: a head's `at`); null: up to what is stored now. */
+  readonly until: bigint | null;
+  /** With a backfill: only records whose time is at least this. */
+  readonly since: EpochNs | null;
+  readonly limit: number;
+}
+
+export interface TailPage {
+  readonly records: readonly SessionRecord[];
+  /** Where the next read starts: after the last record read, or `from` when none was. */
+  readonly next: TailPosition;
+  /** The read stopped at `limit`: more may be there already. */
+  readonly full: boolean;
+}
+
 export interface SeriesResult {
   readonly series: readonly SeriesRow[];
   readonly meta: QueryMeta;
@@ -118,6 +153,13 @@ export interface WriteOptions {
  */
 export interface SessionStore {
   readonly backend: string;
+  /**
+   * How the store knows what its tiers hold, for the source plan
+   * (model/sources.ts); absent: exactly, by commit sequence (the embedded store).
+   */
+  readonly folding?: Folding;
+  /** What the store last learnt of its row counts (model/sources.ts SourceStats); null or absent: defaults. */
+  sourceStats?(): SourceStats | null;
   /** Stores the valid records of `batch` (laid out by `RecordBatchBuilder` or `encodeRecords`). */
   write(batch: RecordBatch, options?: WriteOptions): Promise<void>;
   /**
@@ -135,6 +177,17 @@ export interface SessionStore {
   labelNames(query: LabelNamesQuery): Promise<LabelNamesResult>;
   /** Raw records newest first, one page. */
   records(query: RecordsQuery): Promise<RecordsPage>;
+  /**
+   * The position of the tail now (docs/live.md): a live read from here on
+   * returns every record stored later, and a backfill `until` here every
+   * record stored before. The embedded store: after its last commit;
+   * InfluxDB: now minus the tail's lateness window. Optional like
+   * findIdempotency, so that test doubles need not have it; both real
+   * stores do, and a gateway on a store without it refuses sessionTail.
+   */
+  tailHead?(): Promise<TailPosition>;
+  /** One read of the tail (sessionTail): the records after `read.from`, in tail order. */
+  tail?(read: TailRead): Promise<TailPage>;
   /**
    * Every label name the store holds records of, per side: what the ingest
    * path's label bound (INGEST_MAX_LABEL_NAMES) starts from, and learns

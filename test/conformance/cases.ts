@@ -9,14 +9,18 @@ import { HOSTILE_STRINGS } from '../support/hostile.js';
 export interface TrafficCase {
   readonly name: string;
   readonly args: TrafficArgs;
-  /** The tier that must serve it. */
-  readonly tier?: string;
+  /**
+   * The sources that must serve it (meta.tier), when the case is about them;
+   * a list: any of them (which tier is cheapest depends on whether now falls
+   * on a window boundary: around the epoch it is on the hour).
+   */
+  readonly tier?: string | readonly string[];
 }
 
 export interface SeriesCase {
   readonly name: string;
   readonly args: SeriesArgs;
-  readonly tier?: string;
+  readonly tier?: string | readonly string[];
 }
 
 export interface ErrorCase {
@@ -29,10 +33,13 @@ export interface ErrorCase {
 }
 
 const H2 = { last: '2h' };
+/** The 5m tier's whole windows, or the 1h tier's when now is on the hour; the rest from raw. */
+const TIERED = ['raw+5m', 'raw+1h'];
 const LABEL_PAIR = [{ localLabel: 'app' }, { remoteLabel: 'app' }];
 
 export const TRAFFIC_CASES: readonly TrafficCase[] = [
-  { name: 'no grouping: one group holding the total', args: { range: H2 }, tier: 'raw' },
+  { name: 'no grouping: one group holding the total', args: { range: H2 }, tier: TIERED },
+  { name: 'a column no tier keeps is read from raw alone', args: { range: H2, groupBy: [{ dimension: 'CLIENT_PORT' }] }, tier: 'raw' },
   { name: 'group by vn', args: { range: H2, groupBy: [{ dimension: 'VN' }] } },
   { name: 'top label pairs', args: { range: H2, groupBy: LABEL_PAIR, first: 10 } },
   {
@@ -100,9 +107,10 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
   { name: 'hostile strings in in/notIn/prefix', args: { range: H2, where: { vn: { notIn: [...HOSTILE_STRINGS] }, localLabels: [{ name: 'app', in: [...HOSTILE_STRINGS, 'web'] }] }, groupBy: [{ dimension: 'VN' }, { localLabel: 'app' }] } },
   { name: 'hostile vn prefix', args: { range: H2, where: { vn: { prefix: `it's` } }, groupBy: [{ dimension: 'VN' }] } },
   // tiers: data older than the raw retention lives only in the tiers
-  { name: 'a 3 day range is served by the 5m tier', args: { range: { last: '3d' }, groupBy: LABEL_PAIR }, tier: '5m' },
-  { name: 'a 30 day range is served by the 1h tier', args: { range: { last: '30d' }, groupBy: [{ dimension: 'SERVER_PORT' }] }, tier: '1h' },
-  { name: 'tier with a filter', args: { range: { last: '3d' }, where: { remoteLabels: [{ name: 'tier', exists: false }], protocol: { eq: 6 } }, groupBy: [{ dimension: 'VN' }] }, tier: '5m' },
+  // (its start is widened to a window of the tier widening it least; its end edge and what the tier has not folded in come from raw)
+  { name: 'a 3 day range is served by the 5m tier', args: { range: { last: '3d' }, groupBy: LABEL_PAIR }, tier: TIERED },
+  { name: 'a 30 day range is served by the 1h tier', args: { range: { last: '30d' }, groupBy: [{ dimension: 'SERVER_PORT' }] }, tier: 'raw+1h' },
+  { name: 'tier with a filter', args: { range: { last: '3d' }, where: { remoteLabels: [{ name: 'tier', exists: false }], protocol: { eq: 6 } }, groupBy: [{ dimension: 'VN' }] }, tier: TIERED },
 ];
 
 export const SERIES_CASES: readonly SeriesCase[] = [
@@ -110,7 +118,8 @@ export const SERIES_CASES: readonly SeriesCase[] = [
   { name: 'series per label pair, top 3', args: { range: H2, every: '10m', groupBy: LABEL_PAIR, limit: 3 } },
   { name: 'series of sessions per server port', args: { range: H2, every: '15m', groupBy: [{ dimension: 'SERVER_PORT' }], metric: 'SESSIONS' } },
   { name: 'series with a null group', args: { range: H2, every: '30m', groupBy: [{ remoteLabel: 'tier' }], metric: 'FORWARD_SAMPLED_BYTES' } },
-  { name: 'series from the 5m tier', args: { range: { last: '3d' }, every: '1h', groupBy: [{ localLabel: 'app' }], limit: 4 }, tier: '5m' },
+  { name: 'series from the 5m tier', args: { range: { last: '3d' }, every: '1h', groupBy: [{ localLabel: 'app' }], limit: 4 }, tier: TIERED },
+  { name: 'series every not a multiple of any tier window reads raw', args: { range: H2, every: '7m', groupBy: [{ localLabel: 'app' }] }, tier: 'raw' },
 ];
 
 export const ERROR_CASES: readonly ErrorCase[] = [

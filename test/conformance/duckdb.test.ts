@@ -4,6 +4,7 @@ import { describeEpochBuckets } from './epoch-suite.js';
 import { describeFlowConformance } from './flow-suite.js';
 import { describeSessionConformance } from './session-suite.js';
 import { describeTenancyConformance } from './tenancy-suite.js';
+import { describeTierConformance } from './tier-suite.js';
 import { describeUveConformance } from './uve-suite.js';
 import { describeUveTenancyConformance } from './uve-tenancy-suite.js';
 
@@ -72,6 +73,11 @@ describeFlowConformance('duckdb', async ({ now, retention }) => {
 });
 
 describeTenancyConformance('duckdb', async ({ now, retention }) => {
+  const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
+  return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+});
+
+describeTierConformance('duckdb', async ({ now, retention }) => {
   const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, clock: () => now });
   return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
 });

@@ -52,12 +52,14 @@ const at = (text: string) => parseDateTime(text, 'at');
 export function describeEpochBuckets(name: string, open: (ctx: { now: bigint; retention: Retention }) => Promise<SessionStoreUnderTest>): void {
   describe(`times before 1970: ${name}`, () => {
     const now = BigInt(Math.floor(Date.now() / 1000)) * S;
-    const ctx: BuildContext = { now, retention: EPOCH_RETENTION, limits: { maxPageSize: 1000, maxGroups: 1000, maxSeriesPoints: 10_000 } };
+    let ctx: BuildContext = { now, retention: EPOCH_RETENTION, limits: { maxPageSize: 1000, maxGroups: 1000, maxSeriesPoints: 10_000 } };
     const range = { from: '1969-12-31T22:00:00Z', to: '1970-01-01T01:00:00Z' };
     let sut: SessionStoreUnderTest;
 
     beforeAll(async () => {
       sut = await open({ now, retention: EPOCH_RETENTION });
+      // Plans as the gateway makes them for this store (graphql/context.ts).
+      ctx = { ...ctx, folding: sut.store.folding };
       await sut.store.write(encodeRecords(EPOCH_RECORDS));
       await sut.afterWrite?.();
     }, 120_000);

@@ -42,7 +42,7 @@ export function describeFlowConformance(
       localLabels: { app: `tie-${i % 3}` },
     }));
     const records = [...data.records, ...tied];
-    const ctx: BuildContext = {
+    let ctx: BuildContext = {
       now,
       retention: CONFORMANCE_RETENTION,
       limits: { maxPageSize: 10_000, maxGroups: 100_000, maxSeriesPoints: 10_000 },
@@ -51,6 +51,8 @@ export function describeFlowConformance(
 
     beforeAll(async () => {
       sut = await open({ now, retention: CONFORMANCE_RETENTION });
+      // Plans as the gateway makes them for this store (graphql/context.ts).
+      ctx = { ...ctx, folding: sut.store.folding };
       for (let i = 0; i < records.length; i += 500) await sut.store.write(encodeRecords(records.slice(i, i + 500)));
       await sut.afterWrite?.();
     }, 300_000);

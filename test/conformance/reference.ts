@@ -11,7 +11,7 @@ import {
   type SeriesQuery,
   type ValuesQuery,
   type SessionRecord,
-  type Source,
+  type TimeSpan,
   type StringOp,
   type Traffic,
   type TrafficQuery,
@@ -122,7 +122,7 @@ function keyValue(r: SessionRecord, k: GroupKey): string | number | null {
   return r[STRING_FIELD[k.column as keyof typeof STRING_FIELD]];
 }
 
-function inSpan(r: SessionRecord, s: Source): boolean {
+function inSpan(r: SessionRecord, s: { readonly span: TimeSpan }): boolean {
   return r.time >= s.span.from && r.time < s.span.to;
 }
 
@@ -163,7 +163,7 @@ export function compareValues(a: string | number | null, b: string | number | nu
   return Buffer.compare(x, y);
 }
 
-function grouped(records: readonly SessionRecord[], q: { source: Source; filter: Predicate; groupBy: readonly GroupKey[] }) {
+function grouped(records: readonly SessionRecord[], q: { source: { readonly span: TimeSpan }; filter: Predicate; groupBy: readonly GroupKey[] }) {
   const groups = new Map<string, { raw: (string | number | null)[]; traffic: Traffic; rows: SessionRecord[] }>();
   for (const r of records) {
     if (!inSpan(r, q.source) || !matches(r, q.filter)) continue;
@@ -211,7 +211,7 @@ export function referenceTraffic(records: readonly SessionRecord[], q: TrafficQu
  * compareTo: the groups of either span, each with both spans' traffic,
  * ranked by the metric now, its change, or the change's absolute value.
  */
-function referenceComparison(records: readonly SessionRecord[], q: TrafficQuery, previous: Source): RefTraffic {
+function referenceComparison(records: readonly SessionRecord[], q: TrafficQuery, previous: { readonly span: TimeSpan }): RefTraffic {
   const now = grouped(records, q);
   const then = grouped(records, { ...q, source: previous });
   const union = new Map<string, { raw: (string | number | null)[]; traffic: Traffic; previous: Traffic }>();

@@ -132,7 +132,7 @@ export function describeTenancyConformance(name: string, open: (ctx: SessionSuit
   describe(`tenancy conformance: ${name}`, () => {
     const now = BigInt(Math.floor(Date.now() / 1000)) * SECOND;
     const records: SessionRecord[] = SPECS.map((s, i) => record(s, i, now));
-    const plain: BuildContext = {
+    let plain: BuildContext = {
       now,
       retention: CONFORMANCE_RETENTION,
       limits: { maxPageSize: 10_000, maxGroups: 100_000, maxSeriesPoints: 10_000 },
@@ -143,6 +143,8 @@ export function describeTenancyConformance(name: string, open: (ctx: SessionSuit
 
     beforeAll(async () => {
       sut = await open({ now, retention: CONFORMANCE_RETENTION });
+      // Plans as the gateway makes them for this store (graphql/context.ts).
+      plain = { ...plain, folding: sut.store.folding };
       await sut.store.write(encodeRecords(records));
       await sut.afterWrite?.();
     }, 300_000);

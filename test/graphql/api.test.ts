@@ -75,7 +75,8 @@ describe('GraphQL API on the embedded store', () => {
       { group: [{ key: 'label.local.app', value: 'collector' }, { key: 'label.remote.app', value: 'api' }], traffic: { totalBytes: 9007199254741293, sessions: 2 } },
       { group: [{ key: 'label.local.app', value: 'collector' }, { key: 'label.remote.app', value: 'db' }], traffic: { totalBytes: 300, sessions: 1 } },
     ]);
-    expect(t.meta).toEqual({ backend: 'duckdb', tier: 'raw', from: '2026-11-25T09:00:00Z', to: '2026-11-25T10:00:00Z' });
+    // The hour is one whole window of the 1h tier; what it has not folded in yet comes from raw (ARCHITECTURE §5).
+    expect(t.meta).toEqual({ backend: 'duckdb', tier: 'raw+1h', from: '2026-11-25T09:00:00Z', to: '2026-11-25T10:00:00Z' });
   });
 
   it('sums only the Traffic fields the selection reads, fragments followed', async () => {

@@ -50,11 +50,12 @@ function record(over: Partial<SessionRecord> = {}): SessionRecord {
 describeWithInflux('InfluxDB session store', server, () => {
   // Real time: the tasks and InfluxDB's retention checks run on it.
   const now = BigInt(Date.now()) * 1_000_000n;
-  const ctx: BuildContext = { now, retention, limits: { maxPageSize: 1000, maxGroups: 1000, maxSeriesPoints: 10_000 } };
+  let ctx: BuildContext = { now, retention, limits: { maxPageSize: 1000, maxGroups: 1000, maxSeriesPoints: 10_000 } };
   let store: InfluxSessionStore;
 
   beforeAll(async () => {
     store = await openTestStore(server, { bucket: runBucket('store'), retention, clock: () => BigInt(Date.now()) * 1_000_000n });
+    ctx = { ...ctx, folding: store.folding };
   });
   afterAll(async () => {
     if (store !== undefined) await dropStore(server, store);

@@ -46,7 +46,7 @@ describe('/metrics (prom-client)', () => {
     m.observeStoreCall('influxdb', 'write', 'error', 0.2);
     m.forwardConnectionOpened();
     m.forwardConnectionOpened();
-    m.forwardConnectionClosed();
+    m.forwardConnectionClosed('eof');
     const text = await m.render();
     expect(sample(text, 'sag_ingest_inflight_records')).toBe(7);
     expect(sample(text, 'sag_ingest_inflight_bytes')).toBe(4096);

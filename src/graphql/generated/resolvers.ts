@@ -410,6 +410,33 @@ export type StringMatch = {
   regex?: InputMaybe<Scalars['String']['input']>;
 };
 
+/** [live] Live views over GraphQL subscriptions (graphql-ws protocol on /graphql). */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** [live] Session records as they are stored, matching `where` (and the caller's namespaces), in store order. With `since`, the stored records from `since` on come first, then the live ones, each record once. */
+  sessionTail: SessionRecord;
+  /** [live] The answer of sessionTraffic over the sliding window `last`, sent at once and then every `every`. */
+  sessionTrafficLive: TrafficGroupConnection;
+};
+
+
+/** [live] Live views over GraphQL subscriptions (graphql-ws protocol on /graphql). */
+export type SubscriptionSessionTailArgs = {
+  since?: InputMaybe<Scalars['DateTime']['input']>;
+  where?: InputMaybe<SessionFilter>;
+};
+
+
+/** [live] Live views over GraphQL subscriptions (graphql-ws protocol on /graphql). */
+export type SubscriptionSessionTrafficLiveArgs = {
+  every?: Scalars['Duration']['input'];
+  first?: InputMaybe<Scalars['Int']['input']>;
+  groupBy?: InputMaybe<Array<GroupKey>>;
+  last: Scalars['Duration']['input'];
+  orderBy?: InputMaybe<TrafficOrder>;
+  where?: InputMaybe<SessionFilter>;
+};
+
 /** A time window. Give either `last`, or `from` with an optional `to` (default: now). Never both forms. */
 export type TimeRange = {
   from?: InputMaybe<Scalars['DateTime']['input']>;
@@ -631,6 +658,7 @@ export type ResolversTypes = {
   SortDirection: SortDirection;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   StringMatch: StringMatch;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TimeRange: TimeRange;
   Traffic: ResolverTypeWrapper<TrafficModel>;
   TrafficGroup: ResolverTypeWrapper<Omit<TrafficGroup, 'group' | 'previous' | 'traffic'> & { group: Array<ResolversTypes['GroupValue']>, previous?: Maybe<ResolversTypes['Traffic']>, traffic: ResolversTypes['Traffic'] }>;
@@ -677,6 +705,7 @@ export type ResolversParentTypes = {
   SessionRecordInput: SessionRecordInput;
   String: Scalars['String']['output'];
   StringMatch: StringMatch;
+  Subscription: Record<PropertyKey, never>;
   TimeRange: TimeRange;
   Traffic: TrafficModel;
   TrafficGroup: Omit<TrafficGroup, 'group' | 'previous' | 'traffic'> & { group: Array<ResolversParentTypes['GroupValue']>, previous?: Maybe<ResolversParentTypes['Traffic']>, traffic: ResolversParentTypes['Traffic'] };
@@ -814,6 +843,11 @@ export type SessionRecordConnectionResolvers<ContextType = GatewayContext, Paren
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
+export type SubscriptionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  sessionTail?: SubscriptionResolver<ResolversTypes['SessionRecord'], "sessionTail", ParentType, ContextType, Partial<SubscriptionSessionTailArgs>>;
+  sessionTrafficLive?: SubscriptionResolver<ResolversTypes['TrafficGroupConnection'], "sessionTrafficLive", ParentType, ContextType, RequireFields<SubscriptionSessionTrafficLiveArgs, 'every' | 'first' | 'last'>>;
+};
+
 export type TrafficResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Traffic'] = ResolversParentTypes['Traffic']> = {
   forwardSampledBytes?: Resolver<ResolversTypes['Long'], ParentType, ContextType>;
   forwardSampledPkts?: Resolver<ResolversTypes['Long'], ParentType, ContextType>;
@@ -890,6 +924,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   SeriesPoint?: SeriesPointResolvers<ContextType>;
   SessionRecord?: SessionRecordResolvers<ContextType>;
   SessionRecordConnection?: SessionRecordConnectionResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Traffic?: TrafficResolvers<ContextType>;
   TrafficGroup?: TrafficGroupResolvers<ContextType>;
   TrafficGroupConnection?: TrafficGroupConnectionResolvers<ContextType>;

@@ -10,10 +10,12 @@ import {
   type Predicate,
   type SeriesQuery,
   type Source,
+  type SourcePiece,
+  type SourcePlan,
   type StringOp,
   type TrafficQuery,
 } from '../../model/index.js';
-import { RAW_TABLE, tierTable, type StoreSchema } from './layout.js';
+import { RAW_TABLE, STATE_TABLE, tierTable, type StoreSchema } from './layout.js';
 import { Params, quoteIdent, windowStartSql, type SqlStatement } from './sql.js';
 
 /** Result column aliases shared by the compiler and the store's row reader. */
@@ -37,22 +39,101 @@ const METRIC_ALIAS: Record<Metric, (typeof TRAFFIC_ALIASES)[number]> = {
  * past the last group has no rows to carry the totals: the store then asks
  * again for the first group. Every value is a parameter.
  */
-export function compileTraffic(q: TrafficQuery, schema: StoreSchema): SqlStatement {
-  if (q.compare !== null) return compileComparison(q, q.compare.source, schema);
+export function compileTraffic(q: TrafficQuery, schema: StoreSchema, marks: Watermarks = NO_MARKS): SqlStatement {
+  if (q.compare !== null) return compileComparison(q, q.compare.source, schema, marks);
   const p = new Params();
-  const from = sourceFrom(q.source, q.filter, schema, p);
-  const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
   const needed = new Set(q.needs.map((m) => METRIC_ALIAS[m]));
-  const sums = trafficSums(q.source).map((s, i) => (needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'));
+  let keys: string[];
+  let sums: string[];
+  let from: string;
+  const single = singleSource(q.source);
+  if (single !== null) {
+    from = sourceFrom(single, q.filter, schema, p);
+    keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+    sums = trafficSums(single).map((s, i) => (needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'));
+  } else {
+    from = `FROM (
+${pieceSums(q.source, q.groupBy, q.filter, needed, schema, p, marks)}
+  ) AS pieces`;
+    keys = q.groupBy.map((_, i) => `k${i}`);
+    sums = TRAFFIC_ALIASES.map((a) => (needed.has(a) ? `sum(${a})` : '0'));
+  }
   const totals = sums.map((s, i) => (s === '0' ? '0' : `coalesce(sum(${s}) OVER (), 0)`) + ` AS total_${TRAFFIC_ALIASES[i]}`);
   const groupBy = keys.length === 0 ? '' : `\n  GROUP BY ${keys.map((_, i) => `k${i}`).join(', ')}`;
   const order = orderBy(q.order.direction, METRIC_ALIAS[q.order.metric], q.groupBy.length, '');
-  const text = `SELECT ${[...keys, ...sums.map((s, i) => `${s === '0' ? s : `coalesce(${s}, 0)`} AS ${TRAFFIC_ALIASES[i]}`)].join(', ')},
+  const keyCols = single !== null ? keys : keys.map((k) => `${k} AS ${k}`);
+  const text = `SELECT ${[...keyCols, ...sums.map((s, i) => `${s === '0' ? s : `coalesce(${s}, 0)`} AS ${TRAFFIC_ALIASES[i]}`)].join(', ')},
   count(*) OVER () AS group_count, ${totals.join(', ')}
   ${from}${groupBy}
 ORDER BY ${order}
 LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
   return { text, params: p.values };
+}
+
+/**
+ * Per tier, a watermark the store read before compiling (or lower): the
+ * commit sequence up to which the tier has folded raw rows in. An
+ * `unfolded` piece reads the raw rows past the tier's current watermark,
+ * read in the statement itself so it agrees with the tier rows the same
+ * statement reads; the one given here only lets DuckDB skip, by the row
+ * groups' min/max of seq, the rows that were folded in already (watermarks
+ * only grow).
+ */
+export type Watermarks = ReadonlyMap<string, bigint>;
+
+export const NO_MARKS: Watermarks = new Map();
+
+/** The one raw or tier source of a plan of one piece (compiled as before plans had pieces), else null. */
+function singleSource(plan: SourcePlan): Source | null {
+  if (plan.pieces.length !== 1) return null;
+  const only = plan.pieces[0]!;
+  if (only.kind === 'unfolded') return null;
+  return { tier: only.kind === 'raw' ? 'raw' : only.tier, span: only.span };
+}
+
+/**
+ * The pieces of a plan, each summed per group on its own (so the filters
+ * reach each table's scan), as one UNION ALL: columns k0.., then the
+ * TRAFFIC_ALIASES sums (0 where not needed).
+ */
+function pieceSums(
+  plan: SourcePlan,
+  groupBy: readonly GroupKey[],
+  filter: Predicate,
+  needed: ReadonlySet<string>,
+  schema: StoreSchema,
+  p: Params,
+  marks: Watermarks,
+): string {
+  const keyNames = groupBy.map((_, i) => `k${i}`);
+  return plan.pieces
+    .map((piece) => {
+      const src = pieceSource(piece);
+      const keys = groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+      const sums = trafficSums(src).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'} AS ${TRAFFIC_ALIASES[i]}`);
+      const from = sourceFrom(src, filter, schema, p, unfoldedCondition(piece, p, marks));
+      return `    SELECT ${[...keys, ...sums].join(', ')}
+    ${from.replaceAll('\n', '\n  ')}${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
+    })
+    .join('\n    UNION ALL\n');
+}
+
+function pieceSource(piece: SourcePiece): Source {
+  return { tier: piece.kind === 'tier' ? piece.tier : 'raw', span: piece.span };
+}
+
+/** For an `unfolded` piece: the raw rows past the tier's watermark (see Watermarks). */
+function unfoldedCondition(piece: SourcePiece, p: Params, marks: Watermarks): string[] {
+  if (piece.kind !== 'unfolded') return [];
+  const key = `watermark:${piece.tier.name}`;
+  return [`seq > ${p.add(marks.get(piece.tier.name) ?? 0n)}`, `seq > coalesce((SELECT value FROM ${STATE_TABLE} WHERE key = ${p.add(key)}), 0)`];
+}
+
+/** The watermark state keys of the tiers a plan's unfolded pieces read. */
+export function planWatermarkTiers(plans: readonly SourcePlan[]): string[] {
+  const names = new Set<string>();
+  for (const plan of plans) for (const piece of plan.pieces) if (piece.kind === 'unfolded') names.add(piece.tier.name);
+  return [...names];
 }
 
 /**
@@ -63,14 +144,21 @@ LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
  * over the joined groups. Keys are joined with IS NOT DISTINCT FROM, so the
  * group of records lacking a label (null) meets its counterpart.
  */
-function compileComparison(q: TrafficQuery, previous: Source, schema: StoreSchema): SqlStatement {
+function compileComparison(q: TrafficQuery, previous: SourcePlan, schema: StoreSchema, marks: Watermarks): SqlStatement {
   const p = new Params();
   const keyNames = q.groupBy.map((_, i) => `k${i}`);
   const needed = new Set(q.needs.map((m) => METRIC_ALIAS[m]));
-  const side = (source: Source): string => {
+  const side = (plan: SourcePlan): string => {
+    const single = singleSource(plan);
+    if (single === null) {
+      // Each span its own plan: its pieces summed, then per group.
+      const sums = TRAFFIC_ALIASES.map((a) => `${needed.has(a) ? `coalesce(sum(${a}), 0)` : '0'} AS ${a}`);
+      const pieces = pieceSums(plan, q.groupBy, q.filter, needed, schema, p, marks).replaceAll('\n', '\n  ');
+      return `SELECT ${[...keyNames, ...sums].join(', ')}\n    FROM (\n  ${pieces}\n    ) AS pieces${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
+    }
     const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
-    const sums = trafficSums(source).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? `coalesce(${s}, 0)` : '0'} AS ${TRAFFIC_ALIASES[i]}`);
-    const from = sourceFrom(source, q.filter, schema, p);
+    const sums = trafficSums(single).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? `coalesce(${s}, 0)` : '0'} AS ${TRAFFIC_ALIASES[i]}`);
+    const from = sourceFrom(single, q.filter, schema, p);
     return `SELECT ${[...keys, ...sums].join(', ')}\n    ${from.replaceAll('\n', '\n  ')}${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
   };
   const cur = side(q.source);
@@ -108,17 +196,30 @@ LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
  * `limit` groups with the largest metric over the whole range. Rows come
  * ordered by group rank (`rk`), then bucket.
  */
-export function compileSeries(q: SeriesQuery, schema: StoreSchema): SqlStatement {
+export function compileSeries(q: SeriesQuery, schema: StoreSchema, marks: Watermarks = NO_MARKS): SqlStatement {
   const p = new Params();
-  const from = sourceFrom(q.source, q.filter, schema, p);
-  const time = timeColumn(q.source);
   const every = p.add(q.every.ns);
   const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
   const keyNames = q.groupBy.map((_, i) => `k${i}`);
-  const value = metricSum(q.metric, q.source);
-  const bucket = windowStartSql(time, every);
   const rankOrder = orderBy('DESC', 'total', q.groupBy.length, '');
   const join = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `b.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
+  // Each piece's buckets: a tier window lies inside one bucket, since the plan's tiers divide every.
+  const pieceBuckets = q.source.pieces.map((piece) => {
+    const src = pieceSource(piece);
+    const from = sourceFrom(src, q.filter, schema, p, unfoldedCondition(piece, p, marks));
+    const bucket = windowStartSql(timeColumn(src), every);
+    return `SELECT ${[...keys, `${bucket} AS bucket`, `${metricSum(q.metric, src)} AS v`].join(', ')}
+  ${from}
+  GROUP BY ${[...keyNames, 'bucket'].join(', ')}`;
+  });
+  const buckets =
+    pieceBuckets.length === 1
+      ? pieceBuckets[0]!
+      : `SELECT ${[...keyNames, 'bucket', 'sum(v)::HUGEINT AS v'].join(', ')}
+  FROM (
+    ${pieceBuckets.map((b) => b.replaceAll('\n', '\n    ')).join('\n    UNION ALL\n    ')}
+  ) AS pieces
+  GROUP BY ${[...keyNames, 'bucket'].join(', ')}`;
   const limit = p.add(q.limit);
   const columns = ['r.rk', ...keyNames.map((k) => `b.${k}`), 'b.bucket', 'b.v'];
   // The other series: rank limit + 1, null group values, every group past the limit summed per bucket.
@@ -131,9 +232,7 @@ WHERE r.rk > ${limit}
 GROUP BY b.bucket`
     : '';
   const text = `WITH b AS MATERIALIZED (
-  SELECT ${[...keys, `${bucket} AS bucket`, `${value} AS v`].join(', ')}
-  ${from}
-  GROUP BY ${[...keyNames, 'bucket'].join(', ')}
+  ${buckets}
 ), r AS (
   SELECT ${[...keyNames, 'sum(v) AS total'].join(', ')}, row_number() OVER (ORDER BY ${rankOrder}) AS rk
   FROM b${keyNames.length === 0 ? '' : `\n  GROUP BY ${keyNames.join(', ')}`}

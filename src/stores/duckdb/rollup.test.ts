@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TIME_END, TIME_MIN, buildTrafficQuery, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
+import { TIME_END, TIME_MIN, buildTrafficQuery, formatDateTime, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
 import { DuckDb } from './database.js';
 import { tierTable } from './layout.js';
@@ -43,7 +43,8 @@ describe('embedded rollup job', () => {
       { now, retention, limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 } },
     );
     const page = await store.traffic(q);
-    expect(page.meta.tier).toBe('5m');
+    // The start widened to whole windows of the 1h tier (cheapest of the two widened as little); raw rows past its watermark too.
+    expect(page.meta.tier).toBe('raw+1h');
     expect(page.groups.map((g) => [g.values[0], g.traffic.totalBytes, g.traffic.sessions])).toEqual([
       ['web', 157n, 3n],
       ['new-label-value', 1n, 1n],
@@ -51,6 +52,43 @@ describe('embedded rollup job', () => {
     // A second run with nothing new changes nothing (each row counted once).
     await store.rollup.run();
     expect((await store.traffic(q)).total.totalBytes).toBe(158n);
+    await db.close();
+  });
+});
+
+describe('a tier and the raw rows it has not folded in', () => {
+  it('answers exactly before, between and after rollup runs, records arriving after a run included', async () => {
+    const now = NOW + 2n * MIN + 30_000_000_000n; // inside a 5m window
+    const { db, store, retention } = await openStore('5m:7d', () => now);
+    const ctx = { now, retention, limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 } };
+    // From 1h 2m 30s ago to 30 s ago: both inside a 5m window.
+    const range = { from: formatDateTime(now - 61n * MIN - 30_000_000_000n), to: formatDateTime(now - 30_000_000_000n) };
+    const q = () => buildTrafficQuery({ range, groupBy: [{ localLabel: 'app' }] }, ctx);
+    const batch = (k: bigint) => [
+      record(now - 63n * MIN, 1000n * k, 'before'), // before the range
+      record(now - 61n * MIN, 1n * k, 'web'), // the partial window at the start
+      record(now - 40n * MIN, 10n * k, 'web'), // a whole window
+      record(now - 5n * MIN, 100n * k, 'db'), // a whole window
+      record(now - MIN, 10_000n * k, 'db'), // the partial window at the end
+      record(now - 10_000_000_000n, 5000n * k, 'web'), // after the range
+    ];
+    const totals = async () => {
+      const page = await store.traffic(q());
+      expect(page.meta.tier).toBe('raw+5m');
+      expect(page.meta.from).toBe(now - 61n * MIN - 30_000_000_000n);
+      return page.groups.map((g) => [g.values[0], g.traffic.totalBytes, g.traffic.sessions]);
+    };
+    await store.write(encodeRecords(batch(1n)));
+    expect(await totals()).toEqual([['db', 10_100n, 2n], ['web', 11n, 2n]]); // nothing folded in yet
+    await store.rollup.run();
+    expect(await totals()).toEqual([['db', 10_100n, 2n], ['web', 11n, 2n]]);
+    await store.write(encodeRecords(batch(2n))); // after the rollup ran, into windows already folded
+    expect(await totals()).toEqual([['db', 30_300n, 4n], ['web', 33n, 4n]]);
+    await store.rollup.run();
+    expect(await totals()).toEqual([['db', 30_300n, 4n], ['web', 33n, 4n]]);
+    // The tier piece really is the tier's: its rows hold what the window sums read.
+    const rows = await db.read({ text: `SELECT sum(sessions) AS n FROM ${tierTable(retention.tiers[0]!)}`, params: [] });
+    expect(rows[0]!['n']).toBe(12n);
     await db.close();
   });
 });

@@ -13,6 +13,8 @@ import {
   type Retention,
   type SeriesQuery,
   type SessionRecord,
+  type Source,
+  type SourcePlan,
   type RecordBatch,
   type Traffic,
   type TrafficQuery,
@@ -27,15 +29,19 @@ import type {
   SeriesResult,
   SessionStore,
   StoredLabelNames,
+  TailPage,
+  TailPosition,
+  TailRead,
   TrafficPage,
   ValuesResult,
   WriteOptions,
 } from '../types.js';
-import { TRAFFIC_ALIASES, compileSeries, compileTraffic } from './compile.js';
+import { NO_MARKS, TRAFFIC_ALIASES, compileSeries, compileTraffic, planWatermarkTiers, type Watermarks } from './compile.js';
 import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
 import { compileRecords, compileRecordsCut } from './compile-records.js';
+import { compileTail } from './compile-tail.js';
 import { storeError, type DuckDb, type Row } from './database.js';
-import { RAW_DDL, RAW_TABLE, STATE_DDL, tierDdl, tierTable, type StoreSchema } from './layout.js';
+import { RAW_DDL, RAW_TABLE, STATE_DDL, STATE_TABLE, tierDdl, tierTable, type StoreSchema } from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
 import { RawChunkWriter, type LabelSlot } from './raw-chunks.js';
@@ -119,12 +125,13 @@ export class DuckDbSessionStore implements SessionStore {
   }
 
   async traffic(q: TrafficQuery): Promise<TrafficPage> {
-    const stmt = compileTraffic(q, this.schema);
+    const marks = await this.watermarks([q.source, ...(q.compare === null ? [] : [q.compare.source])]);
+    const stmt = compileTraffic(q, this.schema, marks);
     const rows = await this.db.read(stmt);
     // An empty page (first: 0, or past the last group) has no row carrying
     // the totals: read them off the first group instead.
     const probe = rows.length === 0 && (q.offset > 0 || q.first === 0);
-    const head = probe ? (await this.db.read(compileTraffic({ ...q, offset: 0, first: 1 }, this.schema)))[0] : rows[0];
+    const head = probe ? (await this.db.read(compileTraffic({ ...q, offset: 0, first: 1 }, this.schema, marks)))[0] : rows[0];
     const totalCount = head === undefined ? 0 : Number(head['group_count']);
     if (totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
@@ -139,12 +146,12 @@ export class DuckDbSessionStore implements SessionStore {
       totalCount,
       total: head === undefined ? zeroTraffic() : traffic(head, 'total_'),
       ...(compared ? { previousTotal: head === undefined ? zeroTraffic() : traffic(head, 'ptotal_') } : {}),
-      meta: this.meta(q, inlineSql(stmt)),
+      meta: this.planMeta(q.source, inlineSql(stmt)),
     };
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
-    const stmt = compileSeries(q, this.schema);
+    const stmt = compileSeries(q, this.schema, await this.watermarks([q.source]));
     const rows = await this.db.read(stmt);
     const series: { values: (string | null)[]; points: { time: bigint; value: bigint }[]; other: boolean }[] = [];
     let rank: unknown = undefined;
@@ -156,7 +163,7 @@ export class DuckDbSessionStore implements SessionStore {
       }
       series[series.length - 1]!.points.push({ time: BigInt(r['bucket'] as bigint), value: BigInt(r['v'] as bigint) });
     }
-    return { series, meta: this.meta(q, inlineSql(stmt)) };
+    return { series, meta: this.planMeta(q.source, inlineSql(stmt)) };
   }
 
   async values(q: ValuesQuery): Promise<ValuesResult> {
@@ -204,6 +211,27 @@ export class DuckDbSessionStore implements SessionStore {
     };
   }
 
+  /** After the last commit: a read from here sees only later commits, a backfill until here only earlier ones. */
+  tailHead(): Promise<TailPosition> {
+    return Promise.resolve({ at: this.seq + 1n, within: 0 });
+  }
+
+  async tail(read: TailRead): Promise<TailPage> {
+    const rows = await this.db.read(compileTail(read, this.schema));
+    const page = rows.slice(0, read.limit);
+    const from = read.from ?? { at: 0n, within: 0 };
+    let next = from;
+    const last = page[page.length - 1];
+    if (last !== undefined) {
+      const at = BigInt(last['seq'] as bigint);
+      let within = 0;
+      for (let i = page.length - 1; i >= 0 && BigInt(page[i]!['seq'] as bigint) === at; i--) within++;
+      if (at === from.at) within += from.within;
+      next = { at, within };
+    }
+    return { records: page.map((r) => this.recordOf(r)), next, full: rows.length > read.limit };
+  }
+
   /** The label columns: every name a record ever brought, as the columns stay for good. */
   storedLabelNames(): Promise<StoredLabelNames> {
     const { local, remote } = this.knownLabels;
@@ -220,8 +248,28 @@ export class DuckDbSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
+  private meta(q: { readonly source: Source }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** meta of a planned query: every source it read (`raw+5m`) and the range it covers. */
+  private planMeta(plan: SourcePlan, query: string): QueryMeta {
+    return { backend: this.backend, tier: plan.name, query, from: plan.span.from, to: plan.span.to };
+  }
+
+  /**
+   * The watermarks of the tiers whose unfolded records the plans read, as
+   * committed now: a lower bound of what the statement will see (compile.ts
+   * Watermarks). No read when no plan has an unfolded piece.
+   */
+  private async watermarks(plans: readonly SourcePlan[]): Promise<Watermarks> {
+    const tiers = planWatermarkTiers(plans);
+    if (tiers.length === 0) return NO_MARKS;
+    const rows = await this.db.read({
+      text: `SELECT key, value FROM ${STATE_TABLE} WHERE key IN (${tiers.map((_, i) => `$${i + 1}`).join(', ')})`,
+      params: tiers.map((t) => `watermark:${t}`),
+    });
+    return new Map(rows.map((r) => [String(r['key']).slice('watermark:'.length), BigInt(r['value'] as bigint)]));
   }
 
   /** A raw row back as a record; label columns that hold a value become its labels. */

@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
+import { influxFolding } from './folding.js';
 import {
   buildLabelNamesQuery,
   buildNamespaceScope,
@@ -25,6 +26,8 @@ const plain: BuildContext = {
   now: 1_795_600_800_000_000_000n,
   retention,
   limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 1000 },
+  // As the store plans (folding.ts): 45 s task offsets, INFLUX_LATE_AFTER 5m.
+  folding: influxFolding(new Map([['5m', 45_000_000_000n], ['1h', 45_000_000_000n]]), 300_000_000_000n),
 };
 const layout = influxLayout('sag', 'sessions', '{bucket}_{tier}', retention);
 const scoped = (ns: readonly string[]): BuildContext => ({ ...plain, scope: buildNamespaceScope(ns, 'k8s-') });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { influxFolding } from './folding.js';
 import {
   buildFilter,
   buildSeriesQuery,
@@ -21,6 +22,8 @@ const ctx: BuildContext = {
   now: 1_795_600_800_000_000_000n,
   retention,
   limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 1000 },
+  // As the store plans (folding.ts): 45 s task offsets, INFLUX_LATE_AFTER 5m.
+  folding: influxFolding(new Map([['5m', 45_000_000_000n], ['1h', 45_000_000_000n]]), 300_000_000_000n),
 };
 const layout = influxLayout('sag', 'sessions', '{bucket}_{tier}', retention);
 
@@ -81,7 +84,9 @@ describe('Flux compiler: predicates', () => {
     );
     const text = compileTraffic(q, layout);
     const lit = fluxString(encodeTagValue(s));
-    expect(text.split(lit).length - 1).toBe(2 * 4); // two source pipelines, four tests each
+    // Per piece of the plan, one source pipeline (two on raw: sums and the count for SESSIONS), four tests each.
+    const pipelines = q.source.pieces.reduce((n, p) => n + (p.kind === 'raw' ? 2 : 1), 0);
+    expect(text.split(lit).length - 1).toBe(pipelines * 4);
     const outsideLiterals = text.replace(/"(?:[^"\\]|\\[\s\S])*"/g, '""');
     expect(outsideLiterals).not.toContain(s);
     expect(outsideLiterals.replaceAll('""', '')).not.toContain('"');
@@ -90,7 +95,8 @@ describe('Flux compiler: predicates', () => {
 
 describe('Flux compiler: traffic', () => {
   it('sums only the needed fields, counts raw records for SESSIONS, and pages with limit and offset', () => {
-    const q = buildTrafficQuery({ range: { last: '1h' }, groupBy: [{ localLabel: 'app' }, { dimension: 'SERVER_PORT' }], first: 10 }, ctx, ['SESSIONS']);
+    const rawOnly = { ...ctx, retention: { raw, tiers: [] } };
+    const q = buildTrafficQuery({ range: { last: '1h' }, groupBy: [{ localLabel: 'app' }, { dimension: 'SERVER_PORT' }], first: 10 }, rawOnly, ['SESSIONS']);
     const text = compileTraffic(q, layout);
     expect(text).toContain('from(bucket: "sessions")');
     expect(text).toContain('|> range(start: 2026-11-25T09:00:00Z, stop: 2026-11-25T10:00:00Z)');
@@ -111,10 +117,23 @@ describe('Flux compiler: traffic', () => {
   it('reads a tier bucket, where SESSIONS is the sum of the `sessions` field', () => {
     const q = buildTrafficQuery({ range: { last: '3d' }, orderBy: { metric: 'SESSIONS', direction: 'ASC' } }, ctx, ['SESSIONS']);
     const text = compileTraffic(q, layout);
-    expect(text).toContain('from(bucket: "sessions_5m")');
+    expect(text).toContain('from(bucket: "sessions_1h")'); // now is on the hour: whole windows of the 1h tier
     expect(text).toContain('r._field == "sessions"');
-    expect(text).not.toContain('count()');
+    // The tier piece sums `sessions`; only the raw piece after it counts records.
+    expect(text).not.toContain('rowsTier1h0Counts');
+    expect(text).toContain('rowsRaw1Counts');
     expect(text).toContain('_o: r["sessions"]');
+  });
+
+  it('sums the pieces of a plan: the tier up to what its task folded in, raw after it and at the edges', () => {
+    const q = buildTrafficQuery({ range: { from: '2026-11-25T08:58:30Z', to: '2026-11-25T10:00:00Z' }, groupBy: [{ localLabel: 'app' }] }, ctx, ['TOTAL_BYTES']);
+    expect(q.source.name).toBe('raw+5m');
+    const text = compileTraffic(q, layout);
+    expect(text).toContain('from(bucket: "sessions")\n  |> range(start: 2026-11-25T08:58:30Z, stop: 2026-11-25T09:00:00Z)');
+    // 10:00 less two 45 s offsets is 09:58:30, so the task of 09:55 is the last taken as done: it completed windows before 09:50.
+    expect(text).toContain('from(bucket: "sessions_5m")\n  |> range(start: 2026-11-25T09:00:00Z, stop: 2026-11-25T09:50:00Z)');
+    expect(text).toContain('from(bucket: "sessions")\n  |> range(start: 2026-11-25T09:50:00Z, stop: 2026-11-25T10:00:00Z)');
+    expect(text).toContain('rowsPieces = union(tables: [rowsRaw0Sums, rowsTier5m1Sums, rowsRaw2Sums])\n  |> group(columns: ["label.local.app", "_field"])\n  |> sum()');
   });
 });
 

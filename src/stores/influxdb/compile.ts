@@ -5,6 +5,7 @@ import {
   type Predicate,
   type SeriesQuery,
   type Source,
+  type SourcePlan,
   type TrafficQuery,
 } from '../../model/index.js';
 import { fluxColumn, fluxColumnList, fluxColumnName, fluxDuration, fluxInt, fluxString, fluxTime } from './flux.js';
@@ -21,6 +22,7 @@ export const RESULTS = {
   other: 'other',
   keys: 'keys',
   names: 'names',
+  tail: 'tail',
   records: 'records',
 } as const;
 
@@ -90,40 +92,62 @@ export const PREVIOUS_PREFIX = 'p_';
  */
 function sideRows(
   name: string,
-  src: Source,
+  plan: SourcePlan,
   layout: InfluxLayout,
   filter: Predicate,
   keys: readonly string[],
   needed: ReadonlySet<string>,
   prefix: string,
 ): { name: string; parts: string[] } {
+  const sources = planSources(plan);
   const groupCols = fluxColumnList(['_start', '_stop', ...keys, '_field']);
-  const raw = src.tier === 'raw';
-  const sumFields = COUNTER_FIELDS.filter((f) => needed.has(f)) as string[];
-  if (!raw && needed.has(SESSIONS_FIELD)) sumFields.push(SESSIONS_FIELD);
-  const countRaw = raw && needed.has(SESSIONS_FIELD);
   const parts: string[] = [];
   const inputs: string[] = [];
-  if (sumFields.length > 0) {
-    parts.push(`${name}Sums = ${source(src, layout, sumFields, filter)}
+  sources.forEach((src, i) => {
+    const raw = src.tier === 'raw';
+    const sumFields = COUNTER_FIELDS.filter((f) => needed.has(f)) as string[];
+    if (!raw && needed.has(SESSIONS_FIELD)) sumFields.push(SESSIONS_FIELD);
+    const countRaw = raw && needed.has(SESSIONS_FIELD);
+    const stem = sources.length === 1 ? name : `${name}${raw ? 'Raw' : `Tier${src.tier.name}`}${i}`;
+    if (sumFields.length > 0) {
+      parts.push(`${stem}Sums = ${source(src, layout, sumFields, filter)}
   |> group(columns: ${groupCols})
   |> sum()`);
-    inputs.push(`${name}Sums`);
-  }
-  if (countRaw) {
-    parts.push(`${name}Counts = ${source(src, layout, [COUNTED_FIELD], filter)}
+      inputs.push(`${stem}Sums`);
+    }
+    if (countRaw) {
+      parts.push(`${stem}Counts = ${source(src, layout, [COUNTED_FIELD], filter)}
   |> group(columns: ${groupCols})
   |> count()
   |> set(key: "_field", value: ${fluxString(SESSIONS_FIELD)})`);
-    inputs.push(`${name}Counts`);
+      inputs.push(`${stem}Counts`);
+    }
+  });
+  let fields = inputs.length === 1 ? inputs[0]! : `union(tables: [${inputs.join(', ')}])`;
+  if (sources.length > 1) {
+    // The pieces' sums of one group and field, summed into one.
+    parts.push(`${name}Pieces = ${fields}
+  |> group(columns: ${fluxColumnList([...keys, '_field'])})
+  |> sum()`);
+    fields = `${name}Pieces`;
   }
-  const fields = inputs.length === 1 ? inputs[0]! : `union(tables: [${inputs.join(', ')}])`;
   const field = prefix === '' ? 'r._field' : `${fluxString(prefix)} + r._field`;
   parts.push(`${name} = ${fields}
   |> group()
   |> sort(columns: ["_field"])
   |> map(fn: (r) => ({_gk: ${groupIdentity(keys)}, _field: ${field}, _value: r._value}))`);
   return { name, parts };
+}
+
+/**
+ * The raw and tier sources of a plan's pieces. InfluxDB is planned with
+ * folding by time (session-store.ts), so it has no `unfolded` pieces.
+ */
+export function planSources(plan: SourcePlan): Source[] {
+  return plan.pieces.map((piece): Source => {
+    if (piece.kind === 'unfolded') throw new Error('an InfluxDB plan has no unfolded piece: it folds by time');
+    return { tier: piece.kind === 'raw' ? 'raw' : piece.tier, span: piece.span };
+  });
 }
 
 /**
@@ -138,17 +162,35 @@ function sideRows(
  */
 export function compileSeries(q: SeriesQuery, layout: InfluxLayout): string {
   const keys = q.groupBy.map(groupKeyColumn);
-  const raw = q.source.tier === 'raw';
   const column = METRIC_COLUMN[q.metric];
-  const count = raw && column === SESSIONS_FIELD;
-  const field = count ? COUNTED_FIELD : column;
   const gk = groupIdentity(keys);
+  const sources = planSources(q.source);
+  const pieceWindows = sources.map((src) => {
+    const count = src.tier === 'raw' && column === SESSIONS_FIELD;
+    const field = count ? COUNTED_FIELD : column;
+    return `${source(src, layout, [field], q.filter)}
+  |> group(columns: ${fluxColumnList(keys)})
+  |> aggregateWindow(every: ${fluxDuration(q.every.ns)}, fn: ${count ? 'count' : 'sum'}, createEmpty: false, timeSrc: "_start")`;
+  });
+  let windows: string;
+  if (pieceWindows.length === 1) windows = `windows = ${pieceWindows[0]!}`;
+  else {
+    // Each piece's windows stamped with their bucket start (a piece's first
+    // window carries its own start), then summed per group and bucket.
+    const every = fluxInt(q.every.ns);
+    const pieces = pieceWindows.map((w, i) => `windows${i} = ${w}
+  |> map(fn: (r) => ({r with _time: time(v: int(v: r._time) - (int(v: r._time) % ${every} + ${every}) % ${every})}))`);
+    windows = `${pieces.join('\n\n')}
+
+windows = union(tables: [${pieceWindows.map((_, i) => `windows${i}`).join(', ')}])
+  |> group(columns: ${fluxColumnList([...keys, '_time'])})
+  |> sum()
+  |> group(columns: ${fluxColumnList(keys)})`;
+  }
   return `import "join"
 import "strings"
 
-windows = ${source(q.source, layout, [field], q.filter)}
-  |> group(columns: ${fluxColumnList(keys)})
-  |> aggregateWindow(every: ${fluxDuration(q.every.ns)}, fn: ${count ? 'count' : 'sum'}, createEmpty: false, timeSrc: "_start")
+${windows}
 
 ranked = windows
   |> sum()

@@ -5,3 +5,4 @@ export { compilePredicate } from './predicate.js';
 export { influxLayout, tierBucketName, type InfluxLayout, type InfluxTier } from './layout.js';
 export { rollupRangeScript, rollupTaskScript, rollupTaskName } from './rollup.js';
 export { encodeTagValue, decodeTagValue } from './tag-codec.js';
+export { influxFolding, foldedBefore } from './folding.js';

@@ -10,11 +10,12 @@ import {
   type RecordsQuery,
   type SeriesQuery,
   type SessionRecord,
+  type EpochNs,
   type ValuesQuery,
   type Traffic,
   type TrafficQuery,
 } from '../../model/index.js';
-import type { LabelNameRow, RecordsPage, SeriesRow, TrafficGroupRow, ValueRow } from '../types.js';
+import type { LabelNameRow, RecordsPage, TailPage, TailPosition, TailRead, SeriesRow, TrafficGroupRow, ValueRow } from '../types.js';
 import type { FluxRow } from './client.js';
 import { PREVIOUS_PREFIX, RESULTS } from './compile.js';
 import { SESSIONS_FIELD } from './layout.js';
@@ -160,6 +161,22 @@ export function readRecords(q: RecordsQuery, results: ReadonlyMap<string, readon
     next = { time: last.time, tie: null, within };
   }
   return { records, next };
+}
+
+/** Reads `tail` of compileTail: the records, whether the read was cut, where the next starts (`from` when none). */
+export function readTail(read: TailRead, start: EpochNs, results: ReadonlyMap<string, readonly FluxRow[]>): TailPage {
+  const rows = results.get(RESULTS.tail) ?? [];
+  const records = rows.slice(0, read.limit).map(recordOf);
+  const from = { at: start, within: read.from?.within ?? 0 };
+  let next: TailPosition = from;
+  const last = records[records.length - 1];
+  if (last !== undefined) {
+    let within = 0;
+    for (let i = records.length - 1; i >= 0 && records[i]!.time === last.time; i--) within++;
+    if (last.time === from.at) within += from.within;
+    next = { at: last.time, within };
+  }
+  return { records, next, full: rows.length > read.limit };
 }
 
 function recordOf(row: FluxRow): SessionRecord {

@@ -6,6 +6,9 @@ import {
   tooExpensive,
   TIME_END,
   type Clock,
+  type Folding,
+  type Source,
+  type SourcePlan,
   type Duration,
   type EpochNs,
   type LabelNamesQuery,
@@ -16,13 +19,14 @@ import {
   type TrafficQuery,
   type ValuesQuery,
 } from '../../model/index.js';
-import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, StoredLabelNames, TrafficPage, ValuesResult } from '../types.js';
+import type { LabelNamesResult, QueryMeta, RecordsPage, SeriesResult, SessionStore, StoredLabelNames, TailPage, TailPosition, TailRead, TrafficPage, ValuesResult } from '../types.js';
 import { InfluxHttp, realTimer, type FluxRow, type InfluxConnection, type RetryTimer } from './client.js';
 import { compileSeries, compileTraffic } from './compile.js';
 import { compileLabelCounts, compileTagKeys, compileValues } from './compile-hints.js';
 import { compileRecords } from './compile-records.js';
+import { compileTail } from './compile-tail.js';
 import { bucketOf, influxLayout, type InfluxLayout } from './layout.js';
-import { readLabelCounts, readRecords, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
+import { readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
   rollupRangeScript,
   rollupSchedule,
@@ -33,6 +37,7 @@ import {
 } from './rollup.js';
 import { setupInflux, type ManagedTask, type SetupReport } from './setup.js';
 import { planWrite } from './write-plan.js';
+import { influxFolding } from './folding.js';
 
 export interface InfluxSessionStoreOptions {
   readonly connection: InfluxConnection;
@@ -47,9 +52,18 @@ export interface InfluxSessionStoreOptions {
   readonly writeRetryMs: number;
   /** Records older than this when written are late (docs/influxdb.md). */
   readonly lateAfter: Duration;
+  /**
+   * The tail's lateness window (LIVE_TAIL_LATENESS, docs/live.md): the
+   * tail reads records up to now minus this, so a record stored later than
+   * this after its time is missed by a tail (and is in every query).
+   * Default 5s.
+   */
+  readonly tailLateness?: Duration;
   readonly timer?: RetryTimer;
   readonly log?: StoreLog;
 }
+
+const DEFAULT_TAIL_LATENESS_NS = 5_000_000_000n;
 
 /** Where the store reports what no caller is waiting for (setup, dropped points). */
 export interface StoreLog {
@@ -84,6 +98,11 @@ export class InfluxSessionStore implements SessionStore {
   private setupRunning: Promise<SetupReport> | undefined;
   private setupFailedAt = -Infinity;
   private readonly timer: RetryTimer;
+  /**
+   * What the tiers hold, by time (sources.ts Folding): the windows before
+   * `foldedBefore` are complete in the tier, later ones are read from raw.
+   */
+  readonly folding: Folding;
 
   private constructor(private readonly options: InfluxSessionStoreOptions) {
     this.timer = options.timer ?? realTimer;
@@ -99,6 +118,9 @@ export class InfluxSessionStore implements SessionStore {
         throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its task would read past the raw retention (see INFLUX_LATE_AFTER)`);
       }
     });
+    const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
+    const lateAfter = options.lateAfter.ns;
+    this.folding = influxFolding(offsets, lateAfter);
   }
 
   /**
@@ -183,12 +205,12 @@ export class InfluxSessionStore implements SessionStore {
     if (result.totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
-    return { ...result, meta: this.meta(q, text) };
+    return { ...result, meta: this.planMeta(q.source, text) };
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
     const text = compileSeries(q, this.layout);
-    return { series: readSeries(q, await this.query(text)), meta: this.meta(q, text) };
+    return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, text) };
   }
 
   async values(q: ValuesQuery): Promise<ValuesResult> {
@@ -234,6 +256,24 @@ export class InfluxSessionStore implements SessionStore {
     return { ...page, meta: { backend: this.backend, tier: 'raw', query: `${keys}\n${text}`, from: q.span.from, to: q.span.to } };
   }
 
+  /** Now minus the lateness window: the tail reads records by time, up to here. */
+  tailHead(): Promise<TailPosition> {
+    return Promise.resolve({ at: this.options.clock() - (this.options.tailLateness?.ns ?? DEFAULT_TAIL_LATENESS_NS), within: 0 });
+  }
+
+  /**
+   * Two statements: the label columns of the range (they order records of
+   * one time), then the records. A backfill starts at `since`; a read stops
+   * at `until`, or at the head when it has none.
+   */
+  async tail(read: TailRead): Promise<TailPage> {
+    const start = read.from?.at ?? read.since ?? 0n;
+    const stop = read.until ?? (await this.tailHead()).at;
+    if (start >= stop) return { records: [], next: read.from ?? { at: start, within: 0 }, full: false };
+    const labels = readTagKeys(await this.query(compileTagKeys(this.layout.rawBucket, start, stop, 'label.')));
+    return readTail(read, start, await this.query(compileTail(read, start, stop, this.layout, labels)));
+  }
+
   /**
    * Runs every tier's rollup over the windows overlapping [from, to) now,
    * instead of waiting for the tasks: for tests and for a backfill after
@@ -257,8 +297,13 @@ export class InfluxSessionStore implements SessionStore {
 
   async close(): Promise<void> {}
 
-  private meta(q: { readonly source: TrafficQuery['source'] }, query: string): QueryMeta {
+  private meta(q: { readonly source: Source }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };
+  }
+
+  /** meta of a planned query: every source it read (`raw+5m`) and the range it covers. */
+  private planMeta(plan: SourcePlan, query: string): QueryMeta {
+    return { backend: this.backend, tier: plan.name, query, from: plan.span.from, to: plan.span.to };
   }
 
   private async query(text: string): Promise<Map<string, FluxRow[]>> {

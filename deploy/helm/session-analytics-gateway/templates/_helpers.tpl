@@ -148,6 +148,13 @@ or Kubernetes would refuse later, with a message naming the values to change.
 
 {{/* The container's env entries: secrets by secretKeyRef, then extraEnv. */}}
 {{- define "sag.secretEnv" -}}
+{{- if and .Values.forward.enabled .Values.forward.sharedKey.existingSecret }}
+- name: FORWARD_SHARED_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.forward.sharedKey.existingSecret }}
+      key: {{ .Values.forward.sharedKey.key }}
+{{- end }}
 {{- if eq .Values.config.sessionStore "influxdb" }}
 - name: INFLUX_TOKEN
   valueFrom:

@@ -9,6 +9,7 @@ import {
   type RecordsQuery,
   type Retention,
   type SeriesQuery,
+  type SourceStats,
   type RecordBatch,
   type TrafficQuery,
   type ValuesQuery,
@@ -23,6 +24,9 @@ import type {
   SeriesResult,
   SessionStore,
   StoredLabelNames,
+  TailPage,
+  TailPosition,
+  TailRead,
   TrafficPage,
   UvePage,
   UveStore,
@@ -121,8 +125,14 @@ export class DuckDbThread {
 
   /** One pass of the embedded rollup job (ARCHITECTURE §5). */
   rollup(): Promise<RollupStats> {
-    return this.call('rollup', []);
+    return this.call('rollup', []).then((stats) => {
+      if (stats.sources !== null) this.sources = stats.sources;
+      return stats;
+    });
   }
+
+  /** What the last rollup run learnt of the tiers' row counts (model/sources.ts), for the source plans. */
+  sources: SourceStats | null = null;
 
   /**
    * Runs the rollup job every `intervalMs` until `close`; a failed run is
@@ -214,6 +224,10 @@ class ThreadSessionStore implements SessionStore {
 
   constructor(private readonly thread: DuckDbThread) {}
 
+  sourceStats(): SourceStats | null {
+    return this.thread.sources;
+  }
+
   /** The batch's arrays move to the thread: the caller must not use it afterwards. */
   write(batch: RecordBatch, options?: WriteOptions): Promise<void> {
     const idempotency = options?.idempotency;
@@ -243,6 +257,14 @@ class ThreadSessionStore implements SessionStore {
 
   records(query: RecordsQuery): Promise<RecordsPage> {
     return this.thread.call('records', [query]);
+  }
+
+  tailHead(): Promise<TailPosition> {
+    return this.thread.call('tailHead', []);
+  }
+
+  tail(read: TailRead): Promise<TailPage> {
+    return this.thread.call('tail', [read]);
   }
 
   storedLabelNames(): Promise<StoredLabelNames> {

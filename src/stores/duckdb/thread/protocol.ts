@@ -20,6 +20,9 @@ import type {
   RecordsPage,
   SeriesResult,
   StoredLabelNames,
+  TailPage,
+  TailPosition,
+  TailRead,
   TrafficPage,
   UvePage,
   ValuesResult,
@@ -54,6 +57,8 @@ export interface Operations {
   labelNames: { args: [query: LabelNamesQuery]; result: LabelNamesResult };
   records: { args: [query: RecordsQuery]; result: RecordsPage };
   storedLabelNames: { args: []; result: StoredLabelNames };
+  tailHead: { args: []; result: TailPosition };
+  tail: { args: [read: TailRead]; result: TailPage };
   /** One pass of the embedded rollup job. */
   rollup: { args: []; result: RollupStats };
   upsert: { args: [type: string, name: string, document: Record<string, unknown>]; result: UveDocument };

@@ -41,6 +41,8 @@ async function open(): Promise<Handlers> {
     values: (q) => need(sessions, 'sessions').values(q),
     labelNames: (q) => need(sessions, 'sessions').labelNames(q),
     records: (q) => need(sessions, 'sessions').records(q),
+    tailHead: () => need(sessions, 'sessions').tailHead(),
+    tail: (read) => need(sessions, 'sessions').tail(read),
     storedLabelNames: () => need(sessions, 'sessions').storedLabelNames(),
     findIdempotency: (key) => need(sessions, 'sessions').findIdempotency(key),
     rollup: () => need(sessions, 'sessions').rollup.run(),

@@ -1,0 +1,71 @@
+/**
+ * Tiers on InfluxDB (issue 17): the top-10 label pairs over the last hour
+ * of the bench:influx data set, planned (a tier's whole windows, raw at the
+ * edges and past what the tasks completed) against raw-only, same store,
+ * same run, answers checked equal; per TIERS configuration: today's
+ * defaults and the proposed 1m flow tier. The tiers are filled by running
+ * the tasks' Flux over the hour (`InfluxSessionStore.rollup`, timed), as
+ * the tasks would have.
+ *
+ *   scripts/services/influxdb.sh start && npm run bench:influx:tiers
+ *   (QUERY_RECORDS=1000000 SESSIONS=20000 ITERATIONS=7)
+ */
+import { buildTrafficQuery, parseTiers, type BuildContext, type TrafficArgs } from '../../src/model/index.js';
+import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
+import { fmt, machine, percentile, time } from '../support.js';
+import { MIN, ORG, cleanup, gateway, http, load, records, run } from './support.js';
+
+const QUERY_RECORDS = Number(process.env['QUERY_RECORDS'] ?? 1_000_000);
+const ITERATIONS = Number(process.env['ITERATIONS'] ?? 7);
+const FLOW_DROP = 'client_port+local_ip+remote_ip+vrouter_ip+vmi';
+const CONFIGS: [string, string][] = [
+  ['today', '5m:7d,1h:90d'],
+  ['proposed', `1m:2d:${FLOW_DROP},5m:7d,1h:90d`],
+];
+const args: TrafficArgs = { range: { last: '1h' }, groupBy: [{ localLabel: 'app' }, { remoteLabel: 'app' }], first: 10 };
+
+console.log(`machine: ${machine()}`);
+try {
+  for (const [label, tiers] of CONFIGS) {
+    const now = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
+    const bucket = `${run}-${label}`;
+    const gw = await gateway(bucket, () => now, { TIERS: tiers });
+    const store = gw.services.sessions as InfluxSessionStore;
+    await store.setup();
+    const loadMs = await load(bucket, records(QUERY_RECORDS, now - 1_000_000_000n, 58n * MIN, 1));
+    const rollupMs = await time(() => store.rollup(now - 65n * MIN, now));
+    const counts: string[] = [];
+    for (const t of store.layout.tiers) {
+      const rows = await http.query(ORG, `from(bucket: "${t.bucket}") |> range(start: -2h, stop: 1h) |> filter(fn: (r) => r._field == "sessions") |> group() |> count()`);
+      counts.push(`${t.spec.name} ${[...rows.values()].flat()[0]?.['_value'] ?? 0}`);
+    }
+    const base = { now, limits: gw.services.limits, folding: store.folding };
+    const retention = gw.services.retention;
+    const plans: [string, BuildContext][] = [
+      ['planned', { ...base, retention }],
+      ['raw-only', { ...base, retention: { raw: retention.raw, tiers: [] } }],
+      ...parseTiers(tiers, retention.raw).map((t): [string, BuildContext] => [`${t.name} forced`, { ...base, retention: { raw: retention.raw, tiers: [t] } }]),
+    ];
+    const call = (ctx: BuildContext) => store.traffic(buildTrafficQuery(args, ctx, ['TOTAL_BYTES']));
+    const answers = await Promise.all(plans.map(async ([, ctx]) => call(ctx)));
+    const key = (a: (typeof answers)[number]) => JSON.stringify([String(a.total.totalBytes), ...a.groups.map((g) => [g.values, String(g.traffic.totalBytes)])]);
+    for (const [i, a] of answers.entries()) if (key(a) !== key(answers[1]!)) throw new Error(`${label}: ${plans[i]![0]} differs from raw-only`);
+    const samples = plans.map(() => [] as number[]);
+    for (let i = 0; i < ITERATIONS + 1; i++) {
+      for (const [k, [, ctx]] of plans.entries()) {
+        const ms = await time(() => call(ctx));
+        if (i > 0) samples[k]!.push(ms);
+      }
+    }
+    const rawP50 = percentile(samples[1]!, 50);
+    console.log(`${label} TIERS=${tiers}: ${QUERY_RECORDS} records loaded in ${fmt(loadMs)}; tiers filled in ${fmt(rollupMs)}; tier points: ${counts.join(', ')}`);
+    for (const [k, [name]] of plans.entries()) {
+      const p50 = percentile(samples[k]!, 50);
+      console.log(`  ${name.padEnd(12)} ${answers[k]!.meta.tier.padEnd(8)} p50 ${fmt(p50)}  raw-only / this ${(rawP50 / p50).toFixed(2)}x`);
+    }
+    console.log('  answers equal');
+  }
+} finally {
+  await cleanup();
+}
+process.exit(0);

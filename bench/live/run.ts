@@ -1,0 +1,202 @@
+/**
+ * Live views under ingest (issue 14, docs/benchmarks.md "Live views"), one
+ * run, a gateway in its own process on a DuckDB file:
+ *
+ * 1. Tail latency: ingest paced at RATE records/s (default 50 000, requests
+ *    of 5 000) for LATENCY_SECONDS while one tail matches 1% of them; the
+ *    latency of each record is the moment it is delivered minus its time,
+ *    which is stamped when its request is built (so it includes the ingest
+ *    itself: stored -> delivered is at most this).
+ * 2. Ingest rate with no tail, then with TAILS (1 000) tails of distinct
+ *    `clientPort: {eq}` filters over TAIL_CONNECTIONS connections, each for
+ *    RATE_SECONDS, CLIENTS senders as fast as they are answered; the
+ *    gateway's RSS is sampled throughout.
+ *
+ *   npm run bench:live
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { machine, percentile } from '../support.js';
+
+const RATE = Number(process.env['RATE'] ?? 50_000);
+const LATENCY_SECONDS = Number(process.env['LATENCY_SECONDS'] ?? 20);
+const RATE_SECONDS = Number(process.env['RATE_SECONDS'] ?? 20);
+const TAILS = Number(process.env['TAILS'] ?? 1000);
+const TAIL_CONNECTIONS = Number(process.env['TAIL_CONNECTIONS'] ?? 10);
+const CLIENTS = Number(process.env['CLIENTS'] ?? 4);
+const PER_BODY = 5000;
+
+const APPS = ['web', 'api', 'db', 'cache', 'auth', 'billing', 'search', 'cart'];
+/** Each record's line after its time; 1 in 100 carries the probe vmi the latency tail follows. */
+const RESTS = Array.from({ length: PER_BODY }, (_, n) => {
+  const app = APPS[n % APPS.length]!;
+  return (
+    `,"vn":"default-domain:k8s-shop:shop-pod-network","vmi":"${n % 100 === 0 ? 'probe' : `default-domain:k8s-shop:${app}-${n % 40}-vmi`}",` +
+    `"remote_vn":"default-domain:k8s-billing:billing-pod-network","vrouter_ip":"192.168.0.${10 + (n % 16)}",` +
+    `"local_ip":"10.244.${(n >> 8) & 255}.${n & 255}","client_port":CP,"remote_ip":"10.245.${n % 7}.${n % 200}",` +
+    `"server_port":${[80, 443, 8443, 5432][n % 4]},"protocol":6,"session_type":"client",` +
+    `"labels":{"local":{"app":"${app}","namespace":"shop"},"remote":{"app":"ledger","namespace":"billing"}},` +
+    `"forward_sampled_bytes":${1000 + (n % 5000)},"forward_sampled_pkts":8,"reverse_sampled_bytes":6000,"reverse_sampled_pkts":13}`
+  );
+});
+let serial = 0;
+
+/** One request body stamped now: distinct nanoseconds, client ports cycling over 30 000 values. */
+function body(): string {
+  const base = BigInt(Date.now()) * 1_000_000n;
+  const lines = new Array<string>(PER_BODY);
+  for (let i = 0; i < PER_BODY; i++) lines[i] = `{"time":${base + BigInt(i)}${RESTS[i]!.replace('CP', String(30000 + (serial++ % 30000)))}`;
+  return `${lines.join('\n')}\n`;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'sag-live-bench-'));
+const port = await freePort();
+const child = fork(join(import.meta.dirname, '..', '..', 'src', 'main.ts'), [], {
+  execArgv: ['--import', 'tsx'],
+  env: {
+    ...process.env,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DUCKDB_PATH: join(dir, 'gateway.duckdb'),
+    LOG_LEVEL: 'warn',
+    LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: String(Math.ceil(TAILS / TAIL_CONNECTIONS) + 1),
+    LIVE_MAX_SUBSCRIPTIONS_PER_CALLER: String(TAILS + 10),
+    LIVE_TAIL_INTERVAL: process.env['LIVE_TAIL_INTERVAL'] ?? '1s',
+  },
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS + 2 });
+let rssMax = 0;
+const rssTimer = setInterval(() => {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+    if (m !== null) rssMax = Math.max(rssMax, Number(m[1]) / 1024);
+  } catch {
+    // gone
+  }
+}, 250);
+
+function post(text: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/ingest/sessions', method: 'POST', agent, headers: { 'content-type': 'application/x-ndjson' } }, (res) => {
+      let data = '';
+      res.on('data', (d) => (data += String(d)));
+      res.on('end', () => resolve(res.statusCode === 200 ? (JSON.parse(data) as { accepted: number }).accepted : 0));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+async function waitReady(): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the gateway did not start');
+}
+
+const client = (): Client => createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+
+/** Ingest as fast as answered for `seconds`: records per second accepted. */
+async function maxRate(seconds: number): Promise<number> {
+  const until = Date.now() + seconds * 1000;
+  let accepted = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (Date.now() < until) accepted += await post(body());
+    }),
+  );
+  return accepted / ((Date.now() - started) / 1000);
+}
+
+try {
+  await waitReady();
+  console.log(`machine: ${machine()}; load before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  // 1. Latency at RATE records/s.
+  const latency: number[] = [];
+  const probe = client();
+  probe.subscribe(
+    { query: 'subscription { sessionTail(where: {vmi: {eq: "probe"}}) { time } }' },
+    {
+      next: (r) => {
+        const t = (r.data as { sessionTail: { time: string } }).sessionTail.time;
+        latency.push(Date.now() - Date.parse(t));
+      },
+      error: (e) => console.error('latency tail ended', e),
+      complete: () => undefined,
+    },
+  );
+  await new Promise((r) => setTimeout(r, 1500));
+  const intervalMs = (PER_BODY / RATE) * 1000;
+  const end = Date.now() + LATENCY_SECONDS * 1000;
+  let sent = 0;
+  let behind = 0;
+  const inflight: Promise<number>[] = [];
+  for (let next = Date.now(); next < end; next += intervalMs) {
+    const wait = next - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else behind++;
+    inflight.push(post(body()).then((n) => ((sent += n), n)));
+    if (inflight.length > 16) await inflight.shift();
+  }
+  await Promise.all(inflight);
+  await new Promise((r) => setTimeout(r, 3000));
+  await probe.dispose();
+  const achieved = sent / LATENCY_SECONDS;
+  console.log(
+    `tail latency at ${RATE} records/s offered (${achieved.toFixed(0)}/s accepted, ${behind} sends late): ` +
+      `${latency.length} records, p50 ${percentile(latency, 50)} ms, p99 ${percentile(latency, 99)} ms, max ${Math.max(...latency)} ms`,
+  );
+
+  // 2. Ingest rate, none then TAILS tails.
+  const none = await maxRate(RATE_SECONDS);
+  const rssNone = rssMax;
+  console.log(`ingest with no tail: ${none.toFixed(0)} records/s, gateway RSS max ${rssNone.toFixed(0)} MB`);
+  const clients = Array.from({ length: TAIL_CONNECTIONS }, client);
+  let delivered = 0;
+  let ended = 0;
+  for (let i = 0; i < TAILS; i++) {
+    clients[i % TAIL_CONNECTIONS]!.subscribe(
+      { query: `subscription { sessionTail(where: {clientPort: {eq: ${30000 + i * 29}}}) { time clientPort } }` },
+      { next: () => delivered++, error: () => ended++, complete: () => ended++ },
+    );
+  }
+  await new Promise((r) => setTimeout(r, 3000));
+  const withTails = await maxRate(RATE_SECONDS);
+  console.log(
+    `ingest with ${TAILS} tails: ${withTails.toFixed(0)} records/s (${(withTails / none).toFixed(2)}x of none), ` +
+      `${delivered} records delivered, ${ended} tails ended, gateway RSS max ${rssMax.toFixed(0)} MB`,
+  );
+  await Promise.all(clients.map((c) => c.dispose()));
+  console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+} finally {
+  clearInterval(rssTimer);
+  child.kill('SIGTERM');
+  agent.destroy();
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(dir, { recursive: true, force: true });
+}
