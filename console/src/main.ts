@@ -10,6 +10,8 @@ import { sankeyView } from './views/sankey.js';
 import { seriesView } from './views/series.js';
 import { talkersView } from './views/talkers.js';
 import { uvePanel } from './views/uve-panel.js';
+import { liveClient, tail } from './live.js';
+import type { Client as LiveClient } from 'graphql-ws/client';
 
 const TOKEN_KEY = 'sag-console-token';
 const VIEW_TITLES: Record<View, string> = { sankey: 'Sankey', talkers: 'Top talkers', series: 'Series' };
@@ -22,6 +24,15 @@ let state: State = parseState(location.search);
 let hints: KeyHints = { local: [], remote: [] };
 let abort = new AbortController();
 let firstPaint = true;
+/** The WebSocket client of the live mode, made again when the token changes. */
+let live: { token: string | null; client: LiveClient } | null = null;
+function liveClientFor(token: string | null): LiveClient {
+  if (live === null || live.token !== token) {
+    void live?.client.dispose();
+    live = { token, client: liveClient(token) };
+  }
+  return live.client;
+}
 
 /** An error box: the API's own words, and its code. */
 function showError(box: HTMLElement, e: unknown): void {
@@ -163,7 +174,22 @@ async function refresh(): Promise<void> {
   recordsBox.hidden = state.pair === null;
   if (state.pair !== null) {
     recordsBox.dataset.state = 'loading';
-    const panel = new RecordsPanel(client, state, state.pair, recordsBox, { showUve: (uve) => setState({ uve }), close: () => setState({ pair: null }) }, signal);
+    const panel = new RecordsPanel(
+      client,
+      state,
+      state.pair,
+      recordsBox,
+      {
+        showUve: (uve) => setState({ uve }),
+        close: () => setState({ pair: null, live: false }),
+        live: {
+          on: state.live,
+          set: (on) => setState({ live: on }),
+          tail: (where, onRecord, onError) => tail(liveClientFor(client.token), where, onRecord, onError),
+        },
+      },
+      signal,
+    );
     void panel.open().then(
       () => {
         if (!signal.aborted) recordsBox.dataset.state = 'ready';

@@ -240,6 +240,37 @@ for (const auth of [false, true]) {
       expect(await settled(page, '#uve')).toBe('ready');
     });
 
+    it('tails the records of a pair live over graphql-ws (sessionTail), and the toggle is in the URL', async () => {
+      await open('?view=talkers&pl=frontend&pr=cart');
+      expect(await settled(page, '#records')).toBe('ready');
+      const before = Number(await attr('[data-testid=records-summary]', 'data-count'));
+      await page.click('[data-testid=live-toggle]');
+      expect(await settled(page, '#records')).toBe('ready');
+      expect(new URL(page.url()).searchParams.get('live')).toBe('1');
+      await page.waitForSelector('[data-testid=live-status][data-state=open]');
+      // Give the subscription a moment to be accepted before the records are stored.
+      await new Promise((r) => setTimeout(r, 1500));
+      const bytes = [7_000_001, 7_000_002, 7_000_003];
+      const time = (i: number) => new Date(Date.now() - 1000 + i).toISOString();
+      const record = (i: number) =>
+        `{time: "${time(i)}", vn: "default-domain:k8s-shop:shop-pod-network", remoteVn: "default-domain:k8s-shop:shop-pod-network", vrouterIp: "192.168.0.9", localIp: "10.244.0.99", clientPort: ${40000 + i}, remoteIp: "10.245.0.99", serverPort: 8080, protocol: 6, localLabels: [{name: "app", value: "frontend"}], remoteLabels: [{name: "app", value: "cart"}], forwardSampledBytes: ${bytes[i]! - 1}, forwardSampledPkts: 1, reverseSampledBytes: 1, reverseSampledPkts: 1}`;
+      const other = `{vn: "x", remoteVn: "y", vrouterIp: "192.168.0.9", localIp: "10.244.0.98", clientPort: 1, remoteIp: "10.245.0.98", serverPort: 1, protocol: 6, localLabels: [{name: "app", value: "cart"}], remoteLabels: [{name: "app", value: "cart"}], forwardSampledBytes: 5, forwardSampledPkts: 1, reverseSampledBytes: 1, reverseSampledPkts: 1}`;
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(auth ? { authorization: `Bearer ${TOKENS.admin}` } : {}) },
+        body: JSON.stringify({ query: `mutation { ingestSessions(records: [${record(0)}, ${other}, ${record(1)}, ${record(2)}]) { accepted rejected } }` }),
+      });
+      expect(((await res.json()) as any).data.ingestSessions).toEqual({ accepted: 4, rejected: 0 });
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('[data-testid=live-status]').dataset.received === '3', { timeout: 20_000 });
+      const top = (await all('[data-testid=records-table] tbody tr', ['data-bytes'])).slice(0, 3).map((r) => Number(r['data-bytes']));
+      expect(top.sort()).toEqual(bytes);
+      expect(Number(await attr('[data-testid=records-summary]', 'data-count'))).toBe(before + 3);
+      // Off again: the subscription ends with the panel.
+      await page.click('[data-testid=live-toggle]');
+      expect(await settled(page, '#records')).toBe('ready');
+      expect(new URL(page.url()).searchParams.get('live')).toBeNull();
+    });
+
     it('shows an error as the API words it', async () => {
       await open('?from=2026-12-01T00:00&to=2026-11-01T00:00', 'error');
       const answer = await api(PairsDocument, { range: { from: '2026-12-01T00:00:00Z', to: '2026-11-01T00:00:00Z' }, where: null, groupBy: APP_PAIRS, first: 10, orderBy: { metric: 'TOTAL_BYTES', direction: 'DESC' } });

@@ -24,7 +24,16 @@ export function recordRow(r: RecordFieldsFragment): (string | number | null)[] {
 export interface RecordsHandlers {
   showUve(uve: { type: string; name: string }): void;
   close(): void;
+  /** The live mode (sessionTail): whether it is on, and how to switch it; absent: no live toggle. */
+  live?: {
+    readonly on: boolean;
+    set(on: boolean): void;
+    tail(where: SessionFilter | null, onRecord: (r: RecordFieldsFragment) => void, onError: (message: string) => void): () => void;
+  };
 }
+
+/** Rows kept in the live mode; the oldest go first. */
+const LIVE_ROWS = 1000;
 
 /**
  * The raw records of a clicked pair (sessionRecords, newest first), a page
@@ -72,11 +81,49 @@ export class RecordsPanel {
       this.more,
     );
     await this.page();
+    this.startLive();
   }
 
-  /** Room for controls the live mode adds. */
-  protected extraControls(): Node {
-    return document.createTextNode('');
+  private liveStatus = el('span', { class: 'summary', 'data-testid': 'live-status' });
+
+  /** The live toggle, when the gateway has the live views. */
+  private extraControls(): Node {
+    const live = this.handlers.live;
+    if (live === undefined) return document.createTextNode('');
+    const box = el('input', { type: 'checkbox', 'data-testid': 'live-toggle' });
+    box.checked = live.on;
+    box.addEventListener('change', () => live.set(box.checked));
+    return el('label', { class: 'live', title: 'sessionTail: new records as they are stored' }, box, ' Live', this.liveStatus);
+  }
+
+  /** Live mode: sessionTail with the same filter; each stored record goes on top, until the panel changes. */
+  private startLive(): void {
+    const live = this.handlers.live;
+    if (live === undefined || !live.on || this.signal.aborted) return;
+    let received = 0;
+    this.liveStatus.textContent = ' (connecting)';
+    this.liveStatus.dataset.state = 'open';
+    const stop = live.tail(
+      this.where,
+      (r) => {
+        received++;
+        this.append(r, true);
+        while (this.rows.length > LIVE_ROWS) {
+          this.rows.pop();
+          this.body.lastElementChild?.remove();
+        }
+        this.liveStatus.textContent = ` ${received} new`;
+        this.liveStatus.dataset.received = String(received);
+        this.updateStatus();
+      },
+      (message) => {
+        this.liveStatus.textContent = ` ${message}`;
+        this.liveStatus.classList.add('error');
+        this.liveStatus.dataset.state = 'error';
+      },
+    );
+    this.liveStatus.textContent = ' (on)';
+    this.signal.addEventListener('abort', stop, { once: true });
   }
 
   private async page(): Promise<void> {
@@ -88,13 +135,13 @@ export class RecordsPanel {
     this.updateStatus();
   }
 
-  protected updateStatus(): void {
+  private updateStatus(): void {
     this.status.textContent = `${this.rows.length} records${this.more.hidden ? '' : ' (more)'}`;
     this.status.dataset.count = String(this.rows.length);
   }
 
   /** Adds a record at the end (a page) or at the top (live). */
-  protected append(r: RecordFieldsFragment, top: boolean): void {
+  private append(r: RecordFieldsFragment, top: boolean): void {
     const uveButton = (type: string, name: string) => {
       const b = el('button', { class: 'link uve', title: `UVE ${type}` }, name);
       b.addEventListener('click', () => this.handlers.showUve({ type, name }));
