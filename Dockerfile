@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json codegen.yml ./
 COPY schema ./schema
+COPY console ./console
 COPY src ./src
 RUN npm run build
 
@@ -37,6 +38,8 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schema ./schema
+# The console's sources: esbuild (a dependency) bundles them on the first request to / (docs/decisions.md).
+COPY console ./console
 USER 10001:10001
 VOLUME ["/var/lib/gateway"]
 EXPOSE 4000

@@ -8,6 +8,7 @@ import { GatewayError, UNRESTRICTED } from '../model/index.js';
 import { accessPlugin, refusal } from './access-plugin.js';
 import { addAuthHook, type Authenticator } from './auth/index.js';
 import { callerLimits } from './caller-limits.js';
+import { consoleRoutes } from './console.js';
 import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
 import { LiveMetrics } from './live-metrics.js';
@@ -61,7 +62,7 @@ const CORS_HEADERS = ['authorization', 'content-type', 'apollo-require-preflight
 
 /**
  * The HTTP front: Apollo Server on Fastify at /graphql (the playground on a
- * browser GET), /health (the process answers), /ready (every configured
+ * browser GET), the flow console at /, /health (the process answers), /ready (every configured
  * store answers) and /metrics (Prometheus text). Ingest routes are
  * registered on the returned instance.
  */
@@ -117,6 +118,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
     },
   });
 
+  consoleRoutes(app);
   if (services.live !== undefined) {
     liveSocket(app, {
       schema,

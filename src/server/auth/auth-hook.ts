@@ -21,8 +21,8 @@ export interface AuthHookOptions {
   readonly metricsAuth: boolean;
 }
 
-/** Routes anyone may call: the probes and the playground's static files. Everything else authenticates (a new route is protected by default). */
-const PUBLIC = new Set(['/health', '/ready', '/playground/:file']);
+/** Routes anyone may call: the probes, the playground's static files and the console's page and script (its GraphQL requests authenticate). Everything else authenticates (a new route is protected by default). */
+const PUBLIC = new Set(['/health', '/ready', '/playground/:file', '/', '/console/app.js']);
 
 /**
  * The onRequest hook that authenticates every request to a protected route
