@@ -17,12 +17,12 @@
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { machine, percentile } from '../support.js';
+import { freePort } from '../../test/support/free-port.js';
 
 const RATE = Number(process.env['RATE'] ?? 50_000);
 const LATENCY_SECONDS = Number(process.env['LATENCY_SECONDS'] ?? 20);
@@ -55,16 +55,6 @@ function body(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'sag-live-bench-'));
 const port = await freePort();

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,6 +8,7 @@ import { createGateway, type Gateway } from '../../src/gateway.js';
 import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { collect, listen, sleep, wsClient } from '../live/support.js';
 import { describeWithInflux, dropStore, findInflux, runBucket } from './server.js';
+import { freePort } from '../support/free-port.js';
 
 // sessionTail reads the store, so it sees what every replica stored: two
 // gateway processes on one influxd, records ingested through one (a child
@@ -18,16 +18,6 @@ const server = await findInflux();
 
 const TAIL = `subscription($since: DateTime, $where: SessionFilter) { sessionTail(since: $since, where: $where) { time serverPort vn } }`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithInflux('sessionTail across two gateways on one InfluxDB', server, () => {
   const bucket = runBucket('fix-live-tail');

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Gateway } from '../../src/gateway.js';
 import { gql, testGateway, type GraphQLAnswer } from '../support/gateway.js';
 import { describeWithNode, findOpenSearch, rest } from './node.js';
+import { freePort } from '../support/free-port.js';
 
 // Stops a real OpenSearch node under a running gateway and starts it again.
 // The node is a second one, on its own port and state directory, started
@@ -145,13 +145,3 @@ function assertNoLeak(body: string, port: number): void {
   expect(body).not.toMatch(/ECONNREFUSED|ConnectionError|\n\s+at |stack/i);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === 'object' && address !== null ? done(address.port) : fail(new Error('no port'))));
-    });
-  });
-}
