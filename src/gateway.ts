@@ -171,6 +171,8 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
     store: sessions,
     intervalMs: config.live.tailIntervalMs,
     readLimit: TAIL_READ_LIMIT,
+    // The embedded store's `at` is its commit sequence: the subscribers' terms go into the shared read.
+    pushdown: sessions.backend === 'duckdb',
     backfillPage: TAIL_BACKFILL_PAGE,
     maxBackfill: config.live.tailMaxBackfill,
     maxPerSecond: config.live.tailMaxPerSecond,

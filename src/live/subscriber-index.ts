@@ -1,4 +1,4 @@
-import { indexTermOf, indexValueOf, type Predicate, type SessionRecord } from '../model/index.js';
+import { INT_MAX, TRUE, indexTermOf, indexValueOf, type IntColumn, type Predicate, type StringColumn, type SessionRecord } from '../model/index.js';
 
 /**
  * Which subscribers a record may match, without running every filter on
@@ -61,7 +61,29 @@ export class SubscriberIndex<S> {
     }
   }
 
+  /**
+   * A filter every subscriber's matches pass: the OR of their index terms
+   * (one `in` per column, the union of its values), TRUE while any
+   * subscriber has no term (or nobody subscribes). What the shared read
+   * pushes into the store (docs/live.md, "Pushdown").
+   */
+  readFilter(): Predicate {
+    if (this.always.size > 0 || this.byColumn.size === 0) return TRUE;
+    const items: Predicate[] = [];
+    for (const [column, byValue] of this.byColumn) items.push(termPredicate(column, [...byValue.keys()]));
+    return items.length === 1 ? items[0]! : { kind: 'or', items };
+  }
+
   all(): IterableIterator<S> {
     return this.terms.keys();
   }
+}
+
+/** The predicate `column in values` of an index term (indexTermOf names the column, values as strings). */
+function termPredicate(column: string, values: readonly string[]): Predicate {
+  for (const side of ['local', 'remote'] as const) {
+    if (column.startsWith(`label.${side}.`)) return { kind: 'label', side, name: column.slice(side.length + 7), match: { op: 'in', values } };
+  }
+  if (Object.hasOwn(INT_MAX, column)) return { kind: 'int', column: column as IntColumn, match: { op: 'in', values: values.map(Number) } };
+  return { kind: 'string', column: column as StringColumn, match: { op: 'in', values } };
 }

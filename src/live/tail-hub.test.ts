@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFilter, compileMatcher, type SessionRecord, type TailQuery } from '../model/index.js';
+import { TRUE, buildFilter, compileMatcher, type SessionRecord, type TailQuery } from '../model/index.js';
 import type { SessionStore, TailPage, TailRead } from '../stores/types.js';
 import { LiveStream, OutboundBudget } from './live-stream.js';
 import { TailHub } from './tail-hub.js';
@@ -66,9 +66,9 @@ const query = (vn: string | null, since: bigint | null): TailQuery => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('TailHub', () => {
-  it('cuts reads inside commits and still delivers each record once, in order, to tails joining at any moment', async () => {
+  it.each([false, true])('cuts reads inside commits and still delivers each record once, in order, to tails joining at any moment (pushdown %s)', async (pushdown) => {
     const store = new FakeTailStore();
-    const hub = new TailHub({ store: store as unknown as SessionStore, intervalMs: 2, readLimit: 3, backfillPage: 2, maxBackfill: 1_000_000, maxPerSecond: 1_000_000 });
+    const hub = new TailHub({ store: store as unknown as SessionStore, intervalMs: 2, readLimit: 3, backfillPage: 2, maxBackfill: 1_000_000, maxPerSecond: 1_000_000, pushdown });
     const budget = new OutboundBudget(1_000_000, () => undefined);
     const tails: { vn: string | null; since: bigint | null; stream: LiveStream<SessionRecord>; got: number[]; joinedAfter: number }[] = [];
     const vns = ['default-domain:k8s-a:x', 'default-domain:k8s-a:y'];
@@ -102,6 +102,45 @@ describe('TailHub', () => {
         expect(t.got.length).toBeGreaterThanOrEqual(matching.filter((p) => p >= t.joinedAfter).length);
       }
     }
+    hub.close();
+  });
+
+  it('pushes the tails\' terms into the shared read: a record no tail matches is not read, one that matches is delivered once', async () => {
+    const store = new FakeTailStore();
+    const read: TailRead[] = [];
+    const tail = store.tail.bind(store);
+    const returned: SessionRecord[] = [];
+    store.tail = async (r: TailRead) => {
+      const page = await tail(r);
+      if (r.until === null) {
+        read.push(r);
+        returned.push(...page.records);
+      }
+      return page;
+    };
+    const hub = new TailHub({ store: store as unknown as SessionStore, intervalMs: 5, readLimit: 100, backfillPage: 10, maxBackfill: 100, maxPerSecond: 100, pushdown: true });
+    const stream = new LiveStream<SessionRecord>(new OutboundBudget(1000, () => undefined), () => undefined);
+    await hub.subscribe(query('default-domain:k8s-a:x', null), stream);
+    const got: SessionRecord[] = [];
+    void (async () => {
+      for await (const r of stream) got.push(r);
+    })().catch(() => undefined);
+    await sleep(20);
+    const wanted = rec('default-domain:k8s-a:x');
+    const other = rec('default-domain:k8s-a:y');
+    store.commits.push([other, wanted, other]);
+    await sleep(60);
+    expect(got).toEqual([wanted]);
+    expect(returned).toEqual([wanted]);
+    expect(read.at(-1)!.filter).toEqual({ kind: 'string', column: 'vn', match: { op: 'in', values: ['default-domain:k8s-a:x'] } });
+    // A tail without an indexable term: the read is unfiltered again, and the first tail still gets each of its records once.
+    await hub.subscribe(query(null, null), new LiveStream<SessionRecord>(new OutboundBudget(1000, () => undefined), () => undefined));
+    await sleep(20);
+    const later = rec('default-domain:k8s-a:x');
+    store.commits.push([other, later]);
+    await sleep(60);
+    expect(read.at(-1)!.filter).toBe(TRUE);
+    expect(got).toEqual([wanted, later]);
     hub.close();
   });
 

@@ -1,4 +1,4 @@
-import { GatewayError, TRUE, compileMatcher, tooExpensive, type RecordMatcher, type SessionRecord, type TailQuery } from '../model/index.js';
+import { GatewayError, TRUE, compileMatcher, type Predicate, tooExpensive, type RecordMatcher, type SessionRecord, type TailQuery } from '../model/index.js';
 import type { SessionStore, TailPosition } from '../stores/types.js';
 import { SubscriberIndex } from './subscriber-index.js';
 
@@ -26,6 +26,14 @@ export interface TailHubOptions {
   /** Milliseconds, for the per-second windows (injected in tests). */
   readonly nowMs?: () => number;
   readonly log?: { warn(obj: object, msg: string): void };
+  /**
+   * Push the subscribers' index terms into the shared read (docs/live.md,
+   * "Pushdown"). Only for a store whose `at` is a commit sequence (the
+   * embedded store): a read that was not cut has read all of its last
+   * commit, so the hub's position moves to the next commit (`within` 0),
+   * and the read's filter changes only there.
+   */
+  readonly pushdown?: boolean;
   /** Each shared read: how many records it brought and how long it took. */
   readonly onRead?: (records: number, ms: number) => void;
 }
@@ -36,6 +44,8 @@ interface Subscriber {
   readonly sink: TailSink;
   /** Live records held while the backfill runs; null once it is done. */
   held: SessionRecord[] | null;
+  /** A tail that joined while a filtered read could not serve it: the commit it joined in (pushdown). */
+  joinedAt: bigint | null;
   window: number;
   inWindow: number;
 }
@@ -65,12 +75,17 @@ export class TailHub {
   private generation = 0;
   private reading = false;
   private closed = false;
+  /** What the shared read pushes into the store (TRUE without pushdown) and whether the subscribers changed since. */
+  private readFilter: Predicate = TRUE;
+  private filterStale = false;
+  /** Tails waiting for the next commit boundary to join (pushdown, see `subscribe`). */
+  private readonly pending = new Set<Subscriber>();
   readonly reads = { count: 0, failures: 0 };
 
   constructor(private readonly options: TailHubOptions) {}
 
   get subscribers(): number {
-    return this.index.size;
+    return this.index.size + this.pending.size;
   }
 
   /**
@@ -86,11 +101,21 @@ export class TailHub {
     if (this.closed) throw shuttingDown();
     const split = await this.start();
     if (this.closed) throw shuttingDown();
-    const sub: Subscriber = { query, matches: compileMatcher(query.filter), sink, held: query.since === null ? null : [], window: 0, inWindow: 0 };
+    const sub: Subscriber = { query, matches: compileMatcher(query.filter), sink, held: query.since === null ? null : [], joinedAt: null, window: 0, inWindow: 0 };
     // Synchronously after reading the split: no shared read can be dispatched in between.
     const at = this.position ?? split;
+    if (this.readFilter !== TRUE && (this.reading || at.within > 0)) {
+      // A filtered read in flight, or a seam read with a filter that may not
+      // hold this tail's records: it joins at the next commit boundary, where
+      // its backfill reads what it missed from the store (activate).
+      sub.joinedAt = at.at;
+      sub.held = [];
+      this.pending.add(sub);
+      return () => this.remove(sub);
+    }
     const seam = query.since === null ? [] : this.seam;
     this.index.add(sub, query.filter);
+    this.filterStale = true;
     this.schedule();
     if (sub.held !== null) void this.backfill(sub, at, seam);
     return () => this.remove(sub);
@@ -99,7 +124,7 @@ export class TailHub {
   /** Ends every tail with a reason (graceful shutdown) and stops reading. */
   close(reason = 'the gateway is shutting down'): void {
     this.closed = true;
-    for (const sub of [...this.index.all()]) {
+    for (const sub of [...this.index.all(), ...this.pending]) {
       sub.sink.fail(shutdownError(`${reason}: reconnect and resume with since`));
       this.remove(sub);
     }
@@ -128,8 +153,10 @@ export class TailHub {
   }
 
   private remove(sub: Subscriber): void {
+    this.pending.delete(sub);
     this.index.delete(sub);
-    if (this.index.size === 0) this.stop();
+    this.filterStale = true;
+    if (this.subscribers === 0) this.stop();
   }
 
   /** Nobody tails: no more reads; the next tail starts from the head again. */
@@ -139,10 +166,32 @@ export class TailHub {
     this.timer = null;
     this.position = null;
     this.seam = [];
+    this.readFilter = TRUE;
+    this.filterStale = false;
+  }
+
+  /**
+   * At a commit boundary (pushdown, `within` 0): the waiting tails join,
+   * each with a backfill from the commit it joined in (or its `since`) up
+   * to here, and the read's filter becomes the subscribers' terms.
+   */
+  private atBoundary(): void {
+    if (this.options.pushdown !== true || this.position === null || this.position.within !== 0) return;
+    const here = this.position;
+    for (const sub of this.pending) {
+      this.pending.delete(sub);
+      this.index.add(sub, sub.query.filter);
+      this.filterStale = true;
+      void this.backfill(sub, here, [], sub.query.since === null ? { at: sub.joinedAt!, within: 0 } : null);
+    }
+    if (this.filterStale) {
+      this.readFilter = this.index.readFilter();
+      this.filterStale = false;
+    }
   }
 
   private schedule(): void {
-    if (this.timer !== null || this.reading || this.index.size === 0 || this.closed) return;
+    if (this.timer !== null || this.reading || this.subscribers === 0 || this.closed) return;
     this.timer = setTimeout(() => {
       this.timer = null;
       void this.tick();
@@ -155,20 +204,24 @@ export class TailHub {
     this.reading = true;
     try {
       for (let i = 0; i < MAX_READS_PER_TICK && generation === this.generation && this.position !== null; i++) {
+        this.atBoundary();
         const from = this.position;
         const started = performance.now();
         this.reads.count++;
-        const page = await this.options.store.tail!({ filter: TRUE, from, until: null, since: null, limit: this.options.readLimit });
+        const page = await this.options.store.tail!({ filter: this.readFilter, from, until: null, since: null, limit: this.options.readLimit });
         this.options.onRead?.(page.records.length, performance.now() - started);
         if (generation !== this.generation) return;
         // The records at the new position delivered so far: a backfill joining now ends with them.
         if (page.records.length > 0) {
           this.seam = page.next.at === from.at ? [...this.seam, ...page.records] : page.records.slice(page.records.length - page.next.within);
         }
-        this.position = page.next;
+        // A read that was not cut took all of its last commit: the next starts at the next commit.
+        this.position = this.options.pushdown === true && !page.full && page.next.within > 0 ? { at: page.next.at + 1n, within: 0 } : page.next;
+        if (this.position.within === 0) this.seam = [];
         this.dispatch(page.records);
         if (!page.full) break;
       }
+      if (generation === this.generation) this.atBoundary();
     } catch (e) {
       this.reads.failures++;
       this.options.log?.warn({ err: e }, 'the live tail could not read the store; retrying at the next interval');
@@ -224,9 +277,9 @@ export class TailHub {
     if (!sub.sink.push(list)) this.remove(sub);
   }
 
-  private async backfill(sub: Subscriber, split: TailPosition, seam: readonly SessionRecord[]): Promise<void> {
+  private async backfill(sub: Subscriber, split: TailPosition, seam: readonly SessionRecord[], start: TailPosition | null = null): Promise<void> {
     const store = this.options.store;
-    let from: TailPosition | null = null;
+    let from: TailPosition | null = start;
     let sent = 0;
     try {
       for (;;) {
@@ -242,8 +295,8 @@ export class TailHub {
         from = page.next;
         await sub.sink.whenDrained();
       }
-      const since = sub.query.since!;
-      const tail = seam.filter((r) => r.time >= since && sub.matches(r));
+      const since = sub.query.since;
+      const tail = seam.filter((r) => (since === null || r.time >= since) && sub.matches(r));
       const held = sub.held ?? [];
       sub.held = null;
       // What the hub read during the backfill belongs to it (LIVE_TAIL_MAX_BACKFILL bounds it), not to the live rate.

@@ -20,6 +20,7 @@ export {
   COUNTER_COLUMNS,
   METRIC_COLUMN,
   LABEL_NAME,
+  INT_MAX,
   LABEL_VALUE_MAX,
   isLabelName,
   labelColumn,

@@ -95,6 +95,35 @@ describe('sessionTail on the embedded store (graphql-ws)', () => {
     await client.dispose();
   });
 
+  it('reads only the records some tail\'s eq/in term matches (pushdown), and still delivers each matching record once', async () => {
+    const push = await liveGateway({ LIVE_TAIL_INTERVAL: '100ms' });
+    try {
+      const store = push.services.sessions;
+      const tailOf = store.tail!.bind(store);
+      const read: number[] = [];
+      store.tail = async (r) => {
+        const page = await tailOf(r);
+        if (r.until === null) read.push(...page.records.map((x) => x.serverPort));
+        return page;
+      };
+      const c = wsClient(push.url, init(TOKENS.admin));
+      const one = collect(c, TAIL, { where: { serverPort: { eq: 3001 } } });
+      const two = collect(c, TAIL, { where: { serverPort: { in: [3002, 3003] }, vn: { prefix: 'default' } } });
+      await sleep(400);
+      await push.ingest([3001, 3002, 3003, 3004, 3005, 3001].map((p) => flat({ server_port: p })));
+      await one.waitFor(2);
+      await two.waitFor(2);
+      await sleep(300);
+      expect(ports(one.results)).toEqual([3001, 3001]);
+      expect(ports(two.results)).toEqual([3002, 3003]);
+      // 3004 and 3005 match no tail: they were not read.
+      expect([...read].sort()).toEqual([3001, 3001, 3002, 3003]);
+      await c.dispose();
+    } finally {
+      await push.cleanup();
+    }
+  });
+
   it('runs no store read without a subscriber, and one shared read per interval for 50 subscribers', async () => {
     const hub = gw.services.live!.tails;
     await sleep(200);
