@@ -1,28 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { TRUE, buildFilter, compileMatcher, type SessionRecord } from '../model/index.js';
+import { sessionRecord } from '../../test/support/records.js';
 import { SubscriberIndex } from './subscriber-index.js';
 
-const record = (over: Partial<SessionRecord>): SessionRecord => ({
-  time: 1n,
-  vn: 'default-domain:k8s-a:x',
-  vmi: null,
-  remoteVn: 'default-domain:k8s-b:n',
-  vrouterIp: '1.1.1.1',
-  localIp: '10.0.0.1',
-  clientPort: 1,
-  remoteIp: '10.0.0.2',
-  serverPort: 80,
-  protocol: 6,
-  sessionType: 'client',
-  localLabels: {},
-  remoteLabels: {},
-  forwardSampledBytes: 1n,
-  forwardSampledPkts: 1n,
-  reverseSampledBytes: 0n,
-  reverseSampledPkts: 0n,
-  totalBytes: 1n,
-  ...over,
-});
+const record = (over: Partial<SessionRecord>): SessionRecord =>
+  sessionRecord({ time: 1n, vn: 'default-domain:k8s-a:x', remoteVn: 'default-domain:k8s-b:n', serverPort: 80, ...over });
 
 describe('SubscriberIndex.readFilter', () => {
   it('is the OR of the subscribers\' index terms, one `in` per column, and passes every record any of them matches', () => {

@@ -3,6 +3,7 @@ import { TRUE, buildFilter, compileMatcher, type SessionRecord, type TailQuery }
 import type { SessionStore, TailPage, TailRead } from '../stores/types.js';
 import { LiveStream, OutboundBudget } from './live-stream.js';
 import { TailHub } from './tail-hub.js';
+import { sessionRecord } from '../../test/support/records.js';
 
 /** A store holding commits of records in memory, with the embedded store's tail semantics (at = commit sequence). */
 class FakeTailStore {
@@ -37,26 +38,8 @@ class FakeTailStore {
 }
 
 let serial = 0;
-const rec = (vn: string): SessionRecord => ({
-  time: 1_000n + BigInt(serial),
-  vn,
-  vmi: null,
-  remoteVn: 'default-domain:k8s-b:n',
-  vrouterIp: '1.1.1.1',
-  localIp: '10.0.0.1',
-  clientPort: serial++,
-  remoteIp: '10.0.0.2',
-  serverPort: 80,
-  protocol: 6,
-  sessionType: 'client',
-  localLabels: {},
-  remoteLabels: {},
-  forwardSampledBytes: 1n,
-  forwardSampledPkts: 1n,
-  reverseSampledBytes: 0n,
-  reverseSampledPkts: 0n,
-  totalBytes: 1n,
-});
+const rec = (vn: string): SessionRecord =>
+  sessionRecord({ time: 1_000n + BigInt(serial), vn, remoteVn: 'default-domain:k8s-b:n', clientPort: serial++, serverPort: 80 });
 
 const query = (vn: string | null, since: bigint | null): TailQuery => {
   const filter = buildFilter(vn === null ? null : { vn: { eq: vn } });
