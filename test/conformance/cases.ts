@@ -72,6 +72,9 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
   { name: 'label notIn matches records without the label', args: { range: H2, where: { remoteLabels: [{ name: 'tier', notIn: ['front'] }] }, groupBy: [{ remoteLabel: 'tier' }] } },
   { name: 'label prefix', args: { range: H2, where: { localLabels: [{ name: 'namespace', prefix: 'sh' }] }, groupBy: [{ localLabel: 'namespace' }] } },
   { name: 'label regex', args: { range: H2, where: { remoteLabels: [{ name: 'app', regex: '^(db|api)$' }] }, groupBy: [{ remoteLabel: 'app' }] } },
+  // RE2's \Q...\E quote: Flux checks regex literals with Rust's syntax, which has none, so the Flux compiler spells it out
+  { name: 'label regex with a \\Q..\\E quote', args: { range: H2, where: { remoteLabels: [{ name: 'app', regex: '^\\Qdb\\E$|\\Qa.i' }] }, groupBy: [{ remoteLabel: 'app' }] } },
+  { name: 'remoteIp regex with a \\Q..\\E quote and a quantifier after it', args: { range: H2, where: { remoteIp: { regex: '\\Q.\\E[1-3]+$' } }, groupBy: [{ dimension: 'REMOTE_IP' }] } },
   { name: 'label exists', args: { range: H2, where: { remoteLabels: [{ name: 'tier', exists: true }] } } },
   { name: 'label exists false', args: { range: H2, where: { remoteLabels: [{ name: 'tier', exists: false }] } } },
   { name: 'label never seen: exists false matches all', args: { range: H2, where: { localLabels: [{ name: 'never-seen', exists: false }] } } },

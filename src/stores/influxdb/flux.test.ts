@@ -109,6 +109,11 @@ describe('fluxRegex', () => {
     expect(fluxRegex('\\.[1-3]$')).toBe('/\\.[1-3]$/');
   });
 
+  it('spells out a \\Q..\\E quote, which Flux (Rust regex syntax) refuses', () => {
+    expect(fluxRegex('\\Qa.b\\E+')).toBe('/a\\.b+/');
+    expect(fluxRegex('\\Q/\\')).toBe('/\\/\\\\(?:)/');
+  });
+
   it('writes the empty pattern as (?:), since // opens a comment', () => {
     expect(fluxRegex('')).toBe('/(?:)/');
   });
@@ -128,6 +133,14 @@ describe('fluxRegex', () => {
     ['\\x{1F680}', '🚀', true],
     ['\\x41\\x{42}', 'AB', true],
     ['\\\\x41', '\\x41', true],
+    ['^\\Qa.b\\E$', 'a.b', true],
+    ['^\\Qa.b\\E$', 'axb', false],
+    ['^\\Qa/b*\\E+$', 'a/b**', true],
+    ['^\\Qa/b*\\E+$', 'a/b', false],
+    ['x\\Q[(\\E', 'x[(', true],
+    ['^\\Qa\\b', 'a\\b', true],
+    ['^\\Q\\E$', '', true],
+    ['^\\Q\u0001\\E$', '\u0001', true],
   ] as const)('gives RE2 the same pattern meaning for %j on %j', (pattern, sample, matches) => {
     const given = RE2JS.compile(pattern).matcher(sample).find();
     const sent = RE2JS.compile(readFluxRegex(fluxRegex(pattern))).matcher(sample).find();

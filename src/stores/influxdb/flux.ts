@@ -36,14 +36,25 @@ export function fluxString(value: string): string {
 
 /**
  * A Flux regular expression literal for an RE2 pattern (already checked by
- * the model), written for how Flux reads one (libflux `parse_regex`): it
- * turns `\/` into `/` and `\xHH` into the character HH, and hands every
- * other escape pair on unchanged. So a `/` outside an escape pair becomes
- * `\/`; a control character, which a literal may not hold, becomes `\xHH`
- * (RE2 gets the character, and reads it literally); and the pattern's own
- * `\xHH` and `\x{H...}` escapes become the character they stand for,
- * escaped where RE2 would read it as an operator (else `\x2e` would reach
- * RE2 as `.`; Flux refuses `\x{...}`). Other escape pairs pass unchanged.
+ * the model). Flux matches with Go's regexp (RE2 syntax) but first checks
+ * the literal with Rust's regex syntax (libflux), which reads some RE2
+ * patterns differently or not at all; and its lexer (`parse_regex`) turns
+ * `\/` into `/` and `\xHH` into the character HH. So the pattern is written
+ * out in the part of the syntax both read alike, with the same meaning:
+ *
+ * - a `/` outside an escape pair becomes `\/`; a control character, which
+ *   a literal may not hold, becomes `\xHH`; `\xHH`, `\x{H...}` and octal
+ *   `\123` escapes become the character they stand for (escaped where RE2
+ *   would read it as an operator: else `\x2e` would reach RE2 as `.`);
+ * - a `\Q...\E` quote (to its first `\E`, or the end) becomes its
+ *   characters one by one, escaped the same way (Rust has no `\Q`);
+ * - a `{` that does not open a repeat count is escaped (RE2 reads it
+ *   literally, Rust refuses it);
+ * - in a character class, `&`, `~` and a nested `[` are escaped (Rust reads
+ *   `&&`, `~~` and `[` as set operations), and so is a `-` after a class
+ *   such as `\d` or `[:alpha:]` (RE2 reads it literally, Rust refuses it);
+ * - other escape pairs pass unchanged.
+ *
  * The empty pattern becomes `(?:)`, since `//` would open a comment; and a
  * pattern that ends with `\\` gets `(?:)` after it: Flux's lexer takes the
  * longest token, and would read that last backslash and the closing slash
@@ -52,21 +63,65 @@ export function fluxString(value: string): string {
 export function fluxRegex(pattern: string): string {
   if (pattern === '') return '/(?:)/';
   let out = '/';
+  let inClass = false;
+  let afterClassEscape = false;
   for (let i = 0; i < pattern.length; i++) {
     const ch = pattern[i]!;
-    if (ch === '\\' && pattern[i + 1] === 'x') {
+    const wasClassEscape = afterClassEscape;
+    afterClassEscape = false;
+    if (ch === '\\' && pattern[i + 1] === 'Q') {
+      const end = pattern.indexOf('\\E', i + 2);
+      const quoted = pattern.slice(i + 2, end < 0 ? pattern.length : end);
+      for (const q of quoted) out += reCharacter(q.codePointAt(0)!);
+      i = end < 0 ? pattern.length : end + 1;
+    } else if (ch === '\\' && pattern[i + 1] === 'x') {
       const braced = pattern[i + 2] === '{';
       const digits = braced ? pattern.slice(i + 3, pattern.indexOf('}', i + 3)) : pattern.slice(i + 2, i + 4);
       out += reCharacter(Number.parseInt(digits, 16));
       i += 1 + (braced ? digits.length + 2 : 2);
+    } else if (ch === '\\' && /[0-7]/.test(pattern[i + 1] ?? '')) {
+      const digits = /^[0-7]{1,3}/.exec(pattern.slice(i + 1))![0];
+      out += reCharacter(Number.parseInt(digits, 8));
+      i += digits.length;
     } else if (ch === '\\' && i + 1 < pattern.length) {
       const next = pattern[i + 1]!;
-      out += isControl(next.charCodeAt(0)) ? reControl(next.charCodeAt(0)) : `\\${next}`;
-      i++;
+      if ((next === 'p' || next === 'P') && pattern[i + 2] === '{') {
+        const close = pattern.indexOf('}', i + 3);
+        out += pattern.slice(i, close + 1);
+        i = close;
+      } else if (next === 'p' || next === 'P') {
+        out += pattern.slice(i, i + 3);
+        i += 2;
+      } else {
+        out += isControl(next.charCodeAt(0)) ? reControl(next.charCodeAt(0)) : `\\${next}`;
+        i++;
+      }
+      afterClassEscape = inClass && 'dDsSwWpP'.includes(next);
     } else if (ch === '/') {
       out += '\\/';
     } else if (isControl(ch.charCodeAt(0))) {
       out += reControl(ch.charCodeAt(0));
+    } else if (!inClass && ch === '[') {
+      inClass = true;
+      out += '[';
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      // a `]` first in a class is one of its characters
+      if (pattern[i + 1] === ']') {
+        out += '\\]';
+        i++;
+      }
+    } else if (!inClass && ch === '{') {
+      out += /^\{\d+(?:,\d*)?\}/.test(pattern.slice(i)) ? '{' : '\\{';
+    } else if (inClass && ch === ']') {
+      inClass = false;
+      out += ']';
+    } else if (inClass && ch === '[' && pattern[i + 1] === ':') {
+      const close = pattern.indexOf(':]', i + 2);
+      out += pattern.slice(i, close + 2);
+      i = close + 1;
+      afterClassEscape = true;
+    } else if (inClass && (ch === '[' || ch === '&' || ch === '~' || (ch === '-' && wasClassEscape && pattern[i + 1] !== ']'))) {
+      out += `\\${ch}`;
     } else {
       out += ch;
     }
