@@ -31,7 +31,7 @@ export type DeadLetter = {
   __typename?: 'DeadLetter';
   /** When it was rejected. */
   at: Scalars['DateTime']['output'];
-  /** Its id in the log, `segment:offset` (a bare offset for the single file of earlier versions): stable while the entry is kept; pass it to replayDeadLetters. */
+  /** Its id in the log, stable while the entry is kept; pass it to replayDeadLetters. Opaque: the file log writes `segment:offset` (a bare offset for the single file of earlier versions), the OpenSearch log (DEAD_LETTER_STORE=opensearch) `<time ns>.<replica>.<n>`; ids of either order entries by time. */
   id: Scalars['ID']['output'];
   /** Its position in the rejected request. */
   index: Scalars['Int']['output'];
