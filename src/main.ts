@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
-  await gateway.app.listen({ host: config.listenHost, port: config.port });
+  await gateway.app.listen({ host: config.host, port: config.port });
   if (gateway.forward !== undefined && config.forward !== null) {
     const port = await gateway.forward.listen();
     gateway.app.log.info({ host: config.forward.host, port, tls: config.forward.tls !== null, handshake: config.forward.sharedKey !== null }, 'forward protocol listener started');
@@ -46,11 +46,11 @@ async function main(): Promise<void> {
   }
   if (config.access.authOff === 'unconfigured') {
     gateway.app.log.warn(
-      { host: config.listenHost },
+      { host: config.host },
       'no authentication is configured (AUTH_TOKENS_FILE, JWT_*): listening on loopback only, every caller has every scope; see docs/security.md',
     );
   } else if (config.access.authOff === 'explicit') {
-    gateway.app.log.warn({ host: config.listenHost }, 'AUTH=none: authentication is off and anyone who reaches the gateway may read, write and administer it (unsafe)');
+    gateway.app.log.warn({ host: config.host }, 'AUTH=none: authentication is off and anyone who reaches the gateway may read, write and administer it (unsafe)');
   }
 }
 

@@ -26,9 +26,9 @@ describe('access configuration', () => {
     const c = parseConfig({});
     expect(c.access.auth).toBeNull();
     expect(c.access.authOff).toBe('unconfigured');
-    expect(c.listenHost).toBe('127.0.0.1');
-    expect(parseConfig({ HOST: '::1' }).listenHost).toBe('::1');
-    expect(parseConfig({ HOST: '127.0.0.2' }).listenHost).toBe('127.0.0.2');
+    expect(c.host).toBe('127.0.0.1');
+    expect(parseConfig({ HOST: '::1' }).host).toBe('::1');
+    expect(parseConfig({ HOST: '127.0.0.2' }).host).toBe('127.0.0.2');
   });
 
   it('stops start-up naming AUTH when HOST leaves loopback without authentication', () => {
@@ -38,11 +38,11 @@ describe('access configuration', () => {
   });
 
   it('binds anywhere with AUTH=none (unsafe) or with authentication', () => {
-    expect(parseConfig({ HOST: '0.0.0.0', AUTH: 'none' })).toMatchObject({ listenHost: '0.0.0.0', access: { auth: null, authOff: 'explicit' } });
+    expect(parseConfig({ HOST: '0.0.0.0', AUTH: 'none' })).toMatchObject({ host: '0.0.0.0', access: { auth: null, authOff: 'explicit' } });
     const c = parseConfig({ AUTH_TOKENS_FILE: tokens });
-    expect(c.listenHost).toBe('0.0.0.0');
+    expect(c.host).toBe('0.0.0.0');
     expect(c.access.auth).toEqual({ tokensFile: tokens, jwt: null });
-    expect(parseConfig({ ...jwt, HOST: '10.0.0.1' }).listenHost).toBe('10.0.0.1');
+    expect(parseConfig({ ...jwt, HOST: '10.0.0.1' }).host).toBe('10.0.0.1');
   });
 
   it('reads the JWT settings with their defaults', () => {

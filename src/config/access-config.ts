@@ -183,7 +183,7 @@ export function isLoopback(host: string): boolean {
  * authentication configured and no HOST it is 127.0.0.1 (the safe default);
  * HOST off loopback with authentication off needs AUTH=none.
  */
-export function listenHost(env: Env, access: AccessConfig, variable = 'HOST'): string {
+export function listenHost(env: Env, variable: string, access: AccessConfig): string {
   const host = optional(env, variable);
   if (access.authOff !== 'unconfigured') return host ?? '0.0.0.0';
   if (host === null) return '127.0.0.1';

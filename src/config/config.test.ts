@@ -6,7 +6,8 @@ describe('parseConfig', () => {
   it('has the documented defaults', () => {
     const c = parseConfig({});
     expect(c.port).toBe(4000);
-    expect(c.host).toBe('0.0.0.0');
+    // no authentication configured: loopback only (docs/security.md)
+    expect(c.host).toBe('127.0.0.1');
     expect(c.duckdbPath).toBe('./data/gateway.duckdb');
     expect(c.sessionStore).toBe('duckdb');
     expect(c.retention.raw.text).toBe('24h');

@@ -12,10 +12,8 @@ export type { DeadLetterStore } from './dead-letter-store.js';
 
 /** Everything the gateway reads from its environment, validated once by `parseConfig`. */
 export interface Config {
-  /** HOST as given, `0.0.0.0` when unset. */
+  /** The address bound: HOST, or 127.0.0.1 when no authentication is configured and HOST is unset (access-config.ts), else 0.0.0.0. */
   readonly host: string;
-  /** The address actually bound: HOST, or 127.0.0.1 when no authentication is configured and HOST is unset (access-config.ts). */
-  readonly listenHost: string;
   readonly access: AccessConfig;
   readonly port: number;
   readonly sessionStore: 'duckdb' | 'influxdb';
@@ -141,8 +139,7 @@ export function parseConfig(env: Env): Config {
   const opensearch = uveStore === 'opensearch' ? openSearch(env) : null;
   const ingest = ingestLimits(env);
   return {
-    host: env['HOST'] ?? '0.0.0.0',
-    listenHost: listenHost(env, access),
+    host: listenHost(env, 'HOST', access),
     access,
     port: int(env, 'PORT', 4000, 0, 65535),
     sessionStore,

@@ -34,7 +34,7 @@ export function parseForwardConfig(env: Env, access: AccessConfig, maxBodyBytes:
     return null;
   }
   const port = int(env, 'FORWARD_PORT', 24224, 0, 65535);
-  const host = listenHost(env, access, 'FORWARD_HOST');
+  const host = listenHost(env, 'FORWARD_HOST', access);
   const maxFrameBytes = int(env, 'FORWARD_MAX_FRAME_BYTES', maxBodyBytes, 1024, 1024 * MIB);
   const sharedKey = optional(env, 'FORWARD_SHARED_KEY');
   const usersFile = readableFile(env, 'FORWARD_USERS_FILE');

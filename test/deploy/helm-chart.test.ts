@@ -83,7 +83,7 @@ if ('path' in helm) {
       const objs = render('-f', join(chart, 'examples', `${name}.yaml`));
       const env = containerEnv(objs);
       const config = parseConfig(env);
-      expect(config.listenHost).toBe('0.0.0.0');
+      expect(config.host).toBe('0.0.0.0');
       expect(config.access.auth).not.toBeNull();
       const known = configVariables();
       // Every key the chart sets is a variable the gateway reads (FORWARD_PORT: issue 16's forward listener).
