@@ -251,6 +251,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           metrics,
           log: app.log,
           maxDecompressedBytes: config.ingest.maxBodyBytes,
+          ...(options.tokensPollMs === undefined ? {} : { usersPollMs: options.tokensPollMs }),
         });
   if (config.sessionStore === 'duckdb' && options.runJobs !== false) {
     embedded!.startRollup(config.rollupIntervalMs, (e) => app.log.error({ err: e }, 'rollup job failed'));

@@ -107,4 +107,21 @@ describe('forward listener: shared key and user authentication', () => {
     expect(await c.next(10)).toBeNull();
     expect((await stored(gw)).length).toBe(1);
   });
+
+  it('reads FORWARD_USERS_FILE again when it changes: a new user is let in, a removed one refused, a bad edit keeps the last good users', async () => {
+    const usersFile = join(gw.dir, 'users.yaml');
+    writeFileSync(usersFile, `- username: fluentd-b\n  password: ${TOKENS.shipper}\n`);
+    await new Promise((r) => setTimeout(r, 400));
+    const added = await RawClient.open(port);
+    expect((await added.handshake(KEY, { username: 'fluentd-b', password: TOKENS.shipper }))[1]).toBe(true);
+    added.end();
+    const removed = await RawClient.open(port);
+    expect(await removed.handshake(KEY, { username: 'fluentd-a', password: TOKENS.shipper })).toEqual(['PONG', false, 'username/password mismatch', '', '']);
+    writeFileSync(usersFile, '- username: [not, a, name]\n');
+    await new Promise((r) => setTimeout(r, 400));
+    const kept = await RawClient.open(port);
+    expect((await kept.handshake(KEY, { username: 'fluentd-b', password: TOKENS.shipper }))[1]).toBe(true);
+    kept.end();
+    expect(gw.logs().some((l) => l['msg'] === 'forward users file is not valid after an edit; the last good one stays in force')).toBe(true);
+  });
 });

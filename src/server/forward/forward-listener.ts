@@ -12,7 +12,8 @@ import { FORWARD_CODEC } from './event-time.js';
 import { FrameTooLarge, frameDecoder, readFrame, type FrameLimits } from './forward-frame.js';
 import { FrameSplitter, NotMsgpack } from './frame-splitter.js';
 import type { ForwardIngest } from './forward-ingest.js';
-import { readForwardUsers, type ForwardUser } from './forward-users.js';
+import { WatchedFile } from '../watched-file.js';
+import { parseForwardUsers, type ForwardUser } from './forward-users.js';
 import { heloMessage, newHelo, passwordDigest, pongMessage, readPing, sameDigest, sharedKeyDigest, type Helo } from './handshake.js';
 
 export interface ForwardLog {
@@ -30,6 +31,8 @@ export interface ForwardListenerOptions {
   readonly log: ForwardLog;
   /** INGEST_MAX_BODY_BYTES: the bound of a CompressedPackedForward frame's entries after gunzip. */
   readonly maxDecompressedBytes: number;
+  /** How often FORWARD_USERS_FILE is read again without a change event (default 10 s; tests). */
+  readonly usersPollMs?: number;
 }
 
 /** A connection that sends nothing for this long is closed (fluentd and Fluent Bit reconnect). */
@@ -56,7 +59,8 @@ class Disconnect extends Error {
 export class ForwardListener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
-  private users: Map<string, ForwardUser> | null = null;
+  /** FORWARD_USERS_FILE, read again when it changes (a bad edit keeps the last good users). */
+  private users: WatchedFile<Map<string, ForwardUser>> | null = null;
 
   private constructor(private readonly options: ForwardListenerOptions, server: Server) {
     this.server = server;
@@ -72,7 +76,17 @@ export class ForwardListener {
       socket.destroy();
     });
     const listener = new ForwardListener(options, server);
-    if (options.config.usersFile !== null) listener.users = await readForwardUsers(options.config.usersFile);
+    if (options.config.usersFile !== null) {
+      listener.users = await WatchedFile.open({
+        path: options.config.usersFile,
+        variable: 'FORWARD_USERS_FILE',
+        what: 'forward users file',
+        parse: parseForwardUsers,
+        count: (users) => users.size,
+        log: options.log,
+        ...(options.usersPollMs === undefined ? {} : { pollMs: options.usersPollMs }),
+      });
+    }
     return listener;
   }
 
@@ -89,6 +103,7 @@ export class ForwardListener {
 
   /** Stops accepting and ends every connection (a frame not yet acknowledged is sent again by its sender). */
   close(): Promise<void> {
+    this.users?.close();
     return new Promise((resolve) => {
       for (const s of this.sockets) s.destroy();
       if (!this.server.listening) return resolve();
@@ -205,7 +220,7 @@ export class ForwardListener {
     let caller: Caller = UNRESTRICTED;
     let password: string | null = null;
     if (this.users !== null) {
-      const user = this.users.get(ping.username);
+      const user = this.users.current.get(ping.username);
       if (user === undefined || !sameDigest(ping.passwordDigest, passwordDigest(helo.authSalt, user.username, user.password))) {
         return refuse('username/password mismatch', `username/password mismatch for ${JSON.stringify(ping.username.slice(0, 64))}`);
       }

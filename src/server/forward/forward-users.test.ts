@@ -18,6 +18,6 @@ describe('parseForwardUsers', () => {
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toBe('FORWARD_USERS_FILE: entry 1: username a is given twice');
+    expect(message).toBe('entry 1: username a is given twice');
   });
 });

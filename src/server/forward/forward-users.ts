@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 
 /** One forward sender: the username and password it gives in PING; the password is an access token of the gateway. */
@@ -10,34 +9,25 @@ export interface ForwardUser {
 const NAME = /^[\x21-\x7e]{1,200}$/;
 
 /**
- * Reads FORWARD_USERS_FILE (JSON or YAML): a list of `{username, password}`.
+ * What FORWARD_USERS_FILE (JSON or YAML) holds: a list of `{username, password}`.
  * The handshake proves a password by a salted digest, so the gateway must
  * hold it: each password is a token the gateway's authenticator accepts (a
  * static token of AUTH_TOKENS_FILE, or a JWT), and that token decides the
  * sender's scopes and namespaces (docs/fluentd.md, "Forward protocol").
- * Throws an Error naming the entry; never quotes a password.
+ * The listener keeps the file in a WatchedFile, so an edit applies to the
+ * next handshake. Throws an Error naming the entry; never quotes a password.
  */
-export async function readForwardUsers(path: string): Promise<Map<string, ForwardUser>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    throw new Error(`FORWARD_USERS_FILE: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return parseForwardUsers(text);
-}
-
 export function parseForwardUsers(text: string): Map<string, ForwardUser> {
   let doc: unknown;
   try {
     doc = parseYaml(text, { maxAliasCount: 0 });
   } catch (e) {
-    throw new Error(`FORWARD_USERS_FILE: not JSON or YAML: ${String((e as Error).message).split('\n')[0]}`);
+    throw new Error(`not JSON or YAML: ${String((e as Error).message).split('\n')[0]}`);
   }
-  if (!Array.isArray(doc) || doc.length === 0) throw new Error('FORWARD_USERS_FILE: must be a non-empty list of {username, password} entries');
+  if (!Array.isArray(doc) || doc.length === 0) throw new Error('must be a non-empty list of {username, password} entries');
   const users = new Map<string, ForwardUser>();
   doc.forEach((raw: unknown, i) => {
-    const at = `FORWARD_USERS_FILE: entry ${i}`;
+    const at = `entry ${i}`;
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${at}: must be an object {username, password}`);
     const e = raw as Record<string, unknown>;
     for (const k of Object.keys(e)) if (k !== 'username' && k !== 'password') throw new Error(`${at}: unknown key ${JSON.stringify(k.slice(0, 32))}`);
