@@ -195,4 +195,24 @@ describe('forward listener: backpressure and store failures', () => {
     expect((await stored(gw)).length).toBe(10);
     c.end();
   });
+
+  it('stores a chunk sent again after a lost ack once (its chunk id and bytes are its idempotency key), slices and all', async () => {
+    const { gw, port } = await start({ INGEST_MAX_RECORDS: '3', INGEST_MAX_INFLIGHT_RECORDS: '3' });
+    const frame = pack(['vrouter.session', entries(...Array.from({ length: 10 }, () => [new EventTime(T), flat()])), { chunk: 'again' }]);
+    for (let i = 0; i < 3; i++) {
+      // A new connection each time, as fluentd's retry after the connection broke.
+      const c = await RawClient.open(port);
+      c.send(frame);
+      expect(await c.next()).toEqual({ ack: 'again' });
+      c.end();
+      await c.closedWithin();
+    }
+    expect((await stored(gw)).length).toBe(10);
+    // The same chunk id over other records is other data: stored.
+    const c = await RawClient.open(port);
+    c.send(pack(['vrouter.session', new EventTime(T), flat(), { chunk: 'again' }]));
+    expect(await c.next()).toEqual({ ack: 'again' });
+    expect((await stored(gw)).length).toBe(11);
+    c.end();
+  });
 });

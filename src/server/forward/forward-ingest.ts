@@ -47,7 +47,12 @@ export class ForwardIngest {
     return this.options.budget;
   }
 
-  async ingestFrame(frame: ForwardFrame, caller: Caller): Promise<{ accepted: number; rejected: number }> {
+  /**
+   * `key`: the frame's idempotency key (its chunk id and digest); each slice
+   * of its session records is written under `<key>:<first record>`, so a
+   * frame sent again is answered from the store instead of stored twice.
+   */
+  async ingestFrame(frame: ForwardFrame, caller: Caller, key?: string): Promise<{ accepted: number; rejected: number }> {
     const target = targetOf(frame.tag);
     const source = forwardSource(target, frame.tag);
     const scope = namespaceScopeOf(caller, this.options.namespacePrefix);
@@ -67,7 +72,8 @@ export class ForwardIngest {
     const records: IncomingRecord[] = [];
     frame.events.forEach((e, i) => sessionRecords(e, where(i), records));
     for (let at = 0; at < records.length; at += max) {
-      add(await this.slice((held) => this.options.sessions.ingest(records.slice(at, at + max), 'snake', source, { reservation: held, scope })));
+      const once = key === undefined ? {} : { idempotencyKey: `${key}:${at}`, fingerprint: key };
+      add(await this.slice((held) => this.options.sessions.ingest(records.slice(at, at + max), 'snake', source, { reservation: held, scope, ...once })));
     }
     return { accepted, rejected };
   }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -163,7 +164,7 @@ export class ForwardListener {
           const held = budget.reserve();
           try {
             held.addBytes(bytes.length);
-            await this.frame(socket, decoder.decode(bytes), held, limits, state);
+            await this.frame(socket, bytes, decoder.decode(bytes), held, limits, state);
           } finally {
             held.release();
           }
@@ -177,7 +178,7 @@ export class ForwardListener {
   }
 
   /** One decoded frame: PING while the handshake is open, else a forward message, acknowledged once stored. */
-  private async frame(socket: Socket, value: unknown, held: Reservation, limits: FrameLimits, state: ConnectionState): Promise<void> {
+  private async frame(socket: Socket, bytes: Uint8Array, value: unknown, held: Reservation, limits: FrameLimits, state: ConnectionState): Promise<void> {
     const { metrics, ingest, log } = this.options;
     if (state.caller === null) {
       ({ caller: state.caller, password: state.password } = await this.handshake(socket, value, state.helo!));
@@ -196,7 +197,10 @@ export class ForwardListener {
       return;
     }
     if (read.mode === 'compressed') held.addBytes(read.entryBytes);
-    const result = await ingest.ingestFrame(read, state.caller);
+    // A chunk sent again (its ack was lost) is the same bytes under the same chunk id: its key finds the first answer
+    // instead of storing it twice on a store that keeps idempotency keys (the embedded one; InfluxDB overwrites).
+    const key = read.chunk === null ? undefined : `forward:${state.caller.name}:${read.chunk}:${createHash('sha256').update(bytes).digest('base64url')}`;
+    const result = await ingest.ingestFrame(read, state.caller, key);
     metrics.countForwardRecords(result.accepted, result.rejected);
     if (read.chunk !== null) this.ack(socket, read.chunk);
   }
