@@ -140,8 +140,12 @@ export class RawChunkWriter {
     this.noneValid = new ArrayBuffer(this.validityBuffer.byteLength);
   }
 
-  /** Appends every record of `b`, each with the commit's sequence number `seq`. */
-  append(appender: DuckDBAppender, b: RecordBatch, seq: bigint): void {
+  /**
+   * Appends every record of `b`, each with the commit's sequence number
+   * `seq`; sets `carried[l]` to 1 for each label or map column `l` (index
+   * into the writer's slots) some record of `b` holds a value in.
+   */
+  append(appender: DuckDBAppender, b: RecordBatch, seq: bigint, carried?: Uint8Array): void {
     const labelSlot = this.labelSlotsOf(b.dictionary);
     let s = 0;
     for (let first = 0; first < b.length; first += this.rows) {
@@ -167,6 +171,7 @@ export class RawChunkWriter {
           this.writeNulls(vector);
           continue;
         }
+        if (carried !== undefined) carried[l] = 1;
         if (this.maps[l] === 1) {
           this.writeMaps(FIXED.length + l, n, this.entries[l]!);
           continue;

@@ -149,6 +149,7 @@ export class DuckDbSessionStore implements SessionStore {
       store.setLayout(rawColumns, mapped);
       const seq = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
       store.seq = BigInt(seq.getRowObjects()[0]!['s'] as bigint);
+      store.rollup.openedAt(store.seq);
     });
     return store;
   }
@@ -404,10 +405,12 @@ export class DuckDbSessionStore implements SessionStore {
       const layout = await this.addLabelColumns(conn, writes);
       const writer = layout?.columns === undefined ? this.writer : new RawChunkWriter(rawSlots(layout.columns));
       const seq = this.seq + 1n;
+      const columns = layout?.columns ?? this.rawColumns;
+      const carried = new Uint8Array(columns.length);
       if (writes.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of writes) writer.append(appender, w.batch, seq);
+          for (const w of writes) writer.append(appender, w.batch, seq, carried);
           appender.flushSync();
         } finally {
           appender.closeSync();
@@ -417,6 +420,7 @@ export class DuckDbSessionStore implements SessionStore {
       if (keys.length > 0) await this.rememberKeys(conn, keys);
       await conn.run('COMMIT');
       this.seq = seq;
+      this.rollup.committed(seq, columns.filter((_, l) => carried[l] === 1));
       if (layout !== null) this.setLayout(layout.columns ?? this.rawColumns, layout.mapped, writer);
       return null;
     } catch (e) {
