@@ -304,7 +304,7 @@ function influx(env: Env, retention: Retention): InfluxConfig {
 }
 
 /** Label columns per side of the embedded store by default (DUCKDB_LABEL_COLUMNS; src/stores/duckdb/layout.ts keeps the same figure for a store opened without it). */
-export const DEFAULT_DUCKDB_LABEL_COLUMNS = 32;
+export const DEFAULT_DUCKDB_LABEL_COLUMNS = 16;
 
 /** Label names kept per side by default: what a cluster's pods carry (app, version, tier, the app.kubernetes.io set, a few of the operator's) with room to spare. */
 export const DEFAULT_MAX_LABEL_NAMES = 256;

@@ -26,7 +26,7 @@ export const LABEL_MAP_COLUMNS: Readonly<Record<LabelSide, string>> = { local: '
 export const LABEL_MAP_TYPE = 'MAP(VARCHAR, VARCHAR)';
 
 /** Label columns per side by default (DUCKDB_LABEL_COLUMNS); names past them go to the side's map. */
-export const DEFAULT_LABEL_COLUMNS = 32;
+export const DEFAULT_LABEL_COLUMNS = 16;
 
 /**
  * What a compiler needs to know of the live schema: which label columns
