@@ -72,6 +72,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
           retention: config.retention,
           sessions: config.sessionStore === 'duckdb',
           uves: config.uveStore === 'duckdb',
+          labelColumns: config.duckdbLabelColumns,
           clock,
           onFailure: (e) => log?.error({ err: e }, 'the embedded database thread failed; the embedded store answers BACKEND_UNAVAILABLE until restart'),
         })

@@ -5,10 +5,14 @@
  * ROUNDS writes and a rollup pass; then NAMES records arrive, each carrying
  * one new label name (half local, half remote), and the same body is timed
  * again. Printed: both medians and their ratio, with the label bound
- * (INGEST_MAX_LABEL_NAMES) at its default, and with it lifted past NAMES,
- * which is what the store did before the bound.
+ * (INGEST_MAX_LABEL_NAMES) at its default, for each layout in the same run:
+ * every kept name a column (the layout before DUCKDB_LABEL_COLUMNS, as a
+ * budget past the bound), and the first LABEL_COLUMNS names per side as
+ * columns with the rest in the side's map column; and with the bound
+ * lifted past NAMES, every name a column (the store before the bound)
+ * unless UNBOUNDED=0.
  *
- *   npm run bench:duckdb:labels            (NAMES=2000 ROUNDS=7; the figures in docs/benchmarks.md are NAMES=600 ROUNDS=3)
+ *   npm run bench:duckdb:labels            (NAMES=2000 ROUNDS=7 LABEL_COLUMNS=16,32,64; docs/benchmarks.md has the figures)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,11 +55,11 @@ function attack(names: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function run(bound: number): Promise<{ before: number; after: number; rollupBefore: number; rollupAfter: number; kept: number; refused: number }> {
+async function run(bound: number, labelColumns: number): Promise<{ before: number; after: number; rollupBefore: number; rollupAfter: number; kept: number; refused: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'sag-labels-bench-'));
   try {
     const db = await DuckDb.open({ path: join(dir, 'labels.duckdb'), queryTimeoutMs: 120_000 });
-    const store = await DuckDbSessionStore.open(db, { retention: config.retention, clock: () => NOW });
+    const store = await DuckDbSessionStore.open(db, { retention: config.retention, clock: () => NOW, labelColumns });
     const ingest = new SessionIngest({
       store,
       deadLetters: { append: () => Promise.resolve(), close: () => Promise.resolve() },
@@ -89,8 +93,16 @@ async function run(bound: number): Promise<{ before: number; after: number; roll
   }
 }
 
-const bounded = await run(config.ingest.maxLabelNames);
-const unbounded = await run(NAMES + 10);
+const LABEL_COLUMNS = (process.env['LABEL_COLUMNS'] ?? '16,32,64').split(',').map(Number);
+const bound = config.ingest.maxLabelNames;
+// Interleaved: every layout once, then again, so drift of a shared machine spreads over all of them.
+const layouts: [string, number, number][] = [
+  [`columns only, bound ${bound}`, bound, bound + 1],
+  ...LABEL_COLUMNS.map((n): [string, number, number] => [`${n} columns + map, bound ${bound}`, bound, n]),
+  ...(process.env['UNBOUNDED'] === '0' ? [] : [['columns only, no bound', NAMES + 10, NAMES + 10] as [string, number, number]]),
+];
+const results: Record<string, Awaited<ReturnType<typeof run>>> = {};
+for (const [name, b, n] of layouts) results[name] = await run(b, n);
 const show = (r: Awaited<ReturnType<typeof run>>) => ({
   attackStored: r.kept,
   attackRefused: r.refused,
@@ -103,7 +115,14 @@ const show = (r: Awaited<ReturnType<typeof run>>) => ({
 });
 process.stdout.write(
   `${JSON.stringify(
-    { date: new Date().toISOString(), machine: machine(), names: NAMES, rounds: ROUNDS, bound: config.ingest.maxLabelNames, bounded: show(bounded), unbounded: show(unbounded) },
+    {
+      date: new Date().toISOString(),
+      machine: machine(),
+      names: NAMES,
+      rounds: ROUNDS,
+      bound,
+      layouts: Object.fromEntries(Object.entries(results).map(([k, r]) => [k, show(r)])),
+    },
     null,
     2,
   )}\n`,

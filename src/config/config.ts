@@ -28,6 +28,12 @@ export interface Config {
    * ("Out of Memory" at 64MB with 256MB; docs/decisions.md).
    */
   readonly duckdbCheckpointThreshold: string;
+  /**
+   * DUCKDB_LABEL_COLUMNS: label names per side that get a column of their
+   * own in the embedded store; later names share one map column per side
+   * (docs/decisions.md, "Label names past the column budget").
+   */
+  readonly duckdbLabelColumns: number;
   /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
   readonly opensearch: OpenSearchConfig | null;
   /** The InfluxDB connection and layout; set only when SESSION_STORE=influxdb. */
@@ -147,6 +153,7 @@ export function parseConfig(env: Env): Config {
     duckdbPath: nonEmpty(env, 'DUCKDB_PATH', './data/gateway.duckdb'),
     duckdbMemoryLimit,
     duckdbCheckpointThreshold: checkpointThreshold(duckdbMemoryLimit),
+    duckdbLabelColumns: int(env, 'DUCKDB_LABEL_COLUMNS', DEFAULT_DUCKDB_LABEL_COLUMNS, 0, 1_000),
     opensearch,
     influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },
@@ -292,6 +299,9 @@ function influx(env: Env, retention: Retention): InfluxConfig {
   }
   return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter };
 }
+
+/** Label columns per side of the embedded store by default (DUCKDB_LABEL_COLUMNS; src/stores/duckdb/layout.ts keeps the same figure for a store opened without it). */
+export const DEFAULT_DUCKDB_LABEL_COLUMNS = 16;
 
 /** Label names kept per side by default: what a cluster's pods carry (app, version, tier, the app.kubernetes.io set, a few of the operator's) with room to spare. */
 export const DEFAULT_MAX_LABEL_NAMES = 256;

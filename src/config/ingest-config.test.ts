@@ -42,6 +42,14 @@ describe('parseConfig: ingest settings', () => {
     });
   });
 
+  it('gives 16 label names per side a column of the embedded store unless DUCKDB_LABEL_COLUMNS says otherwise, from 0 to 1000', () => {
+    expect(parseConfig({}).duckdbLabelColumns).toBe(16);
+    expect(parseConfig({ DUCKDB_LABEL_COLUMNS: '0' }).duckdbLabelColumns).toBe(0);
+    expect(parseConfig({ DUCKDB_LABEL_COLUMNS: '1000' }).duckdbLabelColumns).toBe(1000);
+    expect(() => parseConfig({ DUCKDB_LABEL_COLUMNS: '1001' })).toThrow(ConfigError);
+    expect(() => parseConfig({ DUCKDB_LABEL_COLUMNS: '-1' })).toThrow(/DUCKDB_LABEL_COLUMNS/);
+  });
+
   it('checkpoints DuckDB at half its memory limit, between 16MB and 256MB, and at 256MB without a limit', () => {
     const threshold = (limit?: string) => parseConfig(limit === undefined ? {} : { DUCKDB_MEMORY_LIMIT: limit }).duckdbCheckpointThreshold;
     expect([threshold(), threshold('64MB'), threshold('16MB'), threshold('2GiB'), threshold('300 MiB'), threshold('512KB')]).toEqual([

@@ -93,3 +93,19 @@ describeUveTenancyConformance('duckdb', async () => {
   });
   return { store: thread.uves(), cleanup: () => thread.close() };
 });
+
+// The same suites with labels past the column budget (DUCKDB_LABEL_COLUMNS):
+// with 0 every label is a key of its side's map column, with 1 the first
+// name of each side is a column and the others are map keys. Each answer
+// must be the one the columns give (docs/decisions.md, "Label names past
+// the column budget").
+for (const labelColumns of [0, 1]) {
+  const mapped = async ({ now, retention }: { now: bigint; retention: Parameters<typeof DuckDbThread.start>[0]['retention'] }) => {
+    const thread = await DuckDbThread.start({ db: { path: ':memory:', queryTimeoutMs: 30_000 }, retention, sessions: true, uves: false, labelColumns, clock: () => now });
+    return { store: thread.sessions(), afterWrite: async () => void (await thread.rollup()), cleanup: () => thread.close() };
+  };
+  describeSessionConformance(`duckdb, ${labelColumns} label columns per side`, mapped);
+  describeFlowConformance(`duckdb, ${labelColumns} label columns per side`, mapped);
+  describeTierConformance(`duckdb, ${labelColumns} label columns per side`, mapped);
+  describeTenancyConformance(`duckdb, ${labelColumns} label columns per side`, mapped);
+}

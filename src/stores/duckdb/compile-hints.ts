@@ -1,6 +1,6 @@
 import { labelColumn, type LabelNamesQuery, type ValuesQuery } from '../../model/index.js';
 import { keyExpr, metricSum, sourceFrom } from './compile.js';
-import type { StoreSchema } from './layout.js';
+import { LABEL_MAP_COLUMNS, type StoreSchema } from './layout.js';
 import { Params, quoteIdent, type SqlStatement } from './sql.js';
 
 /**
@@ -13,7 +13,7 @@ import { Params, quoteIdent, type SqlStatement } from './sql.js';
  */
 export function compileValues(q: ValuesQuery, schema: StoreSchema): SqlStatement {
   const p = new Params();
-  const key = keyExpr(q.key, schema);
+  const key = keyExpr(q.key, schema, p);
   const text = q.key.kind === 'dimension' && ['client_port', 'server_port', 'protocol'].includes(q.key.column) ? `CAST(${key} AS VARCHAR)` : key;
   // A WHERE conjunct: the null value (starts_with gives NULL) drops its row as FALSE would.
   const extra = q.prefix === null ? [] : [`starts_with(${text}, ${p.add(q.prefix)})`];
@@ -54,4 +54,30 @@ export function compileLabelNames(q: LabelNamesQuery, schema: StoreSchema): SqlS
       : `coalesce(sum(CASE WHEN ${quoteIdent(c)} IS NOT NULL THEN sessions END), 0) AS c${i}`,
   );
   return { text: `SELECT ${counts.join(', ')}\n  ${from}`, params: p.values };
+}
+
+/**
+ * Compiles the part of `sessionLabelNames` past the column budget: the keys
+ * of the side's map column that start with the prefix, each with the
+ * matching records that carry it (keys of one map are distinct, so a key's
+ * rows are its records; a tier row stands for `sessions` records). Null
+ * when no mapped name of the side starts with the prefix, so a store whose
+ * names all have columns reads as before.
+ */
+export function compileMappedLabelNames(q: LabelNamesQuery, schema: StoreSchema): SqlStatement | null {
+  const prefix = q.prefix ?? '';
+  const mapped = schema.mappedLabels?.[q.side];
+  if (mapped === undefined || ![...mapped].some((n) => n.startsWith(prefix))) return null;
+  const p = new Params();
+  const map = LABEL_MAP_COLUMNS[q.side];
+  const from = sourceFrom(q.source, q.filter, schema, p, [`${map} IS NOT NULL`]);
+  const weight = q.source.tier === 'raw' ? '1' : 'sessions';
+  const match = prefix === '' ? '' : `\n  WHERE starts_with(k, ${p.add(prefix)})`;
+  return {
+    text: `SELECT k, sum(w)::HUGEINT AS n
+  FROM (SELECT unnest(map_keys(${map})) AS k, ${weight} AS w
+  ${from.replaceAll('\n', '\n  ')}) AS mapped${match}
+  GROUP BY k`,
+    params: p.values,
+  };
 }

@@ -1,6 +1,6 @@
 import { COUNTER_COLUMNS, type RecordsQuery } from '../../model/index.js';
 import { predicate } from './compile.js';
-import { RAW_TABLE, type StoreSchema } from './layout.js';
+import { LABEL_MAP_COLUMNS, RAW_TABLE, type StoreSchema } from './layout.js';
 import { Params, quoteIdent, type SqlStatement } from './sql.js';
 
 /** The columns a record is read back from, in the order the stable sort uses after time and seq. */
@@ -17,6 +17,17 @@ export const RECORD_COLUMNS = [
   'vmi',
   ...COUNTER_COLUMNS,
 ] as const;
+
+/**
+ * The label columns a record is read back with, quoted, in the order the
+ * stable sort uses: every label column by name, then the map column of
+ * each side that has names past the column budget (keys sorted, so two
+ * maps compare as their label sets). The store's recordOf reads both.
+ */
+export function labelReadColumns(schema: StoreSchema): string[] {
+  const maps = (['local', 'remote'] as const).filter((side) => (schema.mappedLabels?.[side].size ?? 0) > 0).map((side) => LABEL_MAP_COLUMNS[side]);
+  return [...[...schema.labelColumns].sort().map(quoteIdent), ...maps];
+}
 
 /**
  * Compiles `sessionRecords` to two DuckDB statements. The first, the cut,
@@ -51,12 +62,12 @@ LIMIT 1 OFFSET ${p.add(q.first + (q.after?.within ?? 0))}`;
 /** The page; `floor` is the cut's answer (null when the range holds fewer rows than the page could reach). */
 export function compileRecords(q: RecordsQuery, schema: StoreSchema, floor: bigint | null = null): SqlStatement {
   const p = new Params();
-  const labels = [...schema.labelColumns].sort();
+  const labels = labelReadColumns(schema);
   const where = recordsWhere(q, schema, p);
   if (floor !== null) where.push(`time_ns >= ${p.add(floor)}`);
   const offset = q.after?.within ?? 0;
-  const order = ['time_ns DESC', 'seq DESC', ...RECORD_COLUMNS.map((c) => `${c} ASC NULLS LAST`), ...labels.map((c) => `${quoteIdent(c)} ASC NULLS LAST`)];
-  const text = `SELECT ${['time_ns', 'seq', ...RECORD_COLUMNS, ...labels.map(quoteIdent)].join(', ')}
+  const order = ['time_ns DESC', 'seq DESC', ...RECORD_COLUMNS.map((c) => `${c} ASC NULLS LAST`), ...labels.map((c) => `${c} ASC NULLS LAST`)];
+  const text = `SELECT ${['time_ns', 'seq', ...RECORD_COLUMNS, ...labels].join(', ')}
   FROM ${RAW_TABLE}
   WHERE ${where.join('\n    AND ')}
 ORDER BY ${order.join(', ')}

@@ -1,7 +1,7 @@
-import { RECORD_COLUMNS } from './compile-records.js';
+import { RECORD_COLUMNS, labelReadColumns } from './compile-records.js';
 import { predicate } from './compile.js';
 import { RAW_TABLE, type StoreSchema } from './layout.js';
-import { Params, quoteIdent, type SqlStatement } from './sql.js';
+import { Params, type SqlStatement } from './sql.js';
 import type { TailRead } from '../types.js';
 
 /**
@@ -17,15 +17,15 @@ import type { TailRead } from '../types.js';
  */
 export function compileTail(read: TailRead, schema: StoreSchema): SqlStatement {
   const p = new Params();
-  const labels = [...schema.labelColumns].sort();
+  const labels = labelReadColumns(schema);
   const from = read.from ?? { at: 0n, within: 0 };
   const where = [`seq >= ${p.add(from.at)}`];
   if (read.until !== null) where.push(`seq < ${p.add(read.until)}`);
   if (read.since !== null) where.push(`time_ns >= ${p.add(read.since)}`);
   const filter = predicate(read.filter, schema, p);
   if (filter !== 'TRUE') where.push(filter);
-  const order = ['seq ASC', 'time_ns ASC', ...RECORD_COLUMNS.map((c) => `${c} ASC NULLS LAST`), ...labels.map((c) => `${quoteIdent(c)} ASC NULLS LAST`)];
-  const text = `SELECT ${['time_ns', 'seq', ...RECORD_COLUMNS, ...labels.map(quoteIdent)].join(', ')}
+  const order = ['seq ASC', 'time_ns ASC', ...RECORD_COLUMNS.map((c) => `${c} ASC NULLS LAST`), ...labels.map((c) => `${c} ASC NULLS LAST`)];
+  const text = `SELECT ${['time_ns', 'seq', ...RECORD_COLUMNS, ...labels].join(', ')}
   FROM ${RAW_TABLE}
   WHERE ${where.join('\n    AND ')}
 ORDER BY ${order.join(', ')}

@@ -1,9 +1,9 @@
 import {
   COUNTER_COLUMNS,
   METRIC_COLUMN,
-  groupKeyColumn,
   labelColumn,
   type GroupKey,
+  type LabelSide,
   type IntOp,
   type LabelOp,
   type Metric,
@@ -15,7 +15,7 @@ import {
   type StringOp,
   type TrafficQuery,
 } from '../../model/index.js';
-import { RAW_TABLE, STATE_TABLE, tierTable, type StoreSchema } from './layout.js';
+import { LABEL_MAP_COLUMNS, RAW_TABLE, STATE_TABLE, tierTable, type StoreSchema } from './layout.js';
 import { Params, quoteIdent, windowStartSql, type SqlStatement } from './sql.js';
 
 /** Result column aliases shared by the compiler and the store's row reader. */
@@ -49,7 +49,7 @@ export function compileTraffic(q: TrafficQuery, schema: StoreSchema, marks: Wate
   const single = singleSource(q.source);
   if (single !== null) {
     from = sourceFrom(single, q.filter, schema, p);
-    keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+    keys = q.groupBy.map((k, i) => `${keyExpr(k, schema, p)} AS k${i}`);
     sums = trafficSums(single).map((s, i) => (needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'));
   } else {
     from = `FROM (
@@ -109,7 +109,7 @@ function pieceSums(
   return plan.pieces
     .map((piece) => {
       const src = pieceSource(piece);
-      const keys = groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+      const keys = groupBy.map((k, i) => `${keyExpr(k, schema, p)} AS k${i}`);
       const sums = trafficSums(src).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? s : '0'} AS ${TRAFFIC_ALIASES[i]}`);
       const from = sourceFrom(src, filter, schema, p, unfoldedCondition(piece, p, marks));
       return `    SELECT ${[...keys, ...sums].join(', ')}
@@ -156,7 +156,7 @@ function compileComparison(q: TrafficQuery, previous: SourcePlan, schema: StoreS
       const pieces = pieceSums(plan, q.groupBy, q.filter, needed, schema, p, marks).replaceAll('\n', '\n  ');
       return `SELECT ${[...keyNames, ...sums].join(', ')}\n    FROM (\n  ${pieces}\n    ) AS pieces${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
     }
-    const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+    const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema, p)} AS k${i}`);
     const sums = trafficSums(single).map((s, i) => `${needed.has(TRAFFIC_ALIASES[i]!) ? `coalesce(${s}, 0)` : '0'} AS ${TRAFFIC_ALIASES[i]}`);
     const from = sourceFrom(single, q.filter, schema, p);
     return `SELECT ${[...keys, ...sums].join(', ')}\n    ${from.replaceAll('\n', '\n  ')}${keyNames.length === 0 ? '' : `\n    GROUP BY ${keyNames.join(', ')}`}`;
@@ -199,7 +199,7 @@ LIMIT ${p.add(q.first)} OFFSET ${p.add(q.offset)}`;
 export function compileSeries(q: SeriesQuery, schema: StoreSchema, marks: Watermarks = NO_MARKS): SqlStatement {
   const p = new Params();
   const every = p.add(q.every.ns);
-  const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema)} AS k${i}`);
+  const keys = q.groupBy.map((k, i) => `${keyExpr(k, schema, p)} AS k${i}`);
   const keyNames = q.groupBy.map((_, i) => `k${i}`);
   const rankOrder = orderBy('DESC', 'total', q.groupBy.length, '');
   const join = keyNames.length === 0 ? 'TRUE' : keyNames.map((k) => `b.${k} IS NOT DISTINCT FROM r.${k}`).join(' AND ');
@@ -274,13 +274,23 @@ function orderBy(direction: 'ASC' | 'DESC', metric: string, keyCount: number, pr
   return [`${prefix}${metric} ${direction}`, ...keys].join(', ');
 }
 
-export function keyExpr(k: GroupKey, schema: StoreSchema): string {
-  return k.kind === 'dimension' ? k.column : labelRef(groupKeyColumn(k), schema);
+export function keyExpr(k: GroupKey, schema: StoreSchema, p: Params): string {
+  return k.kind === 'dimension' ? k.column : labelExpr(k.side, k.name, schema, p);
 }
 
-/** A label column, or a typed NULL when no record has ever carried the label. */
-export function labelRef(column: string, schema: StoreSchema): string {
-  return schema.labelColumns.has(column) ? quoteIdent(column) : 'CAST(NULL AS VARCHAR)';
+/**
+ * The one place a label name becomes SQL: its column when it has one, the
+ * value under its key in the side's map column when it is past the column
+ * budget (`labels_local[$n]`, the name a bound parameter; a VARCHAR, NULL
+ * where the record lacks it, just as a column's NULL), or a typed NULL when
+ * no record has ever carried the label. Every filter, group key, hint and
+ * record read goes through here, so either form answers alike.
+ */
+export function labelExpr(side: LabelSide, name: string, schema: StoreSchema, p: Params): string {
+  const column = labelColumn(side, name);
+  if (schema.labelColumns.has(column)) return quoteIdent(column);
+  if (schema.mappedLabels?.[side].has(name) === true) return `${LABEL_MAP_COLUMNS[side]}[${p.add(name)}]`;
+  return 'CAST(NULL AS VARCHAR)';
 }
 
 /**
@@ -309,7 +319,7 @@ export function predicate(pred: Predicate, schema: StoreSchema, p: Params, exact
     case 'int':
       return intMatch(pred.column, pred.match, p);
     case 'label':
-      return labelMatch(labelRef(labelColumn(pred.side, pred.name), schema), pred.match, p, exact);
+      return labelMatch(labelExpr(pred.side, pred.name, schema, p), pred.match, p, exact);
     case 'sessionType':
       return `session_type = ${p.add(pred.value)}`;
     case 'namespaces':

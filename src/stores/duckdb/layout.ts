@@ -1,11 +1,17 @@
-import { COUNTER_COLUMNS, DIMENSION_COLUMNS, type TierSpec } from '../../model/index.js';
+import { COUNTER_COLUMNS, DIMENSION_COLUMNS, type LabelSide, type TierSpec } from '../../model/index.js';
 
 /**
- * The tables of the embedded store. Pod labels are columns of their own,
- * named like their InfluxDB tags (`label.local.app`), added when a record
- * first carries the label: grouping by a label is then a plain column scan
- * of a dictionary-compressed VARCHAR (docs/benchmarks.md compares this with
- * MAP columns).
+ * The tables of the embedded store. The first DUCKDB_LABEL_COLUMNS label
+ * names of each side are columns of their own, named like their InfluxDB
+ * tags (`label.local.app`), added when a record first carries the label:
+ * grouping by a label is then a plain column scan of a
+ * dictionary-compressed VARCHAR (docs/benchmarks.md compares this with MAP
+ * columns). Every later name of a side is a key of that side's one
+ * MAP(VARCHAR, VARCHAR) column (`labels_local`, `labels_remote`, keys
+ * sorted), in raw and in every tier, so the width of a row group, and the
+ * cost of a write and of a rollup, stay bounded by the column budget
+ * whatever names senders make up (docs/decisions.md, "Label names past the
+ * column budget"). compile.ts `labelExpr` reads either form.
  */
 export const RAW_TABLE = 'sessions';
 export const UVE_TABLE = 'uves';
@@ -15,9 +21,21 @@ export function tierTable(tier: TierSpec): string {
   return `sessions_${tier.name}`;
 }
 
-/** What a compiler needs to know of the live schema: which label columns exist. */
+/** Per side, the MAP column holding the label names past the column budget. */
+export const LABEL_MAP_COLUMNS: Readonly<Record<LabelSide, string>> = { local: 'labels_local', remote: 'labels_remote' };
+export const LABEL_MAP_TYPE = 'MAP(VARCHAR, VARCHAR)';
+
+/** Label columns per side by default (DUCKDB_LABEL_COLUMNS); names past them go to the side's map. */
+export const DEFAULT_LABEL_COLUMNS = 16;
+
+/**
+ * What a compiler needs to know of the live schema: which label columns
+ * exist, and per side which names are keys of its map column (none when
+ * absent: a name in neither is a label no record carries).
+ */
 export interface StoreSchema {
   readonly labelColumns: ReadonlySet<string>;
+  readonly mappedLabels?: { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> };
 }
 
 export const RAW_DDL = `CREATE TABLE IF NOT EXISTS ${RAW_TABLE} (
@@ -37,7 +55,9 @@ export const RAW_DDL = `CREATE TABLE IF NOT EXISTS ${RAW_TABLE} (
   forward_sampled_pkts BIGINT NOT NULL,
   reverse_sampled_bytes BIGINT NOT NULL,
   reverse_sampled_pkts BIGINT NOT NULL,
-  total_bytes BIGINT NOT NULL
+  total_bytes BIGINT NOT NULL,
+  labels_local ${LABEL_MAP_TYPE},
+  labels_remote ${LABEL_MAP_TYPE}
 )`;
 
 const TYPES: Record<string, string> = {
@@ -65,7 +85,9 @@ export function tierDdl(tier: TierSpec): string {
 ${dims.join(',\n')},
   session_type VARCHAR NOT NULL,
 ${counters.join(',\n')},
-  sessions BIGINT NOT NULL
+  sessions BIGINT NOT NULL,
+  labels_local ${LABEL_MAP_TYPE},
+  labels_remote ${LABEL_MAP_TYPE}
 )`;
 }
 

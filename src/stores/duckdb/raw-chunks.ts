@@ -4,20 +4,42 @@ import {
   DuckDBDataChunk,
   DuckDBIntegerType,
   DuckDBVarCharType,
+  DuckDBMapType,
+  mapValue,
   type DuckDBAppender,
+  type DuckDBMapValue,
   type DuckDBType,
 } from '@duckdb/node-api';
 import { BIGINTS_PER_RECORD, FIXED_STRINGS, INTS_PER_RECORD, NULL_STRING, type RecordBatch } from '../../model/index.js';
 
-/** Where each label column of the raw table takes its value from: a side and a label name. */
+/** Where a label column of the raw table takes its value from: a side and a label name. */
 export interface LabelSlot {
   readonly local: boolean;
   readonly name: string;
 }
 
+/** A side's map column (layout.ts LABEL_MAP_COLUMNS): every label of that side without a column of its own. */
+export interface MapSlot {
+  readonly local: boolean;
+  readonly map: true;
+}
+
+/** The raw table's columns after the fixed ones, in table order. */
+export type RawSlot = LabelSlot | MapSlot;
+
+function isMap(slot: RawSlot): slot is MapSlot {
+  return 'map' in slot;
+}
+
+interface MapEntry {
+  readonly key: string;
+  readonly value: string;
+}
+
 const BIGINT = DuckDBBigIntType.instance;
 const INTEGER = DuckDBIntegerType.instance;
 const VARCHAR = DuckDBVarCharType.instance;
+const LABEL_MAP = new DuckDBMapType(VARCHAR, VARCHAR);
 
 /**
  * The raw table's fixed columns (layout.ts RAW_DDL) in order, each with its
@@ -65,6 +87,11 @@ const INLINE_MAX = 12;
  *   longer string (network and interface names) must live in the vector's
  *   own string heap, so it is assigned through the addon, one call per value.
  * - Nulls (an absent vmi or label) are cleared bits of the column's validity.
+ * - A side's map column (labels past the column budget) is null on a chunk
+ *   none of whose rows carries such a label, like any label column; else
+ *   its rows are set through the node API's map vector, keys sorted so a
+ *   label set has one form (the rollup groups on it). Only a sender's extra
+ *   names take that path.
  *
  * One writer serves one set of label columns: the store makes a new one
  * when its label columns change, and every commit reuses the writer's chunk
@@ -90,9 +117,13 @@ export class RawChunkWriter {
   private readonly labels: Int32Array; // per row and label column, the dictionary index of the value
   private readonly carried: Uint8Array; // per label column, whether a row of the chunk has a value
   private readonly noneValid: ArrayBuffer; // a validity mask with every row null
+  private readonly maps: Uint8Array; // per label column, 1 for a side's map column
+  private readonly entries: (MapEntry[] | null)[][]; // per map column, per row, its labels (null: none)
 
-  constructor(private readonly slots: readonly LabelSlot[]) {
-    this.chunk = DuckDBDataChunk.create([...FIXED.map((c) => c.type), ...slots.map(() => VARCHAR)]);
+  constructor(private readonly slots: readonly RawSlot[]) {
+    this.chunk = DuckDBDataChunk.create([...FIXED.map((c) => c.type), ...slots.map((s) => (isMap(s) ? LABEL_MAP : VARCHAR))]);
+    this.maps = Uint8Array.from(slots, (s) => (isMap(s) ? 1 : 0));
+    this.entries = slots.map((s) => (isMap(s) ? new Array<MapEntry[] | null>(this.rows).fill(null) : []));
     this.wordsBuffer = new ArrayBuffer(8 * this.rows);
     this.words = new Int32Array(this.wordsBuffer);
     this.intsBuffer = new ArrayBuffer(4 * this.rows);
@@ -109,15 +140,19 @@ export class RawChunkWriter {
     this.noneValid = new ArrayBuffer(this.validityBuffer.byteLength);
   }
 
-  /** Appends every record of `b`, each with the commit's sequence number `seq`. */
-  append(appender: DuckDBAppender, b: RecordBatch, seq: bigint): void {
+  /**
+   * Appends every record of `b`, each with the commit's sequence number
+   * `seq`; sets `carried[l]` to 1 for each label or map column `l` (index
+   * into the writer's slots) some record of `b` holds a value in.
+   */
+  append(appender: DuckDBAppender, b: RecordBatch, seq: bigint, carried?: Uint8Array): void {
     const labelSlot = this.labelSlotsOf(b.dictionary);
     let s = 0;
     for (let first = 0; first < b.length; first += this.rows) {
       const n = Math.min(this.rows, b.length - first);
       s = this.layOutRows(b, first, n, s, labelSlot);
-      duckdb.data_chunk_reset(this.chunk.chunk);
-      duckdb.data_chunk_set_size(this.chunk.chunk, n);
+      this.chunk.reset();
+      this.chunk.rowCount = n; // also drops the node API's vectors of the last chunk (the map columns use them)
       for (let c = 0; c < FIXED.length; c++) {
         const vector = duckdb.data_chunk_get_vector(this.chunk.chunk, c);
         const col = FIXED[c]!;
@@ -136,6 +171,11 @@ export class RawChunkWriter {
           this.writeNulls(vector);
           continue;
         }
+        if (carried !== undefined) carried[l] = 1;
+        if (this.maps[l] === 1) {
+          this.writeMaps(FIXED.length + l, n, this.entries[l]!);
+          continue;
+        }
         for (let r = 0; r < n; r++) this.strings[r] = this.labels[r * this.slots.length + l]!;
         this.writeStrings(vector, n, b.dictionary);
       }
@@ -151,42 +191,69 @@ export class RawChunkWriter {
     const { ints, strings } = b;
     const width = this.slots.length;
     const carried = this.carried;
+    const maps = this.maps;
+    const dictionary = b.dictionary;
     carried.fill(0);
     this.labels.fill(NULL_STRING, 0, n * width);
+    for (let l = 0; l < width; l++) if (maps[l] === 1) this.entries[l]!.fill(null, 0, n);
     for (let r = 0; r < n; r++) {
       const k = (first + r) * INTS_PER_RECORD;
       this.starts[r] = s;
       s += FIXED_STRINGS;
       const row = r * width;
-      for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) {
-        const slot = labelSlot(true, strings[s]!);
-        this.labels[row + slot] = strings[s + 1]!;
-        carried[slot] = 1;
-      }
-      for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) {
-        const slot = labelSlot(false, strings[s]!);
-        this.labels[row + slot] = strings[s + 1]!;
-        carried[slot] = 1;
+      for (let side = 0; side < 2; side++) {
+        for (let end = s + 2 * ints[k + 3 + side]!; s < end; s += 2) {
+          const slot = labelSlot(side === 0, strings[s]!);
+          carried[slot] = 1;
+          if (maps[slot] === 0) this.labels[row + slot] = strings[s + 1]!;
+          else {
+            const rows = this.entries[slot]!;
+            (rows[r] ??= []).push({ key: dictionary[strings[s]!]!, value: dictionary[strings[s + 1]!]! });
+          }
+        }
       }
     }
     return s;
   }
 
-  /** Per dictionary entry that names a label, its column on each side, looked up once per batch. */
+  /**
+   * Per dictionary entry that names a label, its column on each side, looked
+   * up once per batch: the label's own column, else the side's map column.
+   */
   private labelSlotsOf(dictionary: readonly string[]): LabelSlotOf {
     const bySide = [new Map<string, number>(), new Map<string, number>()] as const;
-    this.slots.forEach((slot, i) => bySide[slot.local ? 0 : 1].set(slot.name, i));
+    const mapOf = [-1, -1];
+    this.slots.forEach((slot, i) => {
+      if (isMap(slot)) mapOf[slot.local ? 0 : 1] = i;
+      else bySide[slot.local ? 0 : 1].set(slot.name, i);
+    });
     const cache = [new Int32Array(dictionary.length).fill(-1), new Int32Array(dictionary.length).fill(-1)] as const;
     return (local, d) => {
       const side = local ? 0 : 1;
       let slot = cache[side][d]!;
       if (slot < 0) {
-        const found = bySide[side].get(dictionary[d]!);
+        const found = bySide[side].get(dictionary[d]!) ?? (mapOf[side]! >= 0 ? mapOf[side] : undefined);
         if (found === undefined) throw new Error(`no raw column holds label ${dictionary[d]!}`);
         cache[side][d] = slot = found;
       }
       return slot;
     };
+  }
+
+  /** A map column's rows: each row's labels by key (the last value of a repeated key), or null. */
+  private writeMaps(column: number, n: number, rows: readonly (MapEntry[] | null)[]): void {
+    const values: (DuckDBMapValue | null)[] = new Array<DuckDBMapValue | null>(n);
+    for (let r = 0; r < n; r++) {
+      const e = rows[r];
+      if (e === null || e === undefined) {
+        values[r] = null;
+        continue;
+      }
+      const byKey = new Map<string, string>();
+      for (const { key, value } of e) byKey.set(key, value);
+      values[r] = mapValue([...byKey.keys()].sort().map((key) => ({ key, value: byKey.get(key)! })));
+    }
+    this.chunk.setColumnValues(column, values);
   }
 
   /** Every row of the chunk null. */

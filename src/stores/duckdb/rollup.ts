@@ -34,6 +34,17 @@ export const STATS_SPAN_NS = 3_600_000_000_000n;
  */
 export class Rollup {
   private running: Promise<RollupStats> | undefined;
+  /**
+   * Per commit of this process not yet folded into every tier: the label
+   * and map columns its rows hold a value in. A slice made of such commits
+   * only groups on (and inserts) those columns: the others are NULL in
+   * every row of it. After a sender's flood of names the normal traffic
+   * carries a few of the label columns, and grouping the rest, all NULL,
+   * made the rollup 2.7x slower at 32 columns per side (docs/benchmarks.md).
+   */
+  private readonly carried = new Map<bigint, readonly string[]>();
+  /** Commits after this one are in `carried`; null until the store opened (every column is grouped). */
+  private knownAfter: bigint | null = null;
 
   constructor(
     private readonly db: DuckDb,
@@ -43,6 +54,25 @@ export class Rollup {
     /** At most this many raw rows are folded in per transaction (one commit's rows may exceed it). */
     private readonly sliceRows = FOLD_SLICE_ROWS,
   ) {}
+
+  /** The store opened with `seq` its last commit. */
+  openedAt(seq: bigint): void {
+    this.knownAfter = seq;
+  }
+
+  /** The commit `seq` held values in the label or map `columns` (and in no other). */
+  committed(seq: bigint, columns: readonly string[]): void {
+    if (this.retention.tiers.length > 0 && this.knownAfter !== null) this.carried.set(seq, columns);
+  }
+
+  /** The label and map columns a slice of commits (from, to] must group on: those its rows hold a value in, or every one. */
+  private sliceTags(from: bigint, to: bigint): string[] {
+    const all = this.labelColumns();
+    if (this.knownAfter === null || from < this.knownAfter) return [...all];
+    const held = new Set<string>();
+    for (const [seq, columns] of this.carried) if (seq > from && seq <= to) for (const c of columns) held.add(c);
+    return all.filter((c) => held.has(c));
+  }
 
   /** One pass of rollup, compaction and retention; concurrent calls share a run. */
   run(): Promise<RollupStats> {
@@ -56,9 +86,18 @@ export class Rollup {
     const now = this.clock();
     const rolledUp: Record<string, number> = {};
     for (const group of await this.foldGroups()) Object.assign(rolledUp, await this.foldIn(group));
+    await this.forgetFolded();
     for (const tier of this.retention.tiers) await this.db.transaction((conn) => this.compact(conn, tier, now));
     const deletedRaw = await this.db.transaction((conn) => this.expire(conn, now));
     return { rolledUp, deletedRaw, sources: await this.sourceStats(now) };
+  }
+
+  /** Drops from `carried` the commits every tier has folded in. */
+  private async forgetFolded(): Promise<void> {
+    if (this.carried.size === 0) return;
+    const marks = await this.db.exclusive(async (conn) => Promise.all(this.retention.tiers.map((t) => readState(conn, `watermark:${t.name}`))));
+    const folded = marks.reduce((a, b) => (b < a ? b : a));
+    for (const seq of this.carried.keys()) if (seq <= folded) this.carried.delete(seq);
   }
 
   /**
@@ -142,7 +181,7 @@ export class Rollup {
   /** The partial sums of one slice: the first tier's from the raw rows, the others' from those. */
   private async foldSlice(conn: DuckDBConnection, group: readonly TierSpec[], from: bigint, to: bigint): Promise<number[]> {
     const [base, ...derived] = group;
-    const labels = this.labelColumns().map(quoteIdent);
+    const labels = this.sliceTags(from, to).map(quoteIdent);
     const tags = (t: TierSpec) => [...tierDimensions(t), 'session_type', ...labels];
     const counters = [...COUNTER_COLUMNS, 'sessions'];
     const insert = (t: TierSpec) => `INSERT INTO ${tierTable(t)} (window_start, ${tags(t).join(', ')}, ${counters.join(', ')})`;

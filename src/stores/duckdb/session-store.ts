@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import { DuckDBMapValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import {
   FIXED_STRINGS,
   INTS_PER_RECORD,
@@ -37,14 +37,25 @@ import type {
   WriteOptions,
 } from '../types.js';
 import { NO_MARKS, TRAFFIC_ALIASES, compileSeries, compileTraffic, planWatermarkTiers, type Watermarks } from './compile.js';
-import { compileLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
+import { compileLabelNames, compileMappedLabelNames, compileValues, labelNameCandidates } from './compile-hints.js';
 import { compileRecords, compileRecordsCut } from './compile-records.js';
 import { compileTail } from './compile-tail.js';
 import { storeError, type DuckDb, type Row } from './database.js';
-import { RAW_DDL, RAW_TABLE, STATE_DDL, STATE_TABLE, tierDdl, tierTable, type StoreSchema } from './layout.js';
+import {
+  DEFAULT_LABEL_COLUMNS,
+  LABEL_MAP_COLUMNS,
+  LABEL_MAP_TYPE,
+  RAW_DDL,
+  RAW_TABLE,
+  STATE_DDL,
+  STATE_TABLE,
+  tierDdl,
+  tierTable,
+  type StoreSchema,
+} from './layout.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
-import { RawChunkWriter, type LabelSlot } from './raw-chunks.js';
+import { RawChunkWriter, type RawSlot } from './raw-chunks.js';
 import { inlineSql, quoteIdent } from './sql.js';
 
 export interface DuckDbSessionStoreOptions {
@@ -52,7 +63,15 @@ export interface DuckDbSessionStoreOptions {
   readonly clock: Clock;
   /** Raw rows the rollup folds in per transaction (default FOLD_SLICE_ROWS). */
   readonly foldSliceRows?: number;
+  /**
+   * Label names per side that get a column of their own (DUCKDB_LABEL_COLUMNS,
+   * default DEFAULT_LABEL_COLUMNS); later names are keys of the side's map
+   * column (layout.ts).
+   */
+  readonly labelColumns?: number;
 }
+
+type SideNames = { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> };
 
 interface PendingWrite {
   readonly batch: RecordBatch;
@@ -70,11 +89,18 @@ interface PendingWrite {
 export class DuckDbSessionStore implements SessionStore {
   readonly backend = 'duckdb';
   readonly rollup: Rollup;
+  /** The raw table's columns after the fixed ones, in table order: label columns and the two map columns. */
+  private rawColumns: string[] = [];
   private labelColumns: string[] = [];
+  /** What the rollup groups on past the dimensions: the label columns, and the map column of each side that holds names. */
+  private tagColumns: string[] = [];
   private schema: StoreSchema = { labelColumns: new Set() };
   /** Lays raw rows out for the current label columns; its chunk and scratch arrays are reused by every commit. */
   private writer = new RawChunkWriter([]);
-  private knownLabels: { readonly local: ReadonlySet<string>; readonly remote: ReadonlySet<string> } = { local: new Set(), remote: new Set() };
+  /** Per side, the names that have a column. */
+  private knownLabels: SideNames = { local: new Set(), remote: new Set() };
+  /** Per side, the names kept in its map column. */
+  private mappedLabels: SideNames = { local: new Set(), remote: new Set() };
   private pending: PendingWrite[] = [];
   private flushing = false;
   private seq = 0n;
@@ -84,7 +110,7 @@ export class DuckDbSessionStore implements SessionStore {
     private readonly db: DuckDb,
     private readonly options: DuckDbSessionStoreOptions,
   ) {
-    this.rollup = new Rollup(db, options.retention, options.clock, () => this.labelColumns, options.foldSliceRows);
+    this.rollup = new Rollup(db, options.retention, options.clock, () => this.tagColumns, options.foldSliceRows);
   }
 
   /** Creates the tables that are missing and reads the label columns. */
@@ -95,19 +121,35 @@ export class DuckDbSessionStore implements SessionStore {
       await conn.run(STATE_DDL);
       await conn.run(IDEMPOTENCY_DDL);
       for (const tier of options.retention.tiers) await conn.run(tierDdl(tier));
+      // A store written before the map columns (every label a column) gets them, after its label columns.
+      const tables = [RAW_TABLE, ...options.retention.tiers.map(tierTable)];
+      for (const map of Object.values(LABEL_MAP_COLUMNS)) {
+        for (const t of tables) await conn.run(`ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS ${map} ${LABEL_MAP_TYPE}`);
+      }
       const cols = await conn.runAndReadAll(
-        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND column_name LIKE 'label.%' ORDER BY ordinal_position`,
-        [RAW_TABLE],
+        `SELECT column_name FROM information_schema.columns WHERE table_name = $1 AND (column_name LIKE 'label.%' OR column_name IN ($2, $3)) ORDER BY ordinal_position`,
+        [RAW_TABLE, LABEL_MAP_COLUMNS.local, LABEL_MAP_COLUMNS.remote],
       );
-      store.setLabelColumns(cols.getRowObjects().map((r) => String(r['column_name'])));
+      const rawColumns = cols.getRowObjects().map((r) => String(r['column_name']));
       // Tiers added to TIERS after labels were first seen lack those columns.
       for (const tier of options.retention.tiers) {
-        for (const c of store.labelColumns) {
+        for (const c of rawColumns.filter(isLabelColumn)) {
           await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
         }
       }
+      // The names in the map columns, wherever a row still holds them (a tier keeps rows longer than raw).
+      const mapped = { local: new Set<string>(), remote: new Set<string>() };
+      for (const side of ['local', 'remote'] as const) {
+        const map = LABEL_MAP_COLUMNS[side];
+        const keys = await conn.runAndReadAll(
+          tables.map((t) => `SELECT DISTINCT unnest(map_keys(${map})) AS k FROM ${t} WHERE ${map} IS NOT NULL`).join('\nUNION\n'),
+        );
+        for (const r of keys.getRowObjects()) mapped[side].add(String(r['k']));
+      }
+      store.setLayout(rawColumns, mapped);
       const seq = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
       store.seq = BigInt(seq.getRowObjects()[0]!['s'] as bigint);
+      store.rollup.openedAt(store.seq);
     });
     return store;
   }
@@ -176,17 +218,25 @@ export class DuckDbSessionStore implements SessionStore {
   }
 
   async labelNames(q: LabelNamesQuery): Promise<LabelNamesResult> {
-    const stmt = compileLabelNames(q, this.schema);
-    if (stmt === null) return { names: [], meta: this.meta(q, '') };
-    const columns = labelNameCandidates(q, this.schema);
-    const [row] = await this.db.read(stmt);
+    const schema = this.schema;
+    const stmt = compileLabelNames(q, schema);
+    const mappedStmt = compileMappedLabelNames(q, schema);
+    if (stmt === null && mappedStmt === null) return { names: [], meta: this.meta(q, '') };
     const skip = `label.${q.side}.`.length;
-    const names = columns
-      .map((c, i) => ({ name: c.slice(skip), records: BigInt((row?.[`c${i}`] ?? 0n) as bigint) }))
+    const counted: { name: string; records: bigint }[] = [];
+    if (stmt !== null) {
+      const [row] = await this.db.read(stmt);
+      labelNameCandidates(q, schema).forEach((c, i) => counted.push({ name: c.slice(skip), records: BigInt((row?.[`c${i}`] ?? 0n) as bigint) }));
+    }
+    if (mappedStmt !== null) {
+      for (const r of await this.db.read(mappedStmt)) counted.push({ name: String(r['k']), records: BigInt(r['n'] as bigint) });
+    }
+    const query = [stmt, mappedStmt].flatMap((x) => (x === null ? [] : [inlineSql(x)])).join(';\n');
+    const names = counted
       .filter((n) => n.records > 0n)
       .sort((a, b) => (a.records === b.records ? (a.name < b.name ? -1 : 1) : a.records > b.records ? -1 : 1))
       .slice(0, q.first);
-    return { names, meta: this.meta(q, inlineSql(stmt)) };
+    return { names, meta: this.meta(q, query) };
   }
 
   async records(q: RecordsQuery): Promise<RecordsPage> {
@@ -232,10 +282,11 @@ export class DuckDbSessionStore implements SessionStore {
     return { records: page.map((r) => this.recordOf(r)), next, full: rows.length > read.limit };
   }
 
-  /** The label columns: every name a record ever brought, as the columns stay for good. */
+  /** Every name a record ever brought: the label columns (they stay for good) and the names in the map columns. */
   storedLabelNames(): Promise<StoredLabelNames> {
     const { local, remote } = this.knownLabels;
-    return Promise.resolve({ local: [...local], remote: [...remote] });
+    const mapped = this.mappedLabels;
+    return Promise.resolve({ local: [...local, ...mapped.local], remote: [...remote, ...mapped.remote] });
   }
 
   findIdempotency(key: string): Promise<IdempotencyRecord | null> {
@@ -272,7 +323,7 @@ export class DuckDbSessionStore implements SessionStore {
     return new Map(rows.map((r) => [String(r['key']).slice('watermark:'.length), BigInt(r['value'] as bigint)]));
   }
 
-  /** A raw row back as a record; label columns that hold a value become its labels. */
+  /** A raw row back as a record; label columns that hold a value, and the entries of the map columns, become its labels. */
   private recordOf(r: Row): SessionRecord {
     const localLabels: Record<string, string> = {};
     const remoteLabels: Record<string, string> = {};
@@ -282,6 +333,8 @@ export class DuckDbSessionStore implements SessionStore {
       if (c.startsWith('label.local.')) localLabels[c.slice(12)] = String(v);
       else remoteLabels[c.slice(13)] = String(v);
     }
+    mapLabels(r[LABEL_MAP_COLUMNS.local], localLabels);
+    mapLabels(r[LABEL_MAP_COLUMNS.remote], remoteLabels);
     return {
       time: BigInt(r['time_ns'] as bigint),
       vn: String(r['vn']),
@@ -304,15 +357,18 @@ export class DuckDbSessionStore implements SessionStore {
     };
   }
 
-  private setLabelColumns(cols: string[]): void {
-    this.labelColumns = cols;
-    this.schema = { labelColumns: new Set(cols) };
-    const slots = labelSlots(cols);
-    this.writer = new RawChunkWriter(slots);
-    this.knownLabels = {
-      local: new Set(slots.filter((l) => l.local).map((l) => l.name)),
-      remote: new Set(slots.filter((l) => !l.local).map((l) => l.name)),
-    };
+  /** Publishes a layout: the raw table's label and map columns in table order, and the names in the maps. */
+  private setLayout(rawColumns: string[], mapped: SideNames, writer = new RawChunkWriter(rawSlots(rawColumns))): void {
+    this.rawColumns = rawColumns;
+    this.labelColumns = rawColumns.filter(isLabelColumn);
+    this.mappedLabels = mapped;
+    const maps = (['local', 'remote'] as const).filter((side) => mapped[side].size > 0).map((side) => LABEL_MAP_COLUMNS[side]);
+    this.tagColumns = [...this.labelColumns, ...maps];
+    this.schema = { labelColumns: new Set(this.labelColumns), mappedLabels: mapped };
+    this.writer = writer;
+    const local = this.labelColumns.filter((c) => c.startsWith('label.local.')).map((c) => c.slice(12));
+    const remote = this.labelColumns.filter((c) => c.startsWith('label.remote.')).map((c) => c.slice(13));
+    this.knownLabels = { local: new Set(local), remote: new Set(remote) };
   }
 
   /**
@@ -346,13 +402,15 @@ export class DuckDbSessionStore implements SessionStore {
     try {
       await conn.run('BEGIN TRANSACTION');
       // New label columns are published to queries and the rollup only once committed (issue 15, item 4).
-      const columns = await this.addLabelColumns(conn, writes);
-      const writer = columns === null ? this.writer : new RawChunkWriter(labelSlots(columns));
+      const layout = await this.addLabelColumns(conn, writes);
+      const writer = layout?.columns === undefined ? this.writer : new RawChunkWriter(rawSlots(layout.columns));
       const seq = this.seq + 1n;
+      const columns = layout?.columns ?? this.rawColumns;
+      const carried = new Uint8Array(columns.length);
       if (writes.some((w) => w.batch.length > 0)) {
         const appender = await conn.createAppender(RAW_TABLE);
         try {
-          for (const w of writes) writer.append(appender, w.batch, seq);
+          for (const w of writes) writer.append(appender, w.batch, seq, carried);
           appender.flushSync();
         } finally {
           appender.closeSync();
@@ -362,7 +420,8 @@ export class DuckDbSessionStore implements SessionStore {
       if (keys.length > 0) await this.rememberKeys(conn, keys);
       await conn.run('COMMIT');
       this.seq = seq;
-      if (columns !== null) this.setLabelColumns(columns);
+      this.rollup.committed(seq, columns.filter((_, l) => carried[l] === 1));
+      if (layout !== null) this.setLayout(layout.columns ?? this.rawColumns, layout.mapped, writer);
       return null;
     } catch (e) {
       await conn.run('ROLLBACK').catch(() => undefined);
@@ -388,10 +447,18 @@ export class DuckDbSessionStore implements SessionStore {
     }
   }
 
-  /** Adds the label columns the writes bring (in the open transaction) and returns every label column then, or null when none is new. */
-  private async addLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<string[] | null> {
-    const { local, remote } = this.knownLabels;
-    const added = new Set<string>();
+  /**
+   * Places the label names the writes bring that the store does not hold
+   * yet (in the open transaction): a name gets a column of its own while
+   * its side has fewer than `labelColumns` (in the order the writes bring
+   * them), else it is a key of the side's map column. Returns the raw
+   * table's columns when a column was added, and the names in the maps; null
+   * when no name is new.
+   */
+  private async addLabelColumns(conn: DuckDBConnection, batch: readonly PendingWrite[]): Promise<{ columns?: string[]; mapped: SideNames } | null> {
+    const known = [this.knownLabels.local, this.knownLabels.remote] as const;
+    const mapped = [this.mappedLabels.local, this.mappedLabels.remote] as const;
+    const fresh = [new Set<string>(), new Set<string>()] as const;
     for (const w of batch) {
       const { ints, strings, dictionary } = w.batch;
       // Each label name of a batch is looked up once per side: bit 1 local, bit 2 remote.
@@ -400,37 +467,58 @@ export class DuckDbSessionStore implements SessionStore {
       for (let i = 0; i < w.batch.length; i++) {
         const k = i * INTS_PER_RECORD;
         s += FIXED_STRINGS;
-        for (let end = s + 2 * ints[k + 3]!; s < end; s += 2) {
-          const d = strings[s]!;
-          if ((looked[d]! & 1) !== 0) continue;
-          looked[d]! |= 1;
-          const name = dictionary[d]!;
-          if (!local.has(name)) added.add(labelColumn('local', name));
-        }
-        for (let end = s + 2 * ints[k + 4]!; s < end; s += 2) {
-          const d = strings[s]!;
-          if ((looked[d]! & 2) !== 0) continue;
-          looked[d]! |= 2;
-          const name = dictionary[d]!;
-          if (!remote.has(name)) added.add(labelColumn('remote', name));
+        for (let side = 0; side < 2; side++) {
+          const bit = 1 << side;
+          for (let end = s + 2 * ints[k + 3 + side]!; s < end; s += 2) {
+            const d = strings[s]!;
+            if ((looked[d]! & bit) !== 0) continue;
+            looked[d]! |= bit;
+            const name = dictionary[d]!;
+            if (!known[side]!.has(name) && !mapped[side]!.has(name)) fresh[side]!.add(name);
+          }
         }
       }
     }
-    if (added.size === 0) return null;
-    const cols = [...added].sort();
-    for (const c of cols) {
+    if (fresh[0].size === 0 && fresh[1].size === 0) return null;
+    const budget = this.options.labelColumns ?? DEFAULT_LABEL_COLUMNS;
+    const added: string[] = [];
+    const nextMapped = { local: new Set(this.mappedLabels.local), remote: new Set(this.mappedLabels.remote) };
+    (['local', 'remote'] as const).forEach((side, i) => {
+      let room = budget - known[i]!.size;
+      for (const name of fresh[i]!) {
+        if (room > 0) {
+          added.push(labelColumn(side, name));
+          room--;
+        } else nextMapped[side].add(name);
+      }
+    });
+    for (const c of added) {
       await conn.run(`ALTER TABLE ${RAW_TABLE} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
       for (const tier of this.options.retention.tiers) {
         await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
       }
     }
-    return [...this.labelColumns, ...cols];
+    return added.length === 0 ? { mapped: nextMapped } : { columns: [...this.rawColumns, ...added], mapped: nextMapped };
   }
 }
 
-/** Per column, which side and label it holds: the write path looks labels up by name, not by column text. */
-function labelSlots(cols: readonly string[]): LabelSlot[] {
-  return cols.map((c) => (c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) }));
+function isLabelColumn(c: string): boolean {
+  return c.startsWith('label.');
+}
+
+/** A map column's value (DuckDBMapValue: entries of key and value) into `out`. */
+function mapLabels(v: DuckDBValue | undefined, out: Record<string, string>): void {
+  if (v === null || v === undefined || !(v instanceof DuckDBMapValue)) return;
+  for (const { key, value } of v.entries) if (value !== null) out[String(key)] = String(value);
+}
+
+/** Per column, which side and label it holds, or which side's map: the write path looks labels up by name, not by column text. */
+function rawSlots(cols: readonly string[]): RawSlot[] {
+  return cols.map((c) => {
+    if (c === LABEL_MAP_COLUMNS.local) return { local: true, map: true };
+    if (c === LABEL_MAP_COLUMNS.remote) return { local: false, map: true };
+    return c.startsWith('label.local.') ? { local: true, name: c.slice(12) } : { local: false, name: c.slice(13) };
+  });
 }
 
 function groupValue(v: DuckDBValue | undefined): string | null {

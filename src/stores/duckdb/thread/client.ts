@@ -52,6 +52,8 @@ export interface DuckDbThreadOptions {
   readonly retention: Retention;
   readonly sessions: boolean;
   readonly uves: boolean;
+  /** Label columns per side (DUCKDB_LABEL_COLUMNS); absent: the store's default. */
+  readonly labelColumns?: number;
   readonly clock: Clock;
   /** Told once when the thread dies; every call after that answers BACKEND_UNAVAILABLE. */
   readonly onFailure?: (e: Error) => void;
@@ -96,6 +98,7 @@ export class DuckDbThread {
       retention: options.retention,
       sessions: options.sessions,
       uves: options.uves,
+      ...(options.labelColumns === undefined ? {} : { labelColumns: options.labelColumns }),
       now: options.clock(),
     };
     const worker = spawn(data);

@@ -38,6 +38,8 @@ export interface ThreadOptions {
   /** Which stores live in the embedded database. */
   readonly sessions: boolean;
   readonly uves: boolean;
+  /** Label columns per side (DUCKDB_LABEL_COLUMNS); absent: the store's default. */
+  readonly labelColumns?: number;
   /** The gateway's clock at start: the thread has no clock of its own. */
   readonly now: EpochNs;
 }

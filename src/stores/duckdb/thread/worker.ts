@@ -28,7 +28,11 @@ const clock = () => now;
 
 async function open(): Promise<Handlers> {
   const db = await DuckDb.open(options.db);
-  const sessions = options.sessions ? await DuckDbSessionStore.open(db, { retention: options.retention, clock }) : undefined;
+  const sessions = options.sessions ? await DuckDbSessionStore.open(db, {
+        retention: options.retention,
+        clock,
+        ...(options.labelColumns === undefined ? {} : { labelColumns: options.labelColumns }),
+      }) : undefined;
   const uves = options.uves ? await DuckDbUveStore.open(db, clock) : undefined;
   const need = <T>(store: T | undefined, what: string): T => {
     if (store === undefined) throw new Error(`the embedded database holds no ${what}`);
