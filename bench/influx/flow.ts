@@ -43,7 +43,7 @@ try {
   console.log(`loaded in ${fmt(await load(bucket, records(QUERY_RECORDS, now - 1_000_000_000n, 58n * MIN, 1)))}`);
 
   // Every Flux statement the store sends, as it sends it.
-  const http = (gw.services.sessions as unknown as { http: InfluxHttp }).http;
+  const http = (gw.opened.sessions as unknown as { http: InfluxHttp }).http;
   const sent: string[] = [];
   const query = http.query.bind(http);
   http.query = (org, flux) => {

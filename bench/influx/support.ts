@@ -122,7 +122,7 @@ export async function gateway(bucket: string, clock?: () => bigint, env: Record<
 }
 
 export async function tasksOf(gw: Gateway): Promise<void> {
-  const store = gw.services.sessions as InfluxSessionStore;
+  const store = gw.opened.sessions as InfluxSessionStore;
   const id = await orgID();
   for (const t of store.tasks()) {
     const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${id}&name=${encodeURIComponent(t.name)}`);

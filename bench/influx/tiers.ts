@@ -30,7 +30,7 @@ try {
     const now = BigInt(Math.floor(Date.now() / 1000)) * 1_000_000_000n;
     const bucket = `${run}-${label}`;
     const gw = await gateway(bucket, () => now, { TIERS: tiers });
-    const store = gw.services.sessions as InfluxSessionStore;
+    const store = gw.opened.sessions as InfluxSessionStore;
     await store.setup();
     const loadMs = await load(bucket, records(QUERY_RECORDS, now - 1_000_000_000n, 58n * MIN, 1));
     const rollupMs = await time(() => store.rollup(now - 65n * MIN, now));
