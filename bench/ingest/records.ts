@@ -52,7 +52,8 @@ const MESSAGES_PER_BODY = RECORDS_PER_BODY / (SESSIONS_PER_AGG * AGGS_PER_MESSAG
  * A JSON array of SessionEndpoint messages expanding to RECORDS_PER_BODY
  * records: each message is one interface's report (a fifth of them by the
  * server-side vRouter), its sessions grouped by local address and service
- * port, times as the agents write them (RFC 3339 with nanoseconds).
+ * port, times as the agents write them (RFC 3339 with nanoseconds) over the
+ * same span as the flat records'.
  */
 export function sessionBody(b: number): string {
   const messages: string[] = new Array(MESSAGES_PER_BODY);
@@ -60,7 +61,8 @@ export function sessionBody(b: number): string {
     const n = b * MESSAGES_PER_BODY + m;
     const app = APPS[n % APPS.length]!;
     const server = n % 5 === 0;
-    const ns = String(n % 1_000_000_000).padStart(9, '0');
+    // The span of times the flat records have (1 µs a record), so that the rollup folds as many windows.
+    const ns = String(n * AGGS_PER_MESSAGE * SESSIONS_PER_AGG * 1000).padStart(9, '0');
     const aggs: string[] = [];
     for (let a = 0; a < AGGS_PER_MESSAGE; a++) {
       const sessions: string[] = [];
@@ -78,7 +80,7 @@ export function sessionBody(b: number): string {
       );
     }
     messages[m] =
-      `{"time":"2026-11-25T10:${String(Math.floor(n / 60) % 60).padStart(2, '0')}:${String(n % 60).padStart(2, '0')}.${ns}Z",` +
+      `{"time":"2026-11-25T10:00:00.${ns}Z",` +
       `"vmi":"default-domain:k8s-shop:${app}-${n % 40}-vmi","vn":"default-domain:k8s-shop:shop-pod-network",` +
       `"remote_vn":"default-domain:k8s-billing:billing-pod-network","vrouter_ip":"192.168.0.${10 + (n % 16)}",` +
       `"is_client_session":${server ? 0 : 1},"is_si":0,` +
