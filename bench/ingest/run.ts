@@ -86,7 +86,7 @@ try {
     }
     // The gateway logs to stdout: an error there (say, a failing rollup) must not pass unseen.
     lines.on('line', (l) => {
-      if (/"level":(50|60)/.test(l)) gatewayErrors.push(l.slice(0, 300));
+      if (/"level":(50|60)/.test(l)) gatewayErrors.push(errorLine(l));
     });
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
   });
@@ -223,6 +223,16 @@ function post(agent: Agent, port: number, body: Buffer, kind: BodyKind, key: str
     req.on('error', () => resolve({ status: 0, ms: performance.now() - start, accepted: 0 }));
     req.end(body);
   });
+}
+
+/** What the gateway logged at error level: its message first (what failed), then the error's. */
+function errorLine(l: string): string {
+  try {
+    const o = JSON.parse(l) as { msg?: string; err?: { message?: string } };
+    return `${o.msg ?? ''}: ${o.err?.message ?? ''}`.slice(0, 400);
+  } catch {
+    return l.slice(0, 400);
+  }
 }
 
 /** Resets the process's RSS high-water mark (VmHWM), so that each kind reports its own; Linux's clear_refs. */
