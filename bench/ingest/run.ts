@@ -22,7 +22,7 @@
  * JSON.parse, beside the in-process JSON.parse rate.
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,10 +95,12 @@ try {
   const load = [loadavg()[0]!];
   const kinds: Record<string, unknown> = {};
   const summary: string[] = [];
-  const runs: { kind: BodyKind; rate: number; controlRate: number; answers: Answer[]; rssMax: number; rssSamples: number[]; hwm: number }[] = [];
+  const runs: { kind: BodyKind; rate: number; controlRate: number; answers: Answer[]; rssMax: number; rssSamples: number[]; hwm: number; cpu: Record<string, number> }[] = [];
   for (const kind of KINDS) {
     const payloads = bodiesOf(kind).map((b) => Buffer.from(b));
     resetHwm(child.pid!);
+    const threadsBefore = threadCpu(child.pid!);
+    const senderBefore = process.cpuUsage();
     let rssMax = 0;
     const rssSamples: number[] = [];
     const sampler = setInterval(() => {
@@ -112,6 +114,7 @@ try {
     const elapsed = (performance.now() - start) / 1000;
     clearInterval(sampler);
     const hwm = hwmMb(child.pid!);
+    const cpu = cpuShares(threadsBefore, threadCpu(child.pid!), process.cpuUsage(senderBefore), elapsed);
     load.push(loadavg()[0]!);
     // The control runs after the gateway's run, so the two do not share the cores.
     const controlAnswers: Answer[] = [];
@@ -119,7 +122,7 @@ try {
     if (CONTROL_SECONDS > 0) await sendFor(agent, controlPort, payloads, kind, CONTROL_SECONDS, controlAnswers);
     const controlRate = controlAnswers.reduce((s, a) => s + a.accepted, 0) / ((performance.now() - controlStart) / 1000);
     const rate = answers.reduce((s, a) => s + a.accepted, 0) / elapsed;
-    runs.push({ kind, rate, controlRate, answers, rssMax, rssSamples, hwm });
+    runs.push({ kind, rate, controlRate, answers, rssMax, rssSamples, hwm, cpu });
   }
   const after = await new Promise<Baseline>((resolve) => {
     child.once('message', (m) => resolve(m as Baseline));
@@ -127,7 +130,7 @@ try {
   });
   agent.destroy();
 
-  for (const { kind, rate, controlRate, answers, rssMax, rssSamples, hwm } of runs) {
+  for (const { kind, rate, controlRate, answers, rssMax, rssSamples, hwm, cpu } of runs) {
     const ok = answers.filter((a) => a.status === 200).map((a) => a.ms);
     const jsonParse = Math.min(before[kind].jsonParse, after[kind].jsonParse);
     const ratio = Number((rate / jsonParse).toFixed(3));
@@ -141,8 +144,9 @@ try {
       ratioToHttpParseOnly: CONTROL_SECONDS > 0 ? Number((rate / controlRate).toFixed(3)) : null,
       ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
       gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwm) },
+      cpuCoresUsed: cpu,
     };
-    summary.push(`${kind}: ${Math.round(rate)} records/s, ratio ${ratio}, RSS HWM ${Math.round(hwm)} MB`);
+    summary.push(`${kind}: ${Math.round(rate)} records/s, ratio ${ratio}, RSS HWM ${Math.round(hwm)} MB, cores ${JSON.stringify(cpu)}`);
   }
   const result = {
     date: new Date().toISOString(),
@@ -233,6 +237,49 @@ function errorLine(l: string): string {
   } catch {
     return l.slice(0, 400);
   }
+}
+
+/** CPU seconds (user + system) of each thread of `pid` so far, by thread id, with its name. */
+function threadCpu(pid: number): Map<string, { name: string; seconds: number }> {
+  const out = new Map<string, { name: string; seconds: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name and state; in clock ticks (100 a second on Linux).
+      out.set(tid, { name: tid === String(pid) ? 'main' : name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Cores used during a kind's run (CPU seconds / wall seconds): the
+ * gateway's threads grouped by name (`main` is its JavaScript thread; the
+ * DuckDB store's worker and DuckDB's own threads have theirs), and the load
+ * generator (this process).
+ */
+function cpuShares(
+  before: Map<string, { name: string; seconds: number }>,
+  after: Map<string, { name: string; seconds: number }>,
+  sender: NodeJS.CpuUsage,
+  elapsed: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, t] of after) out[t.name] = (out[t.name] ?? 0) + t.seconds - (before.get(tid)?.seconds ?? 0);
+  out['loadGenerator'] = (sender.user + sender.system) / 1e6;
+  for (const k of Object.keys(out)) out[k] = Number((out[k]! / elapsed).toFixed(3));
+  return out;
 }
 
 /** Resets the process's RSS high-water mark (VmHWM), so that each kind reports its own; Linux's clear_refs. */
