@@ -16,7 +16,7 @@ import { SessionIngest } from '../../src/ingest/index.js';
 import type { DeadLetter, DeadLetterSink } from '../../src/ingest/dead-letter.js';
 import type { RecordBatch } from '../../src/model/index.js';
 import type { SessionStore } from '../../src/stores/types.js';
-import { bodies } from './records.js';
+import { AGGS_PER_MESSAGE, BODIES, SESSIONS_PER_AGG, bodies, sessionBody } from './records.js';
 
 const MS = Number(process.env['LAYER_MS'] ?? 5000);
 
@@ -63,14 +63,17 @@ const buffers = texts.map((t) => Buffer.from(t, 'utf8'));
 // The same records as fluentd's json_array sends them: one JSON array a body.
 const arrays = texts.map((t) => Buffer.from(`[${t.trimEnd().split('\n').join(',\n')}]`, 'utf8'));
 const lines = texts.flatMap((t) => t.split('\n').filter((l) => l !== ''));
+// SessionEndpoint messages expanding to as many records (records.ts), as one JSON array a body.
+const sessionTexts = Array.from({ length: BODIES }, (_, b) => sessionBody(b));
+const sessions = sessionTexts.map((t) => Buffer.from(t, 'utf8'));
 
 /** Records per second of ingestBody over the bodies, for about `ms`. */
-async function ingestRate(ingest: SessionIngest, ms: number, format: 'ndjson' | 'json' = 'ndjson'): Promise<number> {
+async function ingestRate(ingest: SessionIngest, ms: number, format: 'ndjson' | 'json' | 'session' = 'ndjson'): Promise<number> {
   let records = 0;
   const start = performance.now();
   while (performance.now() - start < ms) {
-    for (const b of format === 'ndjson' ? buffers : arrays) {
-      const r = await ingest.ingestBody(b, format, 'http:/ingest/sessions');
+    for (const b of format === 'ndjson' ? buffers : format === 'json' ? arrays : sessions) {
+      const r = await ingest.ingestBody(b, format === 'ndjson' ? 'ndjson' : 'json', 'http:/ingest/sessions');
       records += r.accepted + r.rejected;
     }
   }
@@ -99,6 +102,18 @@ await ingestRate(withLane, 300, 'json');
 const laneJsonPerS = await ingestRate(withLane, MS / 2, 'json');
 const referenceJsonPerS = await ingestRate(reference, MS / 2, 'json');
 const parsePerS = parseRate(Math.max(1000, MS / 2));
+await ingestRate(withLane, 300, 'session');
+const laneSessionPerS = await ingestRate(withLane, MS / 2, 'session');
+const referenceSessionPerS = await ingestRate(reference, MS / 2, 'session');
+/** Records per second of JSON.parse of the SessionEndpoint bodies whole. */
+const sessionParsePerS = (() => {
+  let records = 0;
+  const start = performance.now();
+  while (performance.now() - start < Math.max(1000, MS / 2)) {
+    for (const t of sessionTexts) records += (JSON.parse(t) as unknown[]).length * AGGS_PER_MESSAGE * SESSIONS_PER_AGG;
+  }
+  return records / ((performance.now() - start) / 1000);
+})();
 if (rejected > 0) throw new Error(`${rejected} records were rejected; the benchmark's records should all be valid`);
 const k = (n: number) => `${Math.round(n / 1000)}k`;
 const ratio = (n: number) => (n / parsePerS).toFixed(3);
@@ -106,3 +121,4 @@ console.log(`JSON.parse per line: ${k(parsePerS)} records/s`);
 console.log(`ingestBody with the flat record lane: ${k(lanePerS)} records/s  ratio: ${ratio(lanePerS)}`);
 console.log(`ingestBody on the reference path:     ${k(referencePerS)} records/s  ratio: ${ratio(referencePerS)}`);
 console.log(`the same as JSON arrays (fluentd's json_array): ${k(laneJsonPerS)} records/s with the lane, ${k(referenceJsonPerS)} on the reference path`);
+console.log(`SessionEndpoint messages (JSON.parse of the bodies ${k(sessionParsePerS)} records/s): ${k(laneSessionPerS)} records/s with the lanes  ratio: ${(laneSessionPerS / sessionParsePerS).toFixed(3)}, ${k(referenceSessionPerS)} on the reference path  ratio: ${(referenceSessionPerS / sessionParsePerS).toFixed(3)}`);

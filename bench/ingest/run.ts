@@ -1,11 +1,15 @@
 /**
- * Sustained NDJSON ingest over HTTP into the embedded store (issue #3,
- * docs/benchmarks.md "Ingest"): requests of 5 000 records from CLIENTS
- * concurrent senders for SECONDS, against a gateway in its own process, whose
- * RSS is sampled throughout. The gateway process also measures how fast it
- * merely JSON.parses the same records, before and after the run.
+ * Sustained ingest over HTTP into the embedded store (issue #3, issue 17
+ * item 6, docs/benchmarks.md "Ingest"): requests of 5 000 records from
+ * CLIENTS concurrent senders for SECONDS per body kind (KINDS, in turn:
+ * flat NDJSON, the same records as a JSON array, SessionEndpoint messages
+ * expanding to as many records), against one gateway in its own process,
+ * whose RSS is sampled throughout (its high-water mark reset before each
+ * kind). The gateway process also measures how fast it merely JSON.parses
+ * the same bodies of each kind, before and after the run.
  *
- *   npm run bench:ingest                      (SECONDS=60 CLIENTS=4 IDEMPOTENCY=1)
+ *   npm run bench:ingest                      (SECONDS=40 per kind, CLIENTS=4 IDEMPOTENCY=1)
+ *   KINDS=session SECONDS=20 npm run bench:ingest   (one kind)
  *   SECONDS=20 CLIENTS=32 npm run bench:ingest   (overload: 429s, bounded memory)
  *   DISCARD=1 npm run bench:ingest               (a store that confirms at once: the ingest layer alone)
  *   PROFILE=<dir>                                (CPU profiles of the gateway)
@@ -18,15 +22,16 @@
  * JSON.parse, beside the in-process JSON.parse rate.
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { machine, percentile } from '../support.js';
-import { RECORDS_PER_BODY, bodies } from './records.js';
+import { BODY_KINDS, RECORDS_PER_BODY, bodiesOf, type BodyKind } from './records.js';
 
-const SECONDS = Number(process.env['SECONDS'] ?? 60);
+const SECONDS = Number(process.env['SECONDS'] ?? 40);
+const KINDS = (process.env['KINDS'] ?? BODY_KINDS.join(',')).split(',').filter((k): k is BodyKind => (BODY_KINDS as string[]).includes(k));
 const CLIENTS = Number(process.env['CLIENTS'] ?? 4);
 const IDEMPOTENCY = (process.env['IDEMPOTENCY'] ?? '1') !== '0';
 /** The memory settings docs/ingest.md recommends for a gateway held to 512 MB. */
@@ -34,10 +39,11 @@ const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=16 --max-
 const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB';
 const CONTROL_SECONDS = Number(process.env['CONTROL_SECONDS'] ?? 15);
 
-interface Baseline {
+interface KindBaseline {
   readonly jsonParse: number;
   readonly gatewayParser: number;
 }
+type Baseline = Record<BodyKind, KindBaseline>;
 
 interface Answer {
   readonly status: number;
@@ -80,44 +86,68 @@ try {
     }
     // The gateway logs to stdout: an error there (say, a failing rollup) must not pass unseen.
     lines.on('line', (l) => {
-      if (/"level":(50|60)/.test(l)) gatewayErrors.push(l.slice(0, 300));
+      if (/"level":(50|60)/.test(l)) gatewayErrors.push(errorLine(l));
     });
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening`)));
   });
   const { port, controlPort, baseline: before } = JSON.parse(first) as { port: number; controlPort: number; baseline: Baseline };
-  const payloads = bodies().map((b) => Buffer.from(b));
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const load = [loadavg()[0]!];
-
-  let rssMax = 0;
-  const rssSamples: number[] = [];
-  const sampler = setInterval(() => {
-    const rss = rssMb(child.pid!);
-    rssSamples.push(rss);
-    rssMax = Math.max(rssMax, rss);
-  }, 200);
-
-  const answers: Answer[] = [];
-  const start = performance.now();
-  await sendFor(agent, port, payloads, SECONDS, answers);
-  const elapsed = (performance.now() - start) / 1000;
-  clearInterval(sampler);
-  load.push(loadavg()[0]!);
-  // The control runs after the gateway's run, so the two do not share the cores.
-  const controlAnswers: Answer[] = [];
-  const controlStart = performance.now();
-  if (CONTROL_SECONDS > 0) await sendFor(agent, controlPort, payloads, CONTROL_SECONDS, controlAnswers);
-  const controlRate = controlAnswers.reduce((s, a) => s + a.accepted, 0) / ((performance.now() - controlStart) / 1000);
+  const kinds: Record<string, unknown> = {};
+  const summary: string[] = [];
+  const runs: { kind: BodyKind; rate: number; controlRate: number; answers: Answer[]; rssMax: number; rssSamples: number[]; hwm: number; cpu: Record<string, number> }[] = [];
+  for (const kind of KINDS) {
+    const payloads = bodiesOf(kind).map((b) => Buffer.from(b));
+    resetHwm(child.pid!);
+    const threadsBefore = threadCpu(child.pid!);
+    const senderBefore = process.cpuUsage();
+    let rssMax = 0;
+    const rssSamples: number[] = [];
+    const sampler = setInterval(() => {
+      const rss = rssMb(child.pid!);
+      rssSamples.push(rss);
+      rssMax = Math.max(rssMax, rss);
+    }, 200);
+    const answers: Answer[] = [];
+    const start = performance.now();
+    await sendFor(agent, port, payloads, kind, SECONDS, answers);
+    const elapsed = (performance.now() - start) / 1000;
+    clearInterval(sampler);
+    const hwm = hwmMb(child.pid!);
+    const cpu = cpuShares(threadsBefore, threadCpu(child.pid!), process.cpuUsage(senderBefore), elapsed);
+    load.push(loadavg()[0]!);
+    // The control runs after the gateway's run, so the two do not share the cores.
+    const controlAnswers: Answer[] = [];
+    const controlStart = performance.now();
+    if (CONTROL_SECONDS > 0) await sendFor(agent, controlPort, payloads, kind, CONTROL_SECONDS, controlAnswers);
+    const controlRate = controlAnswers.reduce((s, a) => s + a.accepted, 0) / ((performance.now() - controlStart) / 1000);
+    const rate = answers.reduce((s, a) => s + a.accepted, 0) / elapsed;
+    runs.push({ kind, rate, controlRate, answers, rssMax, rssSamples, hwm, cpu });
+  }
   const after = await new Promise<Baseline>((resolve) => {
     child.once('message', (m) => resolve(m as Baseline));
     child.send('baseline');
   });
   agent.destroy();
 
-  const accepted = answers.reduce((s, a) => s + a.accepted, 0);
-  const ok = answers.filter((a) => a.status === 200).map((a) => a.ms);
-  const rate = accepted / elapsed;
-  const jsonParse = Math.min(before.jsonParse, after.jsonParse);
+  for (const { kind, rate, controlRate, answers, rssMax, rssSamples, hwm, cpu } of runs) {
+    const ok = answers.filter((a) => a.status === 200).map((a) => a.ms);
+    const jsonParse = Math.min(before[kind].jsonParse, after[kind].jsonParse);
+    const ratio = Number((rate / jsonParse).toFixed(3));
+    kinds[kind] = {
+      requests: countBy(answers.map((a) => String(a.status))),
+      recordsPerSecond: Math.round(rate),
+      jsonParseRecordsPerSecond: { before: Math.round(before[kind].jsonParse), after: Math.round(after[kind].jsonParse) },
+      gatewayParserRecordsPerSecond: { before: Math.round(before[kind].gatewayParser), after: Math.round(after[kind].gatewayParser) },
+      ratioToJsonParse: ratio,
+      httpParseOnlyRecordsPerSecond: CONTROL_SECONDS > 0 ? Math.round(controlRate) : null,
+      ratioToHttpParseOnly: CONTROL_SECONDS > 0 ? Number((rate / controlRate).toFixed(3)) : null,
+      ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
+      gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwm) },
+      cpuCoresUsed: cpu,
+    };
+    summary.push(`${kind}: ${Math.round(rate)} records/s, ratio ${ratio}, RSS HWM ${Math.round(hwm)} MB, cores ${JSON.stringify(cpu)}`);
+  }
   const result = {
     date: new Date().toISOString(),
     machine: machine(),
@@ -125,6 +155,7 @@ try {
     loadavg1: load.map((l) => l.toFixed(2)),
     settings: {
       seconds: SECONDS,
+      kinds: KINDS,
       clients: CLIENTS,
       recordsPerRequest: RECORDS_PER_BODY,
       idempotencyKeys: IDEMPOTENCY,
@@ -133,18 +164,11 @@ try {
       store: process.env['DISCARD'] === '1' ? 'discard (ingest layer alone)' : 'duckdb file',
       rollupInterval: process.env['ROLLUP_INTERVAL'] ?? '30s',
     },
-    requests: countBy(answers.map((a) => String(a.status))),
-    recordsPerSecond: Math.round(rate),
-    jsonParseRecordsPerSecond: { before: Math.round(before.jsonParse), after: Math.round(after.jsonParse) },
-    gatewayParserRecordsPerSecond: { before: Math.round(before.gatewayParser), after: Math.round(after.gatewayParser) },
-    ratioToJsonParse: Number((rate / jsonParse).toFixed(3)),
-    httpParseOnlyRecordsPerSecond: CONTROL_SECONDS > 0 ? Math.round(controlRate) : null,
-    ratioToHttpParseOnly: CONTROL_SECONDS > 0 ? Number((rate / controlRate).toFixed(3)) : null,
-    ackLatencyMs: ok.length === 0 ? null : { p50: round(percentile(ok, 50)), p99: round(percentile(ok, 99)), max: round(Math.max(...ok)) },
-    gatewayRssMb: { max: Math.round(rssMax), p50: Math.round(percentile(rssSamples, 50)), peakHwm: Math.round(hwmMb(child.pid!)) },
+    kinds,
+    gatewayRssMbLifetimeHwm: Math.round(Math.max(...runs.map((r) => r.hwm))),
     gatewayErrors: { count: gatewayErrors.length, first: gatewayErrors[0] ?? null },
   };
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n${summary.join('\n')}\n`);
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(join('bench/results', `ingest-${result.date.replace(/[:.]/g, '-')}.json`), JSON.stringify(result, null, 2));
   if (gatewayErrors.length > 0) {
@@ -158,14 +182,14 @@ try {
 }
 
 /** CLIENTS senders posting the bodies in turn to `port` for `seconds`; each answer goes to `answers`. */
-async function sendFor(agent: Agent, port: number, payloads: readonly Buffer[], seconds: number, answers: Answer[]): Promise<void> {
+async function sendFor(agent: Agent, port: number, payloads: readonly Buffer[], kind: BodyKind, seconds: number, answers: Answer[]): Promise<void> {
   let sent = 0;
   const deadline = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
       while (performance.now() < deadline) {
         const n = sent++;
-        const answer = await post(agent, port, payloads[n % payloads.length]!, IDEMPOTENCY ? `bench-${port}-${n}` : undefined);
+        const answer = await post(agent, port, payloads[n % payloads.length]!, kind, IDEMPOTENCY ? `bench-${port}-${kind}-${n}` : undefined);
         answers.push(answer);
         if (answer.status === 429 || answer.status === 503 || answer.status === 0) await new Promise((r) => setTimeout(r, 50));
       }
@@ -173,7 +197,7 @@ async function sendFor(agent: Agent, port: number, payloads: readonly Buffer[], 
   );
 }
 
-function post(agent: Agent, port: number, body: Buffer, key: string | undefined): Promise<Answer> {
+function post(agent: Agent, port: number, body: Buffer, kind: BodyKind, key: string | undefined): Promise<Answer> {
   const start = performance.now();
   return new Promise((resolve) => {
     const req = request(
@@ -184,7 +208,7 @@ function post(agent: Agent, port: number, body: Buffer, key: string | undefined)
         method: 'POST',
         agent,
         headers: {
-          'content-type': 'application/x-ndjson',
+          'content-type': kind === 'ndjson' ? 'application/x-ndjson' : 'application/json',
           'content-length': body.length,
           ...(key === undefined ? {} : { 'idempotency-key': key }),
         },
@@ -203,6 +227,68 @@ function post(agent: Agent, port: number, body: Buffer, key: string | undefined)
     req.on('error', () => resolve({ status: 0, ms: performance.now() - start, accepted: 0 }));
     req.end(body);
   });
+}
+
+/** What the gateway logged at error level: its message first (what failed), then the error's. */
+function errorLine(l: string): string {
+  try {
+    const o = JSON.parse(l) as { msg?: string; err?: { message?: string } };
+    return `${o.msg ?? ''}: ${o.err?.message ?? ''}`.slice(0, 400);
+  } catch {
+    return l.slice(0, 400);
+  }
+}
+
+/** CPU seconds (user + system) of each thread of `pid` so far, by thread id, with its name. */
+function threadCpu(pid: number): Map<string, { name: string; seconds: number }> {
+  const out = new Map<string, { name: string; seconds: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name and state; in clock ticks (100 a second on Linux).
+      out.set(tid, { name: tid === String(pid) ? 'main' : name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Cores used during a kind's run (CPU seconds / wall seconds): the
+ * gateway's threads grouped by name (`main` is its JavaScript thread; the
+ * DuckDB store's worker and DuckDB's own threads have theirs), and the load
+ * generator (this process).
+ */
+function cpuShares(
+  before: Map<string, { name: string; seconds: number }>,
+  after: Map<string, { name: string; seconds: number }>,
+  sender: NodeJS.CpuUsage,
+  elapsed: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, t] of after) out[t.name] = (out[t.name] ?? 0) + t.seconds - (before.get(tid)?.seconds ?? 0);
+  out['loadGenerator'] = (sender.user + sender.system) / 1e6;
+  for (const k of Object.keys(out)) out[k] = Number((out[k]! / elapsed).toFixed(3));
+  return out;
+}
+
+/** Resets the process's RSS high-water mark (VmHWM), so that each kind reports its own; Linux's clear_refs. */
+function resetHwm(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // not permitted here: the mark then covers every kind so far
+  }
 }
 
 function rssMb(pid: number): number {

@@ -1,14 +1,15 @@
 /**
  * The gateway side of the ingest benchmark (started by run.ts): measures how
- * fast this process merely JSON.parses the benchmark's records, then serves
- * the gateway on the embedded store and reports its address on stdout.
+ * fast this process merely JSON.parses the benchmark's bodies of each kind
+ * (records.ts: NDJSON line by line, a JSON body whole), then serves the
+ * gateway on the embedded store and reports its address on stdout.
  */
 import { createServer } from 'node:http';
 import { parseConfig } from '../../src/config/index.js';
 import { createGateway } from '../../src/gateway.js';
 import { parseJson } from '../../src/ingest/index.js';
 import type { SessionStore } from '../../src/stores/types.js';
-import { bodies } from './records.js';
+import { BODY_KINDS, bodiesOf, recordsIn, type BodyKind } from './records.js';
 
 function bind(store: SessionStore): SessionStore {
   return {
@@ -26,7 +27,7 @@ function bind(store: SessionStore): SessionStore {
 }
 
 /** Records per second of `parse` over every line of the bodies, for about `ms`. */
-export function parseRate(texts: readonly string[], parse: (line: string) => unknown, ms = 3000): number {
+export function parseRate(texts: readonly string[], parse: (line: string) => unknown, ms = 2000): number {
   const lines = texts.flatMap((t) => t.split('\n').filter((l) => l !== ''));
   for (const l of lines.slice(0, 5000)) parse(l); // warm up
   let records = 0;
@@ -38,8 +39,38 @@ export function parseRate(texts: readonly string[], parse: (line: string) => unk
   return records / ((performance.now() - start) / 1000);
 }
 
+/** Records per second of `parse` over each body whole (a JSON body of `kind`), for about `ms`. */
+export function bodyParseRate(kind: BodyKind, texts: readonly string[], parse: (text: string) => unknown, ms = 2000): number {
+  const perBody = texts.map((t) => recordsIn(kind, JSON.parse(t)));
+  parse(texts[0]!); // warm up
+  let records = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    for (let i = 0; i < texts.length; i++) {
+      parse(texts[i]!);
+      records += perBody[i]!;
+    }
+  }
+  return records / ((performance.now() - start) / 1000);
+}
+
+export interface KindBaseline {
+  readonly jsonParse: number;
+  readonly gatewayParser: number;
+}
+
 // The bodies are built afresh for each measurement: the gateway process should not hold a copy of them during the run.
-const baseline = () => ({ jsonParse: parseRate(bodies(), JSON.parse), gatewayParser: parseRate(bodies(), parseJson) });
+const baseline = (): Record<BodyKind, KindBaseline> => {
+  const out = {} as Record<BodyKind, KindBaseline>;
+  for (const kind of BODY_KINDS) {
+    const texts = bodiesOf(kind);
+    out[kind] =
+      kind === 'ndjson'
+        ? { jsonParse: parseRate(texts, JSON.parse), gatewayParser: parseRate(texts, parseJson) }
+        : { jsonParse: bodyParseRate(kind, texts, JSON.parse), gatewayParser: bodyParseRate(kind, texts, parseJson) };
+  }
+  return out;
+};
 const before = baseline();
 // DISCARD=1: a store that confirms without storing, to measure the ingest layer alone.
 const discard = process.env['DISCARD'] === '1';
@@ -61,7 +92,7 @@ process.once('SIGTERM', () => {
 
 /**
  * The HTTP control: a bare Node server in this process that reads each
- * request body whole and merely JSON.parses its lines, answering what the
+ * request body whole and merely JSON.parses its lines (a JSON body whole), answering what the
  * gateway answers. The load generator sends it the same requests after the
  * run, to give the rate of HTTP plus JSON.parse on this machine at that
  * moment. Returns its port.
@@ -72,10 +103,16 @@ async function parseOnlyServer(): Promise<number> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let accepted = 0;
-      for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) {
-        if (line === '') continue;
-        JSON.parse(line);
-        accepted++;
+      const text = Buffer.concat(chunks).toString('utf8');
+      if (req.headers['content-type'] === 'application/json') {
+        const parsed = JSON.parse(text) as { sess_agg_info?: unknown }[];
+        accepted = recordsIn(parsed[0]?.sess_agg_info === undefined ? 'json' : 'session', parsed);
+      } else {
+        for (const line of text.split('\n')) {
+          if (line === '') continue;
+          JSON.parse(line);
+          accepted++;
+        }
       }
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ accepted, rejected: 0, errors: [] }));

@@ -117,7 +117,7 @@ function merge(nested: unknown, flat: Json, side: 'local' | 'remote'): unknown {
  * is_client_session. A record's `raw` is the message cut down to that one
  * session, so replaying it from the dead-letter log yields the same record.
  */
-function expandSessionEndpoint(m: unknown, where: string, out: IncomingRecord[]): void {
+export function expandSessionEndpoint(m: unknown, where: string, out: IncomingRecord[]): void {
   if (!isObject(m)) {
     out.push(bad(where, 'expected a SessionEndpoint object', m));
     return;
@@ -194,14 +194,14 @@ function expandSessionEndpoint(m: unknown, where: string, out: IncomingRecord[])
 }
 
 /** `client` for 1 (or true), `server` for 0 (or false), undefined for anything else. */
-function isClientSession(v: unknown): SessionType | undefined {
+export function isClientSession(v: unknown): SessionType | undefined {
   if (v === 1 || v === true) return 'client';
   if (v === 0 || v === false) return 'server';
   return undefined;
 }
 
 /** Sandesh label sets: `name=value` strings (no `=`: an empty value), as {name, value} pairs. */
-function agentLabels(v: unknown, field: string): { name: string; value: string }[] | string {
+export function agentLabels(v: unknown, field: string): { name: string; value: string }[] | string {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) return `${field}: must be a list of "name=value" strings`;
   const out: { name: string; value: string }[] = [];
@@ -229,10 +229,10 @@ function bad(where: string, error: string, raw: unknown): IncomingRecord {
   return where === '' ? { candidate: {}, raw, error } : { candidate: {}, raw, error, context: where };
 }
 
-function join(where: string, path: string): string {
+export function join(where: string, path: string): string {
   return where === '' ? path : `${where}, ${path}`;
 }
 
-function isObject(v: unknown): v is Json {
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

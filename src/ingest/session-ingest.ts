@@ -18,7 +18,8 @@ import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import type { InflightBudget, Reservation } from './inflight-budget.js';
 import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
 import type { IncomingRecord, IngestError, IngestOptions, IngestResult } from './types.js';
-import { expandSessionItem } from './session-decoder.js';
+import { expandSessionEndpoint, expandSessionItem, isObject, join } from './session-decoder.js';
+import { SessionEndpointLane } from './session-lane.js';
 import type { LabelNames } from './label-names.js';
 import { refuseRecords } from './refusals.js';
 
@@ -95,8 +96,9 @@ export class SessionIngest {
       const expected = Math.min(this.options.limits.maxRecords, Math.ceil(body.length / 400));
       let intake = this.intake('snake', source, expected, options);
       const admission = new Admission(this.options.limits.maxRecords, held);
-      // The flat lane lays records out without looking at them: a scoped caller's are each checked on the reference path.
+      // The lanes lay records out without looking at them: a scoped caller's are each checked on the reference path.
       const flat = this.options.flatLane !== false && options.scope == null;
+      if (flat) intake.useSessionLane();
       if (format === 'ndjson') this.readNdjson(body, intake, admission, flat);
       else {
         // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
@@ -104,6 +106,7 @@ export class SessionIngest {
         if (taken >= 0) intake.count = taken;
         else {
           intake = this.intake('snake', source, expected, options);
+          if (flat) intake.useSessionLane();
           const items = await splitOrReject(body, format, source, this.options.deadLetters, options);
           if (isAnswer(items)) return items;
           for (const item of items) {
@@ -279,6 +282,7 @@ class Intake {
   readonly rejects: DeadLetter[] = [];
   count = 0;
   private readonly expanded: IncomingRecord[] = [];
+  private sessionLane: SessionEndpointLane | undefined;
 
   constructor(
     readonly ctx: RecordContext,
@@ -289,14 +293,46 @@ class Intake {
     this.valid = new RecordBatchBuilder(expectedRecords);
   }
 
+  /** SessionEndpoint messages of the body take the lane to columns (SessionEndpointLane) when it can read them. */
+  useSessionLane(): void {
+    this.sessionLane = new SessionEndpointLane(this.ctx, this.valid);
+  }
+
   /** One item of a body: a bad one as one reject, else every record it expands to. */
   addItem(item: BodyItem): void {
     if (item.error !== undefined) {
       this.add({ candidate: {}, raw: item.raw, error: item.error, context: item.where });
       return;
     }
+    const value = item.value;
+    const lane = this.sessionLane;
+    // The order of expandSessionItem: a list of messages first, then a message, then a flat record.
+    if (lane !== undefined && isObject(value)) {
+      const list = value['session_data'];
+      if (Array.isArray(list)) {
+        for (let i = 0; i < list.length; i++) this.addMessage(lane, list[i], join(item.where, `session_data[${i}]`));
+        return;
+      }
+      if (list === undefined && value['sess_agg_info'] !== undefined) {
+        this.addMessage(lane, value, item.where);
+        return;
+      }
+    }
     const expanded = this.expanded;
-    expandSessionItem(item.value, item.where, expanded);
+    expandSessionItem(value, item.where, expanded);
+    for (const r of expanded) this.add(r);
+    expanded.length = 0;
+  }
+
+  /** One SessionEndpoint message: on the lane, or expanded on the reference path when the lane declines it. */
+  private addMessage(lane: SessionEndpointLane, m: unknown, where: string): void {
+    const added = lane.add(m);
+    if (added >= 0) {
+      this.count += added;
+      return;
+    }
+    const expanded = this.expanded;
+    expandSessionEndpoint(m, where, expanded);
     for (const r of expanded) this.add(r);
     expanded.length = 0;
   }

@@ -45,6 +45,7 @@ export {
   LITTLE_ENDIAN,
   CACHED_LABELS,
   type RecordBatch,
+  type BatchMark,
 } from './record-batch.js';
 export {
   validateSessionRecord,

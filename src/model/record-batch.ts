@@ -39,6 +39,12 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 
 /** Label names and values per side that have their own position in the string cache. */
 export const CACHED_LABELS = 8;
 
+/** A point in a RecordBatchBuilder to roll back to. */
+export interface BatchMark {
+  readonly records: number;
+  readonly strings: number;
+}
+
 const INITIAL_RECORDS = 1024;
 /** Room for strings per record to start with: the seven fixed ones and five labels. */
 const STRINGS_PER_RECORD = FIXED_STRINGS + 2 * 5;
@@ -206,6 +212,22 @@ export class RecordBatchBuilder {
     for (let j = 0; j < refCount; j++) strings[from + j] = refs[j]!;
     this.stringCount = from + refCount;
     this.n = i + 1;
+  }
+
+  /** Where the batch ends now: `rollback` with it drops every record added after. */
+  mark(): BatchMark {
+    return { records: this.n, strings: this.stringCount };
+  }
+
+  /**
+   * Drops the records added since `mark` (SessionEndpointLane, when a
+   * message turns out to need the reference path after some of its records
+   * were laid out). Strings they added stay in the dictionary, unreferenced,
+   * as strings of records a store refused do (selectRecords).
+   */
+  rollback(mark: BatchMark): void {
+    this.n = mark.records;
+    this.stringCount = mark.strings;
   }
 
   /** Lays out one side's labels, from `position` on; returns how many there are. */
