@@ -41,7 +41,8 @@ import { compileLabelNames, compileValues, labelNameCandidates } from './compile
 import { compileRecords, compileRecordsCut } from './compile-records.js';
 import { compileTail } from './compile-tail.js';
 import { storeError, type DuckDb, type Row } from './database.js';
-import { RAW_DDL, RAW_TABLE, STATE_DDL, STATE_TABLE, tierDdl, tierTable, type StoreSchema } from './layout.js';
+import { RAW_DDL, RAW_TABLE, STATE_DDL, STATE_TABLE, tierDdl, tierDimensions, tierTable, type StoreSchema } from './layout.js';
+import { migrateTierCounters } from './tier-counters.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
 import { RawChunkWriter, type LabelSlot } from './raw-chunks.js';
@@ -105,6 +106,10 @@ export class DuckDbSessionStore implements SessionStore {
         for (const c of store.labelColumns) {
           await conn.run(`ALTER TABLE ${tierTable(tier)} ADD COLUMN IF NOT EXISTS ${quoteIdent(c)} VARCHAR`);
         }
+      }
+      // Tier tables of an older gateway have HUGEINT counters, which read slowly.
+      for (const tier of options.retention.tiers) {
+        await migrateTierCounters(conn, tier, [...tierDimensions(tier), 'session_type', ...store.labelColumns.map(quoteIdent)]);
       }
       const seq = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
       store.seq = BigInt(seq.getRowObjects()[0]!['s'] as bigint);
