@@ -33,25 +33,34 @@ const CHUNK = 10_000_000;
 /** Rows per commit sequence number: the rollup folds whole commits, 2 M rows a slice. */
 const PER_COMMIT = 100_000;
 
-export interface BigMeta {
+/** The raw records as generated (no tier rows): shared by every TIERS. */
+export interface RawMeta {
   readonly now: string;
   readonly records: number;
   readonly sessions: number;
-  readonly tiers: string;
   readonly generatedAt: string;
   readonly loadMs: number;
-  readonly rollupMs: number;
-  readonly rolledUp: Record<string, number>;
-  readonly fileBytesBeforeRollup: number;
   readonly fileBytes: number;
 }
+
+/** The raw file rolled up by the gateway's own rollup job with `tiers`. */
+export interface BigMeta extends RawMeta {
+  readonly tiers: string;
+  readonly rolledAt: string;
+  readonly rollupMs: number;
+  readonly rolledUp: Record<string, number>;
+  readonly rolledBytes: number;
+}
+
+/** Bumped when what the rollup writes changes (2: BIGINT tier counters). */
+const TIER_FORMAT = 2;
 
 export function cacheDir(): string {
   return process.env['BENCH_CACHE'] ?? join(homedir(), '.cache', 'session-analytics-gateway', 'bench');
 }
 
-export function datasetName(tiers: string): string {
-  return `big-${RECORDS}-${SESSIONS}-${tiers.replace(/[^0-9a-z]+/gi, '_')}`;
+function rawName(): string {
+  return `big-${RECORDS}-${SESSIONS}`;
 }
 
 export function gatewayEnv(path: string, tiers: string): Record<string, string> {
@@ -63,28 +72,24 @@ export function gatewayEnv(path: string, tiers: string): Record<string, string> 
   };
 }
 
-export async function openGateway(path: string, tiers: string, now: bigint): Promise<Gateway> {
-  return createGateway(parseConfig(gatewayEnv(path, tiers)), { runJobs: false, logLevel: 'error', clock: () => now });
+export async function openGateway(path: string, tiers: string, clock: () => bigint): Promise<Gateway> {
+  return createGateway(parseConfig(gatewayEnv(path, tiers)), { runJobs: false, logLevel: 'error', clock });
 }
 
-/** The cached data set's file and meta, generated (and rolled up) when absent. */
-export async function bigDataset(tiers: string): Promise<{ path: string; meta: BigMeta }> {
+/** The cached raw records, generated when absent. */
+export async function rawDataset(): Promise<{ path: string; meta: RawMeta }> {
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
-  const name = datasetName(tiers);
-  const path = join(dir, `${name}.duckdb`);
-  const metaPath = join(dir, `${name}.json`);
-  if (existsSync(path) && existsSync(metaPath)) {
-    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as BigMeta;
-    console.log(`reusing ${path} (generated ${meta.generatedAt})`);
-    return { path, meta };
-  }
-  const tmp = join(dir, `${name}.partial.duckdb`);
+  const path = join(dir, `${rawName()}.raw.duckdb`);
+  const metaPath = join(dir, `${rawName()}.raw.json`);
+  if (existsSync(path) && existsSync(metaPath)) return { path, meta: JSON.parse(readFileSync(metaPath, 'utf8')) as RawMeta };
+  const tmp = join(dir, `${rawName()}.partial.duckdb`);
   rmSync(tmp, { force: true });
   rmSync(`${tmp}.wal`, { force: true });
   const now = (BigInt(Date.now()) / 1000n) * 1_000_000_000n;
   const from = now - DAY;
-  let gw = await openGateway(tmp, tiers, now);
+  // TIERS=none: the raw file holds no tier tables; each rolled copy makes its own.
+  const gw = await openGateway(tmp, 'none', () => now);
   // One record through the real write path creates the label columns.
   await gw.services.sessions.write(
     encodeRecords([
@@ -145,27 +150,48 @@ FROM (
     }
   });
   await gw.close();
-  const fileBytesBeforeRollup = statSync(tmp).size;
-  console.log(`loaded in ${fmt(loadMs)}; file ${(fileBytesBeforeRollup / 2 ** 30).toFixed(2)} GiB; rolling up with the gateway's rollup job...`);
-  gw = await openGateway(tmp, tiers, now);
+  const meta: RawMeta = {
+    now: String(now),
+    records: RECORDS + 1,
+    sessions: SESSIONS,
+    generatedAt: new Date().toISOString(),
+    loadMs,
+    fileBytes: statSync(tmp).size,
+  };
+  console.log(`loaded in ${fmt(loadMs)}; file ${(meta.fileBytes / 2 ** 30).toFixed(2)} GiB`);
+  renameSync(tmp, path);
+  writeFileSync(metaPath, JSON.stringify(meta, null, 2));
+  return { path, meta };
+}
+
+/**
+ * The raw records rolled up with `tiers` by the gateway's own rollup job
+ * (one run over the whole day, timed), cached beside the raw file.
+ */
+export async function bigDataset(tiers: string): Promise<{ path: string; meta: BigMeta }> {
+  const raw = await rawDataset();
+  const dir = cacheDir();
+  const name = `${rawName()}-${tiers.replace(/[^0-9a-z]+/gi, '_')}-v${TIER_FORMAT}`;
+  const path = join(dir, `${name}.duckdb`);
+  const metaPath = join(dir, `${name}.json`);
+  if (existsSync(path) && existsSync(metaPath)) {
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8')) as BigMeta;
+    console.log(`reusing ${path} (generated ${meta.generatedAt}, rolled up ${meta.rolledAt})`);
+    return { path, meta };
+  }
+  const tmp = join(dir, `${name}.partial.duckdb`);
+  rmSync(`${tmp}.wal`, { force: true });
+  copyFileSync(raw.path, tmp);
+  const now = BigInt(raw.meta.now);
+  console.log(`rolling up ${raw.meta.records} records with TIERS=${tiers} (the gateway's rollup job, one run)...`);
+  const gw = await openGateway(tmp, tiers, () => now);
   let rolledUp: Record<string, number> = {};
   const rollupMs = await time(async () => {
     rolledUp = (await gw.embedded!.rollup()).rolledUp;
   });
   await gw.close();
   console.log(`rollup in ${fmt(rollupMs)}: ${JSON.stringify(rolledUp)}`);
-  const meta: BigMeta = {
-    now: String(now),
-    records: RECORDS + 1,
-    sessions: SESSIONS,
-    tiers,
-    generatedAt: new Date().toISOString(),
-    loadMs,
-    rollupMs,
-    rolledUp,
-    fileBytesBeforeRollup,
-    fileBytes: statSync(tmp).size,
-  };
+  const meta: BigMeta = { ...raw.meta, tiers, rolledAt: new Date().toISOString(), rollupMs, rolledUp, rolledBytes: statSync(tmp).size };
   renameSync(tmp, path);
   writeFileSync(metaPath, JSON.stringify(meta, null, 2));
   return { path, meta };
@@ -181,6 +207,6 @@ export function workingCopy(path: string): string {
 }
 
 if (process.argv[1]?.endsWith('big-dataset.ts')) {
-  const { path, meta } = await bigDataset(process.env['TIERS'] ?? '5m:7d,1h:90d');
+  const { path, meta } = process.env['TIERS'] === 'none' ? await rawDataset() : await bigDataset(process.env['TIERS'] ?? '5m:7d,1h:90d');
   console.log(path, meta);
 }
