@@ -27,6 +27,7 @@ import {
   buildSeriesQuery,
   buildTrafficQuery,
   encodeRecords,
+  formatDateTime,
   type BuildContext,
   type RecordBatch,
   type SeriesArgs,
@@ -118,22 +119,48 @@ try {
 
   // The plan before nested plans: the 1h tier's whole windows, raw for the rest, whatever the estimate says.
   const forced: BuildContext = { ...ctx(oneHour), stats: { rawPerSecond: 1, tierRowsPerWindow: { '1h': 0 } } };
-  await trafficCase('top-10 label pairs, last 24h', { range: { last: '24h' }, groupBy: PAIR, first: 10 }, [['1h tier and raw', forced]]);
+  // The nested plan whatever the estimate says (tiers free, raw dear): 1h inside, 5m at the edges, raw for the rest.
+  const nested: BuildContext = { ...ctx(), stats: { rawPerSecond: 1e6, tierRowsPerWindow: { '5m': 0, '1h': 0 } } };
+  await trafficCase('top-10 label pairs, last 24h', { range: { last: '24h' }, groupBy: PAIR, first: 10 }, [
+    ['1h tier and raw', forced],
+    ['nested, forced', nested],
+  ]);
+
+  // What a tier row costs against a raw row: 23 whole hours from the 1h tier alone and from raw alone, per row read.
+  const hourEnd = now - (now % HOUR);
+  const whole = { from: formatDateTime(hourEnd - 23n * HOUR), to: formatDateTime(hourEnd) };
+  const perRow = async (c: BuildContext, table: string, column: string) => {
+    const q = buildTrafficQuery({ range: whole, groupBy: PAIR, first: 10 }, c, ['TOTAL_BYTES']);
+    const rows = await db.query({ text: `SELECT count(*) AS n FROM ${table} WHERE ${column} >= ${hourEnd - 23n * HOUR} AND ${column} < ${hourEnd}`, params: [] });
+    await gw.services.sessions.traffic(q);
+    const ms: number[] = [];
+    for (let i = 0; i < ITERATIONS; i++) ms.push(await time(() => gw.services.sessions.traffic(q)));
+    return { ms: percentile(ms, 50), rows: Number(rows[0]!['n']), tier: (await gw.services.sessions.traffic(q)).meta.tier };
+  };
+  const t1h = await perRow(forced, 'sessions_1h', 'window_start');
+  const traw = await perRow(rawCtx, 'sessions', 'time_ns');
+  console.log(
+    `23 whole hours: ${t1h.tier} ${fmt(t1h.ms)} over ${t1h.rows} rows, ${traw.tier} ${fmt(traw.ms)} over ${traw.rows} rows: ` +
+      `a tier row costs ${((t1h.ms / t1h.rows) / (traw.ms / traw.rows)).toFixed(1)} raw rows`,
+  );
   await trafficCase('top-10 label pairs, last 1h', { range: { last: '1h' }, groupBy: PAIR, first: 10 }, []);
 
   // A series of 24 h in 5m buckets, the top 10 label pairs.
   const seriesArgs: SeriesArgs = { range: { last: '24h' }, every: '5m', groupBy: PAIR, limit: 10 };
   const series = (c: BuildContext) => () => gw.services.sessions.series(buildSeriesQuery(seriesArgs, c));
-  const [sp, sr] = [await series(ctx())(), await series(rawCtx)()];
+  const fiveMinutes: BuildContext = { ...ctx(retention.tiers.filter((t) => t.name === '5m')), stats: { rawPerSecond: 1, tierRowsPerWindow: { '5m': 0 } } };
+  const [sp, sr, sf] = [await series(ctx())(), await series(rawCtx)(), await series(fiveMinutes)()];
   const skey = (s: typeof sp) => JSON.stringify(s.series.map((x) => [x.values, x.points.map((p) => [String(p.time), String(p.value)])]));
-  if (skey(sp) !== skey(sr)) throw new Error('series: planned and raw-only differ');
-  const ss = { planned: [] as number[], raw: [] as number[] };
-  for (let i = 0; i < ITERATIONS; i++) {
+  if (skey(sp) !== skey(sr) || skey(sf) !== skey(sr)) throw new Error('series: planned, 5m forced and raw-only differ');
+  const ss = { planned: [] as number[], raw: [] as number[], forced: [] as number[] };
+  const SERIES_ITERATIONS = Math.min(ITERATIONS, 3);
+  for (let i = 0; i < SERIES_ITERATIONS; i++) {
     ss.planned.push(await time(series(ctx())));
     ss.raw.push(await time(series(rawCtx)));
+    ss.forced.push(await time(series(fiveMinutes)));
   }
   console.log(`series of 24h in 5m buckets, top 10 label pairs (${sp.series.length} series, ${sp.series.reduce((n, x) => n + x.points.length, 0)} points): answers equal`);
-  console.log(`  planned (${sp.meta.tier}): p50 ${fmt(percentile(ss.planned, 50))}; raw-only: p50 ${fmt(percentile(ss.raw, 50))}; ${(percentile(ss.raw, 50) / percentile(ss.planned, 50)).toFixed(1)}x`);
+  console.log(`  planned (${sp.meta.tier}): p50 ${fmt(percentile(ss.planned, 50))}; raw-only: p50 ${fmt(percentile(ss.raw, 50))}; ${(percentile(ss.raw, 50) / percentile(ss.planned, 50)).toFixed(1)}x; 5m tier forced (${sf.meta.tier}): p50 ${fmt(percentile(ss.forced, 50))}`);
   console.log(`RSS after the queries: ${mb(process.memoryUsage().rss)} (peak ${mb(resourceUsage().maxRSS * 1024)})`);
 
   // Ingest while the table holds the day, against the same batches into an empty store (measured before this one opened).
