@@ -120,7 +120,7 @@ try {
   // The plan before nested plans: the 1h tier's whole windows, raw for the rest, whatever the estimate says.
   const forced: BuildContext = { ...ctx(oneHour), stats: { rawPerSecond: 1, tierRowsPerWindow: { '1h': 0 } } };
   // The nested plan whatever the estimate says (tiers free, raw dear): 1h inside, 5m at the edges, raw for the rest.
-  const nested: BuildContext = { ...ctx(), stats: { rawPerSecond: 1e6, tierRowsPerWindow: { '5m': 0, '1h': 0 } } };
+  const nested: BuildContext = { ...ctx(), stats: { rawPerSecond: 1e6, tierRowsPerWindow: { '5m': 1, '1h': 0 } } };
   await trafficCase('top-10 label pairs, last 24h', { range: { last: '24h' }, groupBy: PAIR, first: 10 }, [
     ['1h tier and raw', forced],
     ['nested, forced', nested],

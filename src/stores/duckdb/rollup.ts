@@ -13,13 +13,15 @@ export interface RollupStats {
 }
 
 /**
- * A tier row read costs this many raw rows: its counters are HUGEINT (summed
- * in 128 bits) and each piece is grouped on its own before the union. On
- * bench:duckdb:tiers (docs/benchmarks.md, 2026-12-03) a 1m tier of 1.84 M
- * rows answered the top-10 label pairs in 991 ms where raw's 2 M rows took
- * 76 ms: 13x per row. A tier is chosen only when it saves more than that.
+ * A tier row read costs this many raw rows. With HUGEINT counters it was 12
+ * (bench:duckdb:tiers, 2026-12-03: a 1m tier of 1.84 M rows took 991 ms
+ * where raw's 2 M rows took 76 ms). With BIGINT counters (tier-counters.ts)
+ * bench:duckdb:big measured 2.2: 23 whole hours of the top-10 label pairs
+ * from the 1h tier, 22.3 ms over 1.0 M rows, against raw, 990 ms over
+ * 99.4 M rows (docs/benchmarks.md "100 M records"). 3 leaves a margin for
+ * the pieces each grouped on their own before the union.
  */
-export const TIER_ROW_COST = 12;
+export const TIER_ROW_COST = 3;
 
 /** The span the row counts of SourceStats are taken over. */
 export const STATS_SPAN_NS = 3_600_000_000_000n;
