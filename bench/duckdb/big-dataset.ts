@@ -2,10 +2,13 @@
  * The 100 M record data set of bench:duckdb:big (issue 17, item 5): 24 h of
  * a mid-sized cluster at RATE records a second (1 200: 103 680 000 records),
  * generated inside DuckDB by INSERT ... SELECT over range() into a gateway's
- * own file, then rolled up by the gateway's own rollup job, and cached under
- * ~/.cache/session-analytics-gateway/bench/ (BENCH_CACHE) with what loading
- * and the rollup cost. A cached file is reused as it is; each run of the
- * benchmark works on a copy, so its ingest and retention never change it.
+ * own file (cached as `big-<records>-<flows>.raw.duckdb`), then a copy
+ * rolled up by the gateway's own rollup job with TIERS (cached as
+ * `...-<tiers>-v<TIER_FORMAT>.duckdb`), both under
+ * ~/.cache/session-analytics-gateway/bench/ (BENCH_CACHE) with a .json of
+ * what loading and the rollup cost. Cached files are reused as they are;
+ * each run of the benchmark works on a copy, so its ingest and retention
+ * never change them. A change to what the rollup writes bumps TIER_FORMAT.
  *
  * The distribution (docs/benchmarks.md "100 M records"): SESSIONS flows
  * (40 000: client pod, server pod, server port; the tag sets without the
