@@ -17,8 +17,10 @@ function shape(plan: SourcePlan): string[] {
 
 describe('planSources', () => {
   it('without statistics, takes every tier window to hold 30 s of raw records', () => {
-    // 5m: 11 windows (330 s-equivalents) and 300 s of raw edges; 1m: 59 windows (1770) and 60 s of edges.
-    expect(planSources({ from: now - H, to: now }, none, { retention, now }).name).toBe('raw+5m');
+    // 5m: 11 windows (330 s-equivalents) and 300 s of raw edges; 1m: 59 windows (1770) and 60 s of edges;
+    // nested, 5m inside and 1m at the edges: 330 + 4 windows (120) + 60 s of raw.
+    expect(planSources({ from: now - H, to: now }, none, { retention, now }).name).toBe('raw+1m+5m');
+    expect(planSources({ from: now - H, to: now }, new Set(['local_ip']), { retention, now }).name).toBe('raw+5m');
   });
 
   it('splits a range inside the raw retention at the windows of the cheapest tier', () => {
@@ -45,8 +47,8 @@ describe('planSources', () => {
   });
 
   it('weighs tier rows by what the store measured them to cost', () => {
-    const stats = { rawPerSecond: 1000, tierRowsPerWindow: { '1m': 50_000, '5m': 200_000, '1h': 3_000_000 } };
-    // 5m: 2.2 M tier rows and 0.3 M raw ones against raw's 3.6 M; at 12 raw rows per tier row, raw.
+    const stats = { rawPerSecond: 1000, tierRowsPerWindow: { '1m': 100_000, '5m': 200_000, '1h': 3_000_000 } };
+    // 5m: 2.2 M tier rows and 0.3 M raw ones against raw's 3.6 M (and 1m at the edges: 2.66 M); at 12 raw rows per tier row, raw.
     expect(planSources({ from: now - H, to: now }, none, { retention, now, stats }).name).toBe('raw+5m');
     expect(planSources({ from: now - H, to: now }, none, { retention, now, stats: { ...stats, tierRowCost: 12 } }).name).toBe('raw');
   });
@@ -73,8 +75,82 @@ describe('planSources', () => {
   it('a series only reads tiers whose window divides every', () => {
     const every = parseDuration('7m', 'every');
     expect(planSources({ from: now - H, to: now }, none, { retention, now, every }).name).toBe('raw+1m');
-    expect(planSources({ from: now - H, to: now }, none, { retention, now, every: parseDuration('10m', 'every') }).name).toBe('raw+5m');
+    expect(planSources({ from: now - H, to: now }, none, { retention, now, every: parseDuration('10m', 'every') }).name).toBe('raw+1m+5m');
+    expect(planSources({ from: now - H, to: now }, new Set(['local_ip']), { retention, now, every: parseDuration('10m', 'every') }).name).toBe('raw+5m');
     expect(planSources({ from: now - H, to: now }, none, { retention, now, every: parseDuration('90s', 'every') }).name).toBe('raw');
     expect(() => planSources({ from: now - 3n * 24n * H, to: now }, new Set(['local_ip']), { retention, now, every })).toThrow(/every/);
+  });
+
+  describe('nested plans', () => {
+    const defaults = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
+    // 1 200 records a second, 10 000 tag sets a 5m window, 40 000 an hour; tier rows cost 12 raw ones.
+    const stats = { rawPerSecond: 1200, tierRowsPerWindow: { '5m': 10_000, '1h': 40_000 }, tierRowCost: 12 };
+    const labels = new Set(['label.local.app', 'label.remote.app']);
+
+    it('reads the coarsest tier inside, the finer one at the edges and raw for the rest', () => {
+      const plan = planSources({ from: now - 24n * H, to: now }, labels, { retention: defaults, now, stats });
+      expect(plan.name).toBe('raw+5m+1h');
+      // now is 10:02:30: raw 10:02:30-10:05 yesterday, 5m 10:05-11:00, 1h 11:00-10:00 today, raw 10:00-10:02:30.
+      expect(shape(plan)).toEqual([
+        'raw -86400..-86250',
+        'tier:5m -86250..-82950',
+        'unfolded:5m -86250..-82950',
+        'tier:1h -82950..-150',
+        'unfolded:1h -82950..-150',
+        'raw -150..0',
+      ]);
+      const later = planSources({ from: now - 23n * H - 10n * M, to: now - 10n * M }, labels, { retention: defaults, now, stats });
+      expect(shape(later).filter((p) => !p.startsWith('unfolded'))).toEqual([
+        'raw -83400..-83250',
+        'tier:5m -83250..-82950',
+        'tier:1h -82950..-3750',
+        'tier:5m -3750..-750',
+        'raw -750..-600',
+      ]);
+      expect(plan.span).toEqual({ from: now - 24n * H, to: now });
+    });
+
+    it('a range starting and ending inside both windows', () => {
+      const from = now - 5n * H - 15n * M - 17_000_000_000n; // 04:47:13
+      const to = now - 2n * H + 11n * M + 4_000_000_000n; // 08:13:34
+      const plan = planSources({ from, to }, labels, { retention: defaults, now, stats });
+      expect(plan.name).toBe('raw+5m+1h');
+      const kinds = plan.pieces.map((p) => (p.kind === 'raw' ? 'raw' : `${p.kind}:${p.tier.name}`));
+      expect(kinds).toEqual(['raw', 'tier:5m', 'unfolded:5m', 'tier:1h', 'unfolded:1h', 'tier:5m', 'unfolded:5m', 'raw']);
+      expect(plan.pieces[1]!.span).toEqual({ from: from + 167_000_000_000n, to: from + 767_000_000_000n }); // 04:50-05:00
+      expect(plan.pieces[5]!.span).toEqual({ from: to - 814_000_000_000n, to: to - 214_000_000_000n }); // 08:00-08:10
+      // The pieces tile the range without overlap.
+      const counted = plan.pieces.filter((p) => p.kind !== 'unfolded');
+      for (let i = 1; i < counted.length; i++) expect(counted[i]!.span.from).toBe(counted[i - 1]!.span.to);
+      expect(counted[0]!.span.from).toBe(from);
+      expect(counted[counted.length - 1]!.span.to).toBe(to);
+    });
+
+    it('is chosen only when it reads less', () => {
+      // Within one hour, no whole 1h window: the 5m tier alone, or raw.
+      expect(planSources({ from: now - H, to: now }, labels, { retention: defaults, now, stats }).name).toBe('raw+5m');
+      // A 5m tier as large per window as the hour's: its edges cost more than the raw they replace.
+      const dear = { ...stats, tierRowsPerWindow: { '5m': 40_000, '1h': 40_000 } };
+      expect(planSources({ from: now - 24n * H, to: now }, labels, { retention: defaults, now, stats: dear }).name).toBe('raw+1h');
+    });
+
+    it('folding by time hands the windows a tier has not completed down to the finer tier, then raw', () => {
+      const folding: Folding = { kind: 'time', foldedBefore: (t, n) => n - (t.name === '1h' ? 2n * H : 10n * M) };
+      const plan = planSources({ from: now - 24n * H, to: now }, labels, { retention: defaults, now, stats, folding });
+      expect(plan.name).toBe('raw+5m+1h');
+      expect(shape(plan)).toEqual([
+        'raw -86400..-86250',
+        'tier:5m -86250..-82950',
+        'tier:1h -82950..-7350', // 1h folded before 08:00
+        'tier:5m -7350..-750', // 5m folded before 09:50
+        'raw -750..0',
+      ]);
+    });
+
+    it('only chains tiers whose windows divide one another', () => {
+      const odd = { raw, tiers: parseTiers('4m:7d,6m:8d,1h:90d', raw) };
+      const names = planSources({ from: now - 24n * H, to: now }, labels, { retention: odd, now }).name;
+      expect(['raw+4m+1h', 'raw+6m+1h']).toContain(names);
+    });
   });
 });

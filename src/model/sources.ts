@@ -91,7 +91,11 @@ interface Candidate {
  * window instead. The plans that widen the range least compete (all plans
  * inside the raw retention are exact, and widen nothing), and among them the
  * one estimated to read the fewest rows wins (ties: the one listed first,
- * raw before the tiers, finer before coarser). When the range starts before the raw retention only tiers that
+ * raw before the tiers, finer before coarser, single tiers before nested
+ * plans). Inside the raw retention, each chain of tiers whose windows divide
+ * one another (tierChains) is also a candidate: the coarsest for its whole
+ * windows, the finer ones for the whole windows at its edges, raw for the
+ * rest (nestedCandidate). When the range starts before the raw retention only tiers that
  * still keep its start compete, and when none does the longest-kept tier
  * serves the clamped range.
  */
@@ -108,6 +112,12 @@ export function planSources(span: TimeSpan, columns: ReadonlySet<string>, ctx: P
   for (const t of tiers) {
     const c = tierCandidate(span, t, ctx, rawCovers);
     if (c !== null) candidates.push(c);
+  }
+  if (rawCovers) {
+    for (const chain of tierChains(covering)) {
+      const c = nestedCandidate(span, chain, ctx);
+      if (c !== null) candidates.push(c);
+    }
   }
   if (candidates.length === 0) throw noSource(span, columns, holding, ctx);
   return candidates.reduce((best, c) => (c.excess < best.excess || (c.excess === best.excess && c.cost < best.cost) ? c : best)).plan;
@@ -176,6 +186,74 @@ function tierCandidate(span: TimeSpan, tier: TierSpec, ctx: PlanContext, rawCove
   const excess = absBig(span.from - covered.from) + absBig(covered.to - span.to);
   const rowCost = ctx.stats?.tierRowCost ?? 1;
   return { plan: { pieces, span: covered, name }, excess, cost: rawCost(rawNs, ctx) + windows * tierRowsPerWindow(tier, ctx) * rowCost };
+}
+
+/**
+ * The sets of two or more tiers (finest first) each of whose windows
+ * divides the next one's: with the defaults, [5m, 1h]. Only such a chain
+ * nests: a coarser window is then made of whole finer ones.
+ */
+export function tierChains(tiers: readonly TierSpec[]): TierSpec[][] {
+  const chains: TierSpec[][] = [];
+  const n = tiers.length;
+  for (let mask = 1; mask < 1 << n; mask++) {
+    const chain = tiers.filter((_, i) => (mask & (1 << i)) !== 0);
+    if (chain.length < 2) continue;
+    if (chain.every((t, i) => i === 0 || t.window.ns % chain[i - 1]!.window.ns === 0n)) chains.push(chain);
+  }
+  return chains;
+}
+
+/**
+ * A nested plan inside the raw retention (docs/decisions.md "Nested
+ * plans"): the coarsest tier of `chain` for its whole windows, the next
+ * finer tier for the whole windows of what remains at each edge, and so on
+ * down to raw for the partial windows of the finest tier; each tier piece
+ * with its `unfolded` piece (sequence folding), or, folding by time, the
+ * windows a tier has not completed handed down to the finer tiers and raw.
+ * Null when a tier of the chain serves no window (a shorter chain is also
+ * a candidate).
+ */
+function nestedCandidate(span: TimeSpan, chain: readonly TierSpec[], ctx: PlanContext): Candidate | null {
+  const folding = ctx.folding ?? { kind: 'sequence' };
+  const pieces: SourcePiece[] = [];
+  const used = new Set<string>();
+  let rawNs = 0n;
+  let cost = 0;
+  const rowCost = ctx.stats?.tierRowCost ?? 1;
+  const fill = (from: EpochNs, to: EpochNs, level: number): void => {
+    if (from >= to) return;
+    if (level < 0) {
+      const last = pieces[pieces.length - 1];
+      if (last?.kind === 'raw' && last.span.to === from) pieces[pieces.length - 1] = { kind: 'raw', span: { from: last.span.from, to } };
+      else pieces.push({ kind: 'raw', span: { from, to } });
+      rawNs += to - from;
+      return;
+    }
+    const tier = chain[level]!;
+    const w = tier.window.ns;
+    const a = ceilTo(from, w);
+    const b = floorTo(to, w);
+    if (a >= b) return fill(from, to, level - 1);
+    let tierTo = b;
+    if (folding.kind === 'time') {
+      const folded = floorTo(folding.foldedBefore(tier, ctx.now), w);
+      if (folded < b) tierTo = maxBig(folded, a);
+    }
+    fill(from, a, level - 1);
+    if (a < tierTo) {
+      pieces.push({ kind: 'tier', tier, span: { from: a, to: tierTo } });
+      if (folding.kind === 'sequence') pieces.push({ kind: 'unfolded', tier, span: { from: a, to: tierTo } });
+      used.add(tier.name);
+      cost += Number((tierTo - a) / w) * tierRowsPerWindow(tier, ctx) * rowCost;
+    }
+    fill(tierTo, to, level - 1);
+  };
+  fill(span.from, span.to, chain.length - 1);
+  if (chain.some((t) => !used.has(t.name))) return null;
+  const hasRaw = pieces.some((p) => p.kind !== 'tier');
+  const name = [...(hasRaw ? ['raw'] : []), ...chain.map((t) => t.name)].join('+');
+  return { plan: { pieces, span, name }, excess: 0n, cost: cost + rawCost(rawNs, ctx) };
 }
 
 function rawPerNs(ctx: PlanContext): number {

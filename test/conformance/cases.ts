@@ -33,8 +33,8 @@ export interface ErrorCase {
 }
 
 const H2 = { last: '2h' };
-/** The 5m tier's whole windows, or the 1h tier's when now is on the hour; the rest from raw. */
-const TIERED = ['raw+5m', 'raw+1h'];
+/** The 5m tier's whole windows, or the 1h tier's when now is on the hour, or both nested; the rest from raw. */
+const TIERED = ['raw+5m', 'raw+1h', 'raw+5m+1h'];
 const LABEL_PAIR = [{ localLabel: 'app' }, { remoteLabel: 'app' }];
 
 export const TRAFFIC_CASES: readonly TrafficCase[] = [

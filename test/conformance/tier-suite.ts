@@ -67,7 +67,11 @@ export function describeTierConformance(name: string, open: (ctx: SessionSuiteCo
     const INSIDE = { from: at(now - 2n * H + 37n * S), to: at(now - 13n * M + 11n * S) };
     const SPANNING = { last: '90m' };
     const OLD = { from: at(now - 27n * H + 100n * S), to: at(now - 3n * H + 77n * S) };
-    const TRAFFIC: [string, TrafficArgs, 'exact' | 'widened' | 'raw'][] = [
+    // Nested: starts 13m 13s into an hour (inside a 5m window too) and ends 1m 56s into a 5m window 40m into an hour,
+    // so the plan reads the 1h tier inside, the 5m tier for the edges' whole windows, raw for the rest.
+    const hour = now - (now % H);
+    const NESTED = { from: at(hour - 5n * H + 13n * M + 13n * S), to: at(hour - H + 40n * M + 116n * S) };
+    const TRAFFIC: [string, TrafficArgs, 'exact' | 'widened' | 'raw' | 'nested'][] = [
       ['start and end inside windows', { range: INSIDE, groupBy: LABEL_PAIR }, 'exact'],
       ['start and end inside windows, no grouping', { range: INSIDE }, 'exact'],
       ['start and end inside windows, a filter', { range: INSIDE, where: { serverPort: { in: [443, 80] } }, groupBy: [{ dimension: 'VN' }] }, 'exact'],
@@ -76,11 +80,14 @@ export function describeTierConformance(name: string, open: (ctx: SessionSuiteCo
       ['twelve hours of whole windows and edges', { range: { last: '12h' }, groupBy: [{ localLabel: 'namespace' }] }, 'exact'],
       ['from before the raw retention', { range: OLD, groupBy: [{ remoteLabel: 'app' }] }, 'widened'],
       ['inside one window: raw alone', { range: { from: at(now - 4n * M), to: at(now - 2n * M - 30n * S) } }, 'raw'],
+      ['nested: starting and ending inside a 5m and a 1h window', { range: NESTED, groupBy: LABEL_PAIR }, 'nested'],
+      ['nested: a filter and sessions', { range: NESTED, where: { protocol: { in: [6] } }, groupBy: [{ remoteLabel: 'namespace' }], orderBy: { metric: 'SESSIONS', direction: 'DESC' } }, 'nested'],
       ['compareTo: each span its own plan', { range: INSIDE, compareTo: '1h', groupBy: [{ localLabel: 'app' }], orderBy: { ranking: 'CHANGE' } }, 'exact'],
     ];
     const SERIES: [string, SeriesArgs][] = [
       ['10m buckets with partial windows at both ends', { range: INSIDE, every: '10m', groupBy: [{ localLabel: 'app' }], limit: 3 }],
       ['5m buckets across the watermark, sessions', { range: SPANNING, every: '5m', metric: 'SESSIONS' }],
+      ['nested: hourly buckets starting and ending inside both windows', { range: NESTED, every: '1h', groupBy: [{ localLabel: 'app' }], limit: 3, other: true }],
       ['hourly from before the raw retention, with other', { range: OLD, every: '1h', groupBy: [{ dimension: 'SERVER_PORT' }], limit: 2, other: true }],
     ];
 
@@ -104,9 +111,10 @@ export function describeTierConformance(name: string, open: (ctx: SessionSuiteCo
           expect(got.meta.from).toBe(q.source.span.from);
           expect(got.meta.to).toBe(q.source.span.to);
           if (kind === 'raw') expect(q.source.name).toBe('raw');
-          else expect(q.source.name).toMatch(/^raw\+(5m|1h)$/);
+          else if (kind === 'nested') expect(q.source.name).toBe('raw+5m+1h');
+          else expect(q.source.name).toMatch(/^raw\+(5m|1h|5m\+1h)$/);
           if (kind === 'exact' && args.range.last != null) expect(q.source.span.to).toBe(now);
-          if (kind === 'exact' && args.range.last == null) {
+          if ((kind === 'exact' || kind === 'nested') && args.range.last == null) {
             expect(formatDateTime(q.source.span.from)).toBe(args.range.from);
             expect(formatDateTime(q.source.span.to)).toBe(args.range.to);
           }
@@ -120,7 +128,7 @@ export function describeTierConformance(name: string, open: (ctx: SessionSuiteCo
           const want = referenceSeries(written, q);
           expect(got.series.map((s) => ({ values: [...s.values], points: [...s.points], other: s.other ?? false }))).toEqual(want.series);
           expect(got.meta.tier).toBe(q.source.name);
-          expect(q.source.name).toMatch(/^raw\+(5m|1h)$/);
+          expect(q.source.name).toMatch(args.range === NESTED ? /^raw\+5m\+1h$/ : /^raw\+(5m|1h|5m\+1h)$/);
         });
       }
     }
@@ -131,15 +139,15 @@ export function describeTierConformance(name: string, open: (ctx: SessionSuiteCo
       expect(kinds).toContain('tier');
       if (ctx.folding?.kind === 'time') {
         // Windows past what the tasks have completed come from raw, up to now.
-        const tier = q.source.pieces.find((p) => p.kind === 'tier')!;
+        const tier = q.source.pieces.filter((p) => p.kind === 'tier').at(-1)!;
         const rest = q.source.pieces.find((p) => p.kind === 'raw' && p.span.from === tier.span.to);
         expect(rest?.span.to).toBe(now);
       } else {
         expect(kinds).toContain('unfolded');
       }
       // The records that arrived after the rollup lie in whole windows the tier serves.
-      const tier = q.source.pieces.find((p) => p.kind === 'tier')!;
-      expect(later.filter((r) => r.time >= tier.span.from && r.time < tier.span.to).length).toBeGreaterThan(50);
+      const tiers = q.source.pieces.filter((p) => p.kind === 'tier');
+      expect(later.filter((r) => tiers.some((t) => r.time >= t.span.from && r.time < t.span.to)).length).toBeGreaterThan(50);
     });
   });
 }

@@ -77,9 +77,10 @@ export function tierDimensions(tier: TierSpec): string[] {
   return DIMENSION_COLUMNS.filter((c) => !tier.drop.includes(c));
 }
 
+/** A tier's table; its counters are BIGINT, a larger partial sum split over rows (tier-counters.ts). */
 export function tierDdl(tier: TierSpec): string {
   const dims = tierDimensions(tier).map((c) => `  ${c} ${TYPES[c]}`);
-  const counters = COUNTER_COLUMNS.map((c) => `  ${c} HUGEINT NOT NULL`);
+  const counters = COUNTER_COLUMNS.map((c) => `  ${c} BIGINT NOT NULL`);
   return `CREATE TABLE IF NOT EXISTS ${tierTable(tier)} (
   window_start BIGINT NOT NULL,
 ${dims.join(',\n')},

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TIME_END, TIME_MIN, buildTrafficQuery, formatDateTime, encodeRecords, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../model/index.js';
 import { sessionRecord } from '../../../test/support/records.js';
 import { DuckDb } from './database.js';
-import { tierTable } from './layout.js';
+import { tierDdl, tierTable } from './layout.js';
 import { sliceBounds } from './rollup.js';
 import { DuckDbSessionStore } from './session-store.js';
 
@@ -156,6 +156,59 @@ describe('rollup tier groups', () => {
     const columns = await db.read({ text: `SELECT column_name FROM information_schema.columns WHERE table_name = 'sessions_1h' AND column_name = 'local_ip'`, params: [] });
     expect(columns).toEqual([]);
     expect(await store.rollup.run()).toMatchObject({ rolledUp: { '2m': 0, '5m': 0, '1h': 0 } });
+    await db.close();
+  });
+});
+
+describe('tier counters past BIGINT', () => {
+  const BIG = 9_000_000_000_000_000_000n; // each fits BIGINT; two do not
+
+  it('carries a sum past BIGINT as several rows, and answers it exactly, before and after compaction', async () => {
+    let now = NOW;
+    const { db, store, retention } = await openStore('5m:7d,1h:90d', () => now);
+    const t = now - 2n * DAY + MIN;
+    await store.write(encodeRecords([record(t, BIG, 'web'), record(t + MIN, BIG, 'web'), record(t + 2n * MIN, BIG, 'web'), record(t, 5n, 'db')]));
+    await store.rollup.run();
+    const rows = await db.read({ text: `SELECT count(*) AS n, sum(forward_sampled_bytes) AS s, sum(sessions) AS k FROM ${tierTable(retention.tiers[0]!)} WHERE "label.local.app" = 'web'`, params: [] });
+    expect(rows[0]).toMatchObject({ n: 3n, k: 3n });
+    expect(BigInt(String(rows[0]!['s']))).toBe(3n * BIG);
+    const q = buildTrafficQuery(
+      { range: { last: '3d' }, groupBy: [{ localLabel: 'app' }] },
+      { now, retention, limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 } },
+    );
+    const answer = async () => (await store.traffic(q)).groups.map((g) => [g.values[0], g.traffic.forwardSampledBytes, g.traffic.sessions]);
+    expect(await answer()).toEqual([
+      ['web', 3n * BIG, 3n],
+      ['db', 5n, 1n],
+    ]);
+    now += DAY; // compacts again, with the rows already split
+    await store.rollup.run();
+    expect(await answer()).toEqual([
+      ['web', 3n * BIG, 3n],
+      ['db', 5n, 1n],
+    ]);
+    await db.close();
+  });
+
+  it('changes the HUGEINT counters of an older tier table to BIGINT, splitting the rows past it', async () => {
+    const raw = parseDuration('24h', 'raw');
+    const retention = { raw, tiers: parseTiers('5m:7d', raw) };
+    const db = await DuckDb.open({ path: ':memory:', queryTimeoutMs: 10_000 });
+    const tier = tierTable(retention.tiers[0]!);
+    const huge = tierDdl(retention.tiers[0]!).replace(/(forward_sampled_bytes|forward_sampled_pkts|reverse_sampled_bytes|reverse_sampled_pkts|total_bytes) BIGINT/g, '$1 HUGEINT');
+    await db.exclusive(async (conn) => {
+      await conn.run(huge);
+      await conn.run(`INSERT INTO ${tier} VALUES (0, 'vn', NULL, 'vn', '1.1.1.1', '1.1.1.2', '1.1.1.3', 80, 6, 'client', 20000000000000000000, 1, 0, 0, 20000000000000000000, 4),
+        (0, 'vn', NULL, 'vn', '1.1.1.1', '1.1.1.2', '1.1.1.3', 443, 6, 'client', 7, 1, 0, 0, 7, 2)`);
+    });
+    await DuckDbSessionStore.open(db, { retention, clock: () => NOW });
+    const types = await db.read({ text: `SELECT DISTINCT data_type FROM information_schema.columns WHERE table_name = '${tier}' AND column_name LIKE '%_b%s'`, params: [] });
+    expect(types.map((r) => r['data_type'])).toEqual(['BIGINT']);
+    const rows = await db.read({ text: `SELECT server_port, count(*) AS n, sum(forward_sampled_bytes)::VARCHAR AS s, sum(sessions) AS k FROM ${tier} GROUP BY 1 ORDER BY 1`, params: [] });
+    expect(rows).toEqual([
+      { server_port: 80, n: 3n, s: '20000000000000000000', k: 4n },
+      { server_port: 443, n: 1n, s: '7', k: 2n },
+    ]);
     await db.close();
   });
 });

@@ -3,6 +3,7 @@ import { COUNTER_COLUMNS, type Clock, type Retention, type SourceStats, type Tie
 import type { DuckDb } from './database.js';
 import { RAW_TABLE, STATE_TABLE, tierDimensions, tierTable } from './layout.js';
 import { quoteIdent, windowStartSql } from './sql.js';
+import { splitRows } from './tier-counters.js';
 
 export interface RollupStats {
   readonly rolledUp: Record<string, number>;
@@ -12,13 +13,15 @@ export interface RollupStats {
 }
 
 /**
- * A tier row read costs this many raw rows: its counters are HUGEINT (summed
- * in 128 bits) and each piece is grouped on its own before the union. On
- * bench:duckdb:tiers (docs/benchmarks.md, 2026-12-03) a 1m tier of 1.84 M
- * rows answered the top-10 label pairs in 991 ms where raw's 2 M rows took
- * 76 ms: 13x per row. A tier is chosen only when it saves more than that.
+ * A tier row read costs this many raw rows. With HUGEINT counters it was 12
+ * (bench:duckdb:tiers, 2026-12-03: a 1m tier of 1.84 M rows took 991 ms
+ * where raw's 2 M rows took 76 ms). With BIGINT counters (tier-counters.ts)
+ * bench:duckdb:big measured 2.2: 23 whole hours of the top-10 label pairs
+ * from the 1h tier, 22.3 ms over 1.0 M rows, against raw, 990 ms over
+ * 99.4 M rows (docs/benchmarks.md "100 M records"). 3 leaves a margin for
+ * the pieces each grouped on their own before the union.
  */
-export const TIER_ROW_COST = 12;
+export const TIER_ROW_COST = 3;
 
 /** The span the row counts of SourceStats are taken over. */
 export const STATS_SPAN_NS = 3_600_000_000_000n;
@@ -185,22 +188,22 @@ export class Rollup {
     const tags = (t: TierSpec) => [...tierDimensions(t), 'session_type', ...labels];
     const counters = [...COUNTER_COLUMNS, 'sessions'];
     const insert = (t: TierSpec) => `INSERT INTO ${tierTable(t)} (window_start, ${tags(t).join(', ')}, ${counters.join(', ')})`;
-    const partials = `SELECT ${windowStartSql('time_ns', '$1::BIGINT')} AS w, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
+    // The sums (HUGEINT) of the slice per window and tag set, then stored as BIGINT rows (splitRows).
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE folding AS SELECT ${windowStartSql('time_ns', '$1::BIGINT')} AS window_start, ${tags(base!).join(', ')}, ${COUNTER_COLUMNS.map((c) => `sum(${c}) AS ${c}`).join(', ')}, count(*) AS sessions
 FROM ${RAW_TABLE} WHERE seq > $2::BIGINT AND seq <= $3::BIGINT
-GROUP BY ALL`;
-    if (derived.length === 0) {
-      const result = await conn.run(`${insert(base!)} ${partials}`, [base!.window.ns, from, to]);
-      return [Number(result.rowsChanged)];
-    }
-    await conn.run(`CREATE OR REPLACE TEMP TABLE folding AS ${partials}`, [base!.window.ns, from, to]);
-    const counts = [Number((await conn.run(`${insert(base!)} SELECT * FROM folding`)).rowsChanged)];
+GROUP BY ALL`,
+      [base!.window.ns, from, to],
+    );
+    const counts = [Number((await conn.run(`${insert(base!)} ${splitRows('folding', tags(base!))}`)).rowsChanged)];
     for (const t of derived) {
-      const sums = counters.map((c) => `sum(${c})`);
-      const result = await conn.run(
-        `${insert(t)} SELECT ${windowStartSql('w', '$1::BIGINT')}, ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
+      const sums = counters.map((c) => `sum(${c}) AS ${c}`);
+      await conn.run(
+        `CREATE OR REPLACE TEMP TABLE folding_up AS SELECT ${windowStartSql('window_start', '$1::BIGINT')} AS window_start, ${tags(t).join(', ')}, ${sums.join(', ')} FROM folding GROUP BY ALL`,
         [t.window.ns],
       );
-      counts.push(Number(result.rowsChanged));
+      counts.push(Number((await conn.run(`${insert(t)} ${splitRows('folding_up', tags(t))}`)).rowsChanged));
+      await conn.run('DROP TABLE folding_up');
     }
     await conn.run('DROP TABLE folding');
     return counts;
@@ -216,12 +219,12 @@ GROUP BY ALL`;
     const table = tierTable(tier);
     const tags = [...tierDimensions(tier), 'session_type', ...this.labelColumns().map(quoteIdent)];
     const cols = `window_start, ${tags.join(', ')}, ${COUNTER_COLUMNS.join(', ')}, sessions`;
-    const sums = [...COUNTER_COLUMNS, 'sessions'].map((c) => `sum(${c})`);
+    const sums = [...COUNTER_COLUMNS, 'sessions'].map((c) => `sum(${c}) AS ${c}`);
     await conn.run(`CREATE OR REPLACE TEMP TABLE compacting AS
 SELECT window_start, ${tags.join(', ')}, ${sums.join(', ')}
 FROM ${table} WHERE window_start >= $1::BIGINT AND window_start < $2::BIGINT GROUP BY ALL`, [from, until]);
     await conn.run(`DELETE FROM ${table} WHERE window_start >= $1::BIGINT AND window_start < $2::BIGINT`, [from, until]);
-    await conn.run(`INSERT INTO ${table} (${cols}) SELECT * FROM compacting`);
+    await conn.run(`INSERT INTO ${table} (${cols}) ${splitRows('compacting', tags)}`);
     await conn.run('DROP TABLE compacting');
     await writeState(conn, key, until);
   }

@@ -50,9 +50,11 @@ import {
   STATE_DDL,
   STATE_TABLE,
   tierDdl,
+  tierDimensions,
   tierTable,
   type StoreSchema,
 } from './layout.js';
+import { migrateTierCounters } from './tier-counters.js';
 import { IDEMPOTENCY_DDL, findIdempotency, insertIdempotency, pruneIdempotency } from './idempotency.js';
 import { Rollup } from './rollup.js';
 import { RawChunkWriter, type RawSlot } from './raw-chunks.js';
@@ -147,6 +149,10 @@ export class DuckDbSessionStore implements SessionStore {
         for (const r of keys.getRowObjects()) mapped[side].add(String(r['k']));
       }
       store.setLayout(rawColumns, mapped);
+      // Tier tables of an older gateway have HUGEINT counters, which read slowly.
+      for (const tier of options.retention.tiers) {
+        await migrateTierCounters(conn, tier, [...tierDimensions(tier), 'session_type', ...store.tagColumns.map(quoteIdent)]);
+      }
       const seq = await conn.runAndReadAll(`SELECT coalesce(max(seq), 0) AS s FROM ${RAW_TABLE}`);
       store.seq = BigInt(seq.getRowObjects()[0]!['s'] as bigint);
       store.rollup.openedAt(store.seq);
