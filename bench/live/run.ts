@@ -69,7 +69,8 @@ function body(): { text: string; followed: number } {
 const dir = mkdtempSync(join(tmpdir(), 'sag-live-bench-'));
 const port = await freePort();
 const child = fork(join(import.meta.dirname, '..', '..', 'src', 'main.ts'), [], {
-  execArgv: ['--import', 'tsx'],
+  // CPU_PROF=dir: the gateway writes V8 CPU profiles (one per thread) there at exit.
+  execArgv: ['--import', 'tsx', ...(process.env['CPU_PROF'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env['CPU_PROF']])],
   env: {
     ...process.env,
     HOST: '127.0.0.1',
@@ -115,6 +116,13 @@ async function waitReady(): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the gateway did not start');
+}
+
+/** The shared tail reads so far (the gateway's /metrics): count, records, seconds. */
+async function tailReads(): Promise<{ reads: number; records: number; seconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { reads: value('sag_live_tail_reads_total'), records: value('sag_live_tail_read_records_total'), seconds: value('sag_live_tail_read_seconds_total') };
 }
 
 const client = (): Client => createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
@@ -205,7 +213,9 @@ try {
   }
   await new Promise((r) => setTimeout(r, 3000));
   sentToTails = 0;
+  const readsBefore = await tailReads();
   const withTails = await maxRate(RATE_SECONDS);
+  const readsAfter = await tailReads();
   const deliveredInRun = delivered;
   // What the last reads bring after the senders stopped.
   await new Promise((r) => setTimeout(r, 3000));
@@ -215,11 +225,17 @@ try {
       `(${wrong} not matching their tail's filter, ${duplicates} delivered twice), ${ended} tails ended, gateway RSS max ${rssMax.toFixed(0)} MB`,
   );
   await Promise.all(clients.map((c) => c.dispose()));
+  const reads = readsAfter.reads - readsBefore.reads;
+  console.log(
+    `shared tail reads during the run: ${reads}, ${((readsAfter.records - readsBefore.records) / Math.max(1, reads)).toFixed(0)} records and ` +
+      `${((1000 * (readsAfter.seconds - readsBefore.seconds)) / Math.max(1, reads)).toFixed(0)} ms each on average`,
+  );
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   clearInterval(rssTimer);
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   agent.destroy();
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, process.env['CPU_PROF'] === undefined ? 500 : 15_000))]);
   rmSync(dir, { recursive: true, force: true });
 }
