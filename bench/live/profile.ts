@@ -94,7 +94,7 @@ try {
   await conn.runAndReadAll(pushedStmt.text, toDuckDb(pushedStmt.params));
   const [, pushedSqlMs] = await ms(() => conn.runAndReadAll(pushedStmt.text, toDuckDb(pushedStmt.params)));
   const plan = await conn.runAndReadAll(`EXPLAIN ANALYZE ${pushedStmt.text}`, toDuckDb(pushedStmt.params));
-  const explain = plan.getRowObjects().map((r) => String(r['explain_value'])).join('\n');
+  const explain = plan.getRowObjects().map((r) => String((r as Record<string, unknown>)['explain_value'])).join('\n');
   conn.closeSync();
   const [page, tailMs] = await ms(() => store.tail(read));
   const [, cloneMs] = await ms(() => structuredClone(page.records));

@@ -32,6 +32,7 @@ export class TokensFile {
   private readonly timer: NodeJS.Timeout;
   private debounce: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
+  private readonly listeners = new Set<() => void>();
 
   private constructor(private readonly options: TokensFileOptions, text: string, entries: readonly TokenEntry[]) {
     this.text = text;
@@ -83,6 +84,12 @@ export class TokensFile {
     return found;
   }
 
+  /** Runs `listener` after each edit whose entries took force (not after one that did not parse); returns its removal. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Reads the file again now (also what the watcher and the poll call); resolves when done. */
   reload(): Promise<void> {
     this.reading ??= this.read().finally(() => (this.reading = null));
@@ -129,6 +136,14 @@ export class TokensFile {
     } catch (e) {
       this.badText = text;
       log.error({ path, problem: (e as Error).message }, 'tokens file is not valid after an edit; the last good one stays in force');
+      return;
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (e) {
+        log.error({ path, err: e }, 'a listener of the tokens file failed');
+      }
     }
   }
 }
