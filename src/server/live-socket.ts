@@ -11,6 +11,7 @@ import { OutboundBudget, isShutdownError } from '../live/index.js';
 import { createContext, formatError, operationShape, scopeOf, type Services } from '../graphql/index.js';
 import type { Authenticator } from './auth/index.js';
 import type { LiveCredential, LiveCredentials } from './live-credentials.js';
+import { liveSubscribe } from './live-execute.js';
 import { GOING_AWAY, SLOW_CONSUMER, closeReason, type LiveMetrics } from './live-metrics.js';
 
 export interface LiveSocketOptions {
@@ -44,7 +45,7 @@ interface ConnectionState {
  * (vitest does; graphql/errors.ts matches by name for the same reason).
  */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
-const { GraphQLError, getOperationAST, parse, validate, subscribe, execute } = graphql;
+const { GraphQLError, getOperationAST, parse, validate, execute } = graphql;
 
 type Extra = { readonly socket: WebSocket; readonly request: IncomingMessage; state?: ConnectionState };
 type LiveContext = Context<Record<string, unknown> | undefined, Extra>;
@@ -97,7 +98,8 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
       isProd: true,
       parse,
       validate,
-      subscribe,
+      // Each event projected without a full graphql-js execute where the selection allows (live-execute.ts).
+      subscribe: liveSubscribe as never,
       execute,
       connectionInitWaitTimeout: live.initTimeoutMs,
       onConnect: async (ctx: LiveContext) => {

@@ -11,7 +11,7 @@ const TAIL = `subscription { sessionTail { serverPort } }`;
 /** A client whose closes are recorded: the code and reason the server closed with. */
 function watchedClient(url: string, params: Record<string, unknown>) {
   const closes: { code: number; reason: string }[] = [];
-  const client = wsClient(url, params, { on: { closed: (e) => void closes.push({ code: (e as CloseEvent).code, reason: (e as CloseEvent).reason }) } });
+  const client = wsClient(url, params, { on: { closed: (e) => void closes.push({ code: (e as { code: number }).code, reason: (e as { reason: string }).reason }) } });
   return { client, closes };
 }
 
