@@ -195,7 +195,10 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
     wss,
     live.keepAliveMs,
   );
-  wss.on('connection', () => metrics.connectionOpened('ws'));
+  wss.on('connection', (ws: WebSocket) => {
+    metrics.connectionOpened('ws');
+    coalesceWrites(ws);
+  });
 
   app.addHook('preClose', async () => {
     // Every subscription ends with an error saying why, then every connection closes with 1001.
@@ -222,6 +225,32 @@ async function authenticate(authenticator: Authenticator | null, params: Record<
   }
   const presented = header ?? request.headers.authorization;
   return { header: presented, ...(await authenticator.authenticateUntil(presented)) };
+}
+
+/**
+ * The messages a connection sends in one turn of the event loop leave in
+ * one write: each `send` corks the TCP socket, uncorked once the turn's
+ * promise jobs are done (process.nextTick runs after them). A shared tail
+ * read that has records for a hundred subscriptions of one connection
+ * costs one system call, not a hundred (docs/live.md, "Delivery cost").
+ */
+function coalesceWrites(ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket?: import('node:net').Socket })._socket;
+  if (socket === undefined || typeof socket.cork !== 'function') return;
+  const send = ws.send.bind(ws);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  ws.send = ((...args: Parameters<WebSocket['send']>) => {
+    if (!corked && !socket.destroyed) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return (send as (...a: unknown[]) => void)(...args);
+  }) as WebSocket['send'];
 }
 
 /** A close reason must fit in 123 bytes (RFC 6455 §5.5). */
