@@ -46,20 +46,31 @@ const RESTS = Array.from({ length: PER_BODY }, (_, n) => {
   );
 });
 let serial = 0;
+/** The client port tail i follows, and the ports some tail follows. */
+const tailPort = (i: number): number => 30000 + i * 29;
+const TAIL_PORTS = new Set(Array.from({ length: TAILS }, (_, i) => tailPort(i)));
+/** Records sent (in bodies the gateway acknowledged) whose client port some tail follows: what the tails should get. */
+let sentToTails = 0;
 
-/** One request body stamped now: distinct nanoseconds, client ports cycling over 30 000 values. */
-function body(): string {
+/** One request body stamped now: distinct nanoseconds, client ports cycling over 30 000 values; and how many of its records a tail follows. */
+function body(): { text: string; followed: number } {
   const base = BigInt(Date.now()) * 1_000_000n;
   const lines = new Array<string>(PER_BODY);
-  for (let i = 0; i < PER_BODY; i++) lines[i] = `{"time":${base + BigInt(i)}${RESTS[i]!.replace('CP', String(30000 + (serial++ % 30000)))}`;
-  return `${lines.join('\n')}\n`;
+  let followed = 0;
+  for (let i = 0; i < PER_BODY; i++) {
+    const cp = 30000 + (serial++ % 30000);
+    if (TAIL_PORTS.has(cp)) followed++;
+    lines[i] = `{"time":${base + BigInt(i)}${RESTS[i]!.replace('CP', String(cp))}`;
+  }
+  return { text: `${lines.join('\n')}\n`, followed };
 }
 
 
 const dir = mkdtempSync(join(tmpdir(), 'sag-live-bench-'));
 const port = await freePort();
 const child = fork(join(import.meta.dirname, '..', '..', 'src', 'main.ts'), [], {
-  execArgv: ['--import', 'tsx'],
+  // CPU_PROF=dir: the gateway writes V8 CPU profiles (one per thread) there at exit.
+  execArgv: ['--import', 'tsx', ...(process.env['CPU_PROF'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env['CPU_PROF']])],
   env: {
     ...process.env,
     HOST: '127.0.0.1',
@@ -107,6 +118,13 @@ async function waitReady(): Promise<void> {
   throw new Error('the gateway did not start');
 }
 
+/** The shared tail reads so far (the gateway's /metrics): count, records, seconds. */
+async function tailReads(): Promise<{ reads: number; records: number; seconds: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { reads: value('sag_live_tail_reads_total'), records: value('sag_live_tail_read_records_total'), seconds: value('sag_live_tail_read_seconds_total') };
+}
+
 const client = (): Client => createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
 
 /** Ingest as fast as answered for `seconds`: records per second accepted. */
@@ -116,7 +134,12 @@ async function maxRate(seconds: number): Promise<number> {
   const started = Date.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async () => {
-      while (Date.now() < until) accepted += await post(body());
+      while (Date.now() < until) {
+        const b = body();
+        const n = await post(b.text);
+        accepted += n;
+        if (n === PER_BODY) sentToTails += b.followed;
+      }
     }),
   );
   return accepted / ((Date.now() - started) / 1000);
@@ -150,7 +173,7 @@ try {
     const wait = next - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     else behind++;
-    inflight.push(post(body()).then((n) => ((sent += n), n)));
+    inflight.push(post(body().text).then((n) => ((sent += n), n)));
     if (inflight.length > 16) await inflight.shift();
   }
   await Promise.all(inflight);
@@ -168,25 +191,51 @@ try {
   console.log(`ingest with no tail: ${none.toFixed(0)} records/s, gateway RSS max ${rssNone.toFixed(0)} MB`);
   const clients = Array.from({ length: TAIL_CONNECTIONS }, client);
   let delivered = 0;
+  let wrong = 0;
+  let duplicates = 0;
   let ended = 0;
   for (let i = 0; i < TAILS; i++) {
+    const seen = new Set<string>();
     clients[i % TAIL_CONNECTIONS]!.subscribe(
-      { query: `subscription { sessionTail(where: {clientPort: {eq: ${30000 + i * 29}}}) { time clientPort } }` },
-      { next: () => delivered++, error: () => ended++, complete: () => ended++ },
+      { query: `subscription { sessionTail(where: {clientPort: {eq: ${tailPort(i)}}}) { time clientPort } }` },
+      {
+        next: (r) => {
+          delivered++;
+          const rec = (r.data as { sessionTail: { time: string; clientPort: number } }).sessionTail;
+          if (rec.clientPort !== tailPort(i)) wrong++;
+          if (seen.has(rec.time)) duplicates++;
+          else seen.add(rec.time);
+        },
+        error: () => ended++,
+        complete: () => ended++,
+      },
     );
   }
   await new Promise((r) => setTimeout(r, 3000));
+  sentToTails = 0;
+  const readsBefore = await tailReads();
   const withTails = await maxRate(RATE_SECONDS);
+  const readsAfter = await tailReads();
+  const deliveredInRun = delivered;
+  // What the last reads bring after the senders stopped.
+  await new Promise((r) => setTimeout(r, 3000));
   console.log(
     `ingest with ${TAILS} tails: ${withTails.toFixed(0)} records/s (${(withTails / none).toFixed(2)}x of none), ` +
-      `${delivered} records delivered, ${ended} tails ended, gateway RSS max ${rssMax.toFixed(0)} MB`,
+      `${deliveredInRun} records delivered during the run, ${delivered} by 3 s after it, of ${sentToTails} sent that the tails' filters match ` +
+      `(${wrong} not matching their tail's filter, ${duplicates} delivered twice), ${ended} tails ended, gateway RSS max ${rssMax.toFixed(0)} MB`,
   );
   await Promise.all(clients.map((c) => c.dispose()));
+  const reads = readsAfter.reads - readsBefore.reads;
+  console.log(
+    `shared tail reads during the run: ${reads}, ${((readsAfter.records - readsBefore.records) / Math.max(1, reads)).toFixed(0)} records and ` +
+      `${((1000 * (readsAfter.seconds - readsBefore.seconds)) / Math.max(1, reads)).toFixed(0)} ms each on average`,
+  );
   console.log(`load after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   clearInterval(rssTimer);
+  const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   agent.destroy();
-  await new Promise((r) => setTimeout(r, 500));
+  await Promise.race([exited, new Promise((r) => setTimeout(r, process.env['CPU_PROF'] === undefined ? 500 : 15_000))]);
   rmSync(dir, { recursive: true, force: true });
 }

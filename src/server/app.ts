@@ -12,6 +12,7 @@ import { consoleRoutes } from './console.js';
 import { documentSizeLimit } from './document-size.js';
 import { exactJsonBodies } from './exact-json.js';
 import { LiveMetrics } from './live-metrics.js';
+import { LiveCredentials } from './live-credentials.js';
 import { liveSocket } from './live-socket.js';
 import { Metrics } from './metrics.js';
 import { playgroundPlugin } from './playground.js';
@@ -120,6 +121,8 @@ export async function buildApp(services: Services, options: AppOptions): Promise
 
   consoleRoutes(app);
   if (services.live !== undefined) {
+    const credentials = new LiveCredentials(authenticator, app.log);
+    app.addHook('onClose', async () => credentials.close());
     liveSocket(app, {
       schema,
       services,
@@ -128,6 +131,7 @@ export async function buildApp(services: Services, options: AppOptions): Promise
       live: options.live ?? DEFAULT_LIVE_CONFIG,
       metrics: liveMetrics,
       perCaller: new Map(),
+      credentials,
     });
   }
 

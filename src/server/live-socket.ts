@@ -10,6 +10,8 @@ import { GatewayError, UNRESTRICTED, tooExpensive, type Caller } from '../model/
 import { OutboundBudget, isShutdownError } from '../live/index.js';
 import { createContext, formatError, operationShape, scopeOf, type Services } from '../graphql/index.js';
 import type { Authenticator } from './auth/index.js';
+import type { LiveCredential, LiveCredentials } from './live-credentials.js';
+import { liveSubscribe } from './live-execute.js';
 import { GOING_AWAY, SLOW_CONSUMER, closeReason, type LiveMetrics } from './live-metrics.js';
 
 export interface LiveSocketOptions {
@@ -21,6 +23,8 @@ export interface LiveSocketOptions {
   readonly metrics: LiveMetrics;
   /** Open subscriptions per caller name, shared with the SSE route. */
   readonly perCaller: Map<string, number>;
+  /** Ends connections whose credential expired or left AUTH_TOKENS_FILE (shared with the SSE route). */
+  readonly credentials: LiveCredentials;
 }
 
 /** What the gateway keeps per connection, once it is authenticated (graphql-ws `ctx.extra.state`). */
@@ -29,6 +33,8 @@ interface ConnectionState {
   readonly budget: OutboundBudget;
   /** Accepted subscriptions by id, with their root field. */
   readonly open: Map<string, string>;
+  /** Stops watching the connection's credential (it closed). */
+  readonly unwatch: () => void;
 }
 
 /**
@@ -39,7 +45,7 @@ interface ConnectionState {
  * (vitest does; graphql/errors.ts matches by name for the same reason).
  */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
-const { GraphQLError, getOperationAST, parse, validate, subscribe, execute } = graphql;
+const { GraphQLError, getOperationAST, parse, validate, execute } = graphql;
 
 type Extra = { readonly socket: WebSocket; readonly request: IncomingMessage; state?: ConnectionState };
 type LiveContext = Context<Record<string, unknown> | undefined, Extra>;
@@ -60,7 +66,7 @@ type LiveContext = Context<Record<string, unknown> | undefined, Extra>;
  * subscription with an error naming the reason, then closes with 1001.
  */
 export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): void {
-  const { schema, services, authenticator, cost, live, metrics, perCaller } = options;
+  const { schema, services, authenticator, cost, live, metrics, perCaller, credentials } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(cost.maxBytes, 64 * 1024) });
   const format = formatError(app.log);
   // A shutdown ends every subscription with the same expected error: logged once (preClose), not per subscription.
@@ -92,14 +98,15 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
       isProd: true,
       parse,
       validate,
-      subscribe,
+      // Each event projected without a full graphql-js execute where the selection allows (live-execute.ts).
+      subscribe: liveSubscribe as never,
       execute,
       connectionInitWaitTimeout: live.initTimeoutMs,
       onConnect: async (ctx: LiveContext) => {
         const extra = ctx.extra;
-        let caller: Caller;
+        let credential: LiveCredential;
         try {
-          caller = await authenticate(authenticator, ctx.connectionParams, extra.request);
+          credential = await authenticate(authenticator, ctx.connectionParams, extra.request);
         } catch (e) {
           const error = e instanceof GatewayError ? e : new GatewayError('INTERNAL', 'authentication failed');
           app.log.warn({ audit: 'refused', caller: null, code: error.code, route: '/graphql (ws)' }, error.message);
@@ -111,7 +118,10 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
           app.log.warn({ caller: caller.name, queued: live.maxBuffered }, 'live: closing a slow consumer');
           extra.socket.close(SLOW_CONSUMER, limitReason(`slow consumer: more than ${live.maxBuffered} messages queued (LIVE_MAX_BUFFERED_MESSAGES)`));
         });
-        extra.state = { caller, budget, open: new Map() };
+        const caller = credential.caller;
+        // A credential that expires or leaves the tokens file ends the connection, and so its subscriptions.
+        const unwatch = credentials.watch(credential, (code, reason) => extra.socket.close(code, limitReason(reason)));
+        extra.state = { caller, budget, open: new Map(), unwatch };
         return true;
       },
       onSubscribe: (ctx: LiveContext, id: string, payload: SubscribeMessage['payload']) => {
@@ -177,6 +187,7 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
       onError: (_ctx: LiveContext, _id: string, _payload, errors) => formatAll(errors) as never,
       onComplete: (ctx: LiveContext, id: string) => release(ctx.extra.state, id),
       onClose: (ctx: LiveContext, code?: number) => {
+        ctx.extra.state?.unwatch();
         for (const id of [...(ctx.extra.state?.open.keys() ?? [])]) release(ctx.extra.state, id);
         metrics.connectionClosed('ws', closeReason(code ?? 1005));
       },
@@ -184,7 +195,10 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
     wss,
     live.keepAliveMs,
   );
-  wss.on('connection', () => metrics.connectionOpened('ws'));
+  wss.on('connection', (ws: WebSocket) => {
+    metrics.connectionOpened('ws');
+    coalesceWrites(ws);
+  });
 
   app.addHook('preClose', async () => {
     // Every subscription ends with an error saying why, then every connection closes with 1001.
@@ -198,8 +212,8 @@ export function liveSocket(app: FastifyInstance, options: LiveSocketOptions): vo
 }
 
 /** The caller of a connection: connection_init's authorization (any case) first, else the upgrade's header. */
-async function authenticate(authenticator: Authenticator | null, params: Record<string, unknown> | undefined, request: IncomingMessage): Promise<Caller> {
-  if (authenticator === null) return UNRESTRICTED;
+async function authenticate(authenticator: Authenticator | null, params: Record<string, unknown> | undefined, request: IncomingMessage): Promise<LiveCredential> {
+  if (authenticator === null) return { header: undefined, caller: UNRESTRICTED, expiresAt: null };
   let header: string | undefined;
   if (params !== undefined && params !== null) {
     for (const [k, v] of Object.entries(params)) {
@@ -209,11 +223,38 @@ async function authenticate(authenticator: Authenticator | null, params: Record<
       }
     }
   }
-  return authenticator.authenticate(header ?? request.headers.authorization);
+  const presented = header ?? request.headers.authorization;
+  return { header: presented, ...(await authenticator.authenticateUntil(presented)) };
+}
+
+/**
+ * The messages a connection sends in one turn of the event loop leave in
+ * one write: each `send` corks the TCP socket, uncorked once the turn's
+ * promise jobs are done (process.nextTick runs after them). A shared tail
+ * read that has records for a hundred subscriptions of one connection
+ * costs one system call, not a hundred (docs/live.md, "Delivery cost").
+ */
+function coalesceWrites(ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket?: import('node:net').Socket })._socket;
+  if (socket === undefined || typeof socket.cork !== 'function') return;
+  const send = ws.send.bind(ws);
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  ws.send = ((...args: Parameters<WebSocket['send']>) => {
+    if (!corked && !socket.destroyed) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    return (send as (...a: unknown[]) => void)(...args);
+  }) as WebSocket['send'];
 }
 
 /** A close reason must fit in 123 bytes (RFC 6455 §5.5). */
-function limitReason(text: string): string {
+export function limitReason(text: string): string {
   let out = text;
   while (Buffer.byteLength(out, 'utf8') > 123) out = out.slice(0, -2);
   return out === text ? out : `${out.slice(0, -1)}…`;

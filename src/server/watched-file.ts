@@ -37,6 +37,7 @@ export class WatchedFile<T> {
   private readonly timer: NodeJS.Timeout;
   private debounce: NodeJS.Timeout | null = null;
   private reading: Promise<void> | null = null;
+  private readonly listeners = new Set<() => void>();
 
   private constructor(private readonly options: WatchedFileOptions<T>, text: string, value: T) {
     this.text = text;
@@ -75,6 +76,12 @@ export class WatchedFile<T> {
   /** The last good content. */
   get current(): T {
     return this.value;
+  }
+
+  /** Runs `listener` after each edit whose content took force (not after one that did not parse); returns its removal. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Reads the file again now (also what the watcher and the poll call); resolves when done. */
@@ -122,6 +129,14 @@ export class WatchedFile<T> {
     } catch (e) {
       this.badText = text;
       log.error({ path, problem: (e as Error).message }, `${what} is not valid after an edit; the last good one stays in force`);
+      return;
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch (e) {
+        log.error({ path, err: e }, `a listener of the ${what} failed`);
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { Env } from '../../src/config/index.js';
+import type { GatewayOptions } from '../../src/gateway.js';
 import { TOKENS, accessGateway, bearer, flat, tokensEnv, tokensFiles, type AccessGateway } from '../access/support.js';
 import { listen } from './support.js';
 
@@ -12,8 +13,8 @@ export interface LiveGateway extends AccessGateway {
 }
 
 /** A listening gateway on the in-memory store with the test tokens, a fast tail interval, and `env` on top. */
-export async function liveGateway(env: Env = {}): Promise<LiveGateway> {
-  const gw = await accessGateway({ ...tokensEnv, LIVE_TAIL_INTERVAL: '50ms', LIVE_TRAFFIC_MIN_EVERY: '1s', ...env }, { files: tokensFiles, logLevel: 'warn' });
+export async function liveGateway(env: Env = {}, options: GatewayOptions & { files?: Record<string, string> } = {}): Promise<LiveGateway> {
+  const gw = await accessGateway({ ...tokensEnv, LIVE_TAIL_INTERVAL: '50ms', LIVE_TRAFFIC_MIN_EVERY: '1s', ...env }, { files: tokensFiles, logLevel: 'warn', ...options });
   const url = await listen(gw);
   return Object.assign(gw, {
     url,

@@ -28,6 +28,15 @@ export class Authenticator {
   }
 
   async authenticate(header: string | undefined): Promise<Caller> {
+    return (await this.authenticateUntil(header)).caller;
+  }
+
+  /**
+   * As `authenticate`, with when the credential stops being taken (epoch
+   * ms; null for a static token, which lasts while AUTH_TOKENS_FILE names
+   * it): what a long-lived subscription needs to end in time.
+   */
+  async authenticateUntil(header: string | undefined): Promise<{ caller: Caller; expiresAt: number | null }> {
     if (header === undefined || header === '') throw unauthenticated('no credentials: send Authorization: Bearer <token>');
     if (header.length > MAX_AUTHORIZATION_BYTES) throw unauthenticated(`the Authorization header is longer than ${MAX_AUTHORIZATION_BYTES} bytes`);
     let token: string;
@@ -43,9 +52,14 @@ export class Authenticator {
       if (token === '') throw unauthenticated('Basic credentials carry no password (the token)');
     }
     const caller = this.tokens?.match(token) ?? null;
-    if (caller !== null) return caller;
-    if (this.jwt !== null && JWT_SHAPE.test(token)) return this.jwt.verify(token);
+    if (caller !== null) return { caller, expiresAt: null };
+    if (this.jwt !== null && JWT_SHAPE.test(token)) return this.jwt.verifyUntil(token);
     throw unauthenticated('the token is not valid');
+  }
+
+  /** Runs `listener` after each change of AUTH_TOKENS_FILE's entries is in force; returns its removal. */
+  onTokensChange(listener: () => void): () => void {
+    return this.tokens?.onChange(listener) ?? (() => undefined);
   }
 }
 

@@ -20,7 +20,7 @@ type VerifyKey = Awaited<ReturnType<typeof importSPKI>>;
  */
 export class JwtVerifier {
   /** Verified tokens, until the earlier of their exp and CACHE_MS from verification (an RS256 verification costs some 100-300 µs). */
-  private readonly verified = new Map<string, { caller: Caller; until: number }>();
+  private readonly verified = new Map<string, { caller: Caller; until: number; expiresAt: number }>();
 
   private constructor(
     private readonly settings: JwtSettings,
@@ -57,16 +57,26 @@ export class JwtVerifier {
 
   /** The caller the token names; UNAUTHENTICATED when it is not valid, BACKEND_UNAVAILABLE when the JWKS does not answer. */
   async verify(token: string): Promise<Caller> {
+    return (await this.verifyUntil(token)).caller;
+  }
+
+  /**
+   * The caller, and when the token stops being taken (epoch ms: its `exp`
+   * plus JWT_CLOCK_TOLERANCE, the moment a request with it is refused):
+   * a subscription authenticated with it ends then (docs/live.md).
+   */
+  async verifyUntil(token: string): Promise<{ caller: Caller; expiresAt: number }> {
     const now = Date.now();
     const hit = this.verified.get(token);
     if (hit !== undefined) {
-      if (hit.until > now) return hit.caller;
+      if (hit.until > now) return hit;
       this.verified.delete(token);
     }
     const { caller, exp } = await this.check(token);
+    const expiresAt = exp * 1000 + this.settings.clockToleranceMs;
     if (this.verified.size >= CACHE_ENTRIES) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { caller, until: Math.min(exp * 1000, now + CACHE_MS) });
-    return caller;
+    this.verified.set(token, { caller, until: Math.min(exp * 1000, now + CACHE_MS), expiresAt });
+    return { caller, expiresAt };
   }
 
   private async check(token: string): Promise<{ caller: Caller; exp: number }> {

@@ -47,6 +47,11 @@ export class TokensFile {
     return found;
   }
 
+  /** Runs `listener` after each edit whose entries took force (not after one that did not parse); returns its removal. */
+  onChange(listener: () => void): () => void {
+    return this.file.onChange(listener);
+  }
+
   /** Reads the file again now (also what the watcher and the poll call); resolves when done. */
   reload(): Promise<void> {
     return this.file.reload();
