@@ -1,13 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it, vi } from 'vitest';
-import { RecordBatchBuilder, decodeRecords, type RecordBatch, type SessionRecord } from '../model/index.js';
-import type { SessionStore } from '../stores/types.js';
-import type { DeadLetter } from './dead-letter.js';
+import { RecordBatchBuilder, decodeRecords, type RecordBatch } from '../model/index.js';
 import { FlatLineReader } from './flat-line.js';
-import { SessionIngest } from './session-ingest.js';
-import type { IngestResult } from './types.js';
 import type { BodyFormat } from './body.js';
 import { prng } from '../../test/conformance/generator.js';
+import { RECEIVED, captureIngest, type Outcome } from '../../test/support/capture-ingest.js';
 
 /**
  * The flat record lane (FlatLineReader) against the reference path: for
@@ -16,7 +13,6 @@ import { prng } from '../../test/conformance/generator.js';
  * any line; it may never accept a line differently.
  */
 
-const RECEIVED = 1_795_600_800_123_456_789n;
 
 const base = {
   time: '1795600800000000123',
@@ -49,61 +45,10 @@ function line(changes: Members = {}, order?: string[]): string {
     .join(',')}}`;
 }
 
-interface Outcome {
-  readonly result: IngestResult | { readonly thrown: string };
-  readonly records: SessionRecord[];
-  readonly rejects: DeadLetter[];
-}
-
-function gateway(flatLane: boolean, maxLabels = 64) {
-  const batches: RecordBatch[] = [];
-  const rejects: DeadLetter[] = [];
-  const store: SessionStore = {
-    backend: 'capture',
-    write: (batch: RecordBatch) => {
-      batches.push(batch);
-      return Promise.resolve();
-    },
-    traffic: () => Promise.reject(new Error('unused')),
-    series: () => Promise.reject(new Error('unused')),
-    values: () => Promise.reject(new Error('unused')),
-    labelNames: () => Promise.reject(new Error('unused')),
-    records: () => Promise.reject(new Error('unused')),
-    storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-    ping: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
-  const ingest = new SessionIngest({
-    store,
-    deadLetters: {
-      append: (entries) => {
-        rejects.push(...entries);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    },
-    clock: () => RECEIVED,
-    limits: { maxRecords: 1000, maxLabels },
-    flatLane,
-  });
-  return async (body: Buffer, format: BodyFormat = 'ndjson'): Promise<Outcome> => {
-    batches.length = 0;
-    rejects.length = 0;
-    let result: Outcome['result'];
-    try {
-      result = await ingest.ingestBody(body, format, 'http:/ingest/sessions');
-    } catch (e) {
-      result = { thrown: String(e) };
-    }
-    const records = batches.flatMap(decodeRecords).map((r) => ({ ...r, localLabels: { ...r.localLabels }, remoteLabels: { ...r.remoteLabels } }));
-    return { result, records, rejects: [...rejects] };
-  };
-}
-
-const withLane = gateway(true);
-const reference = gateway(false);
-const withLaneFewLabels = gateway(true, 4);
-const referenceFewLabels = gateway(false, 4);
+const withLane = captureIngest(true);
+const reference = captureIngest(false);
+const withLaneFewLabels = captureIngest(true, 4);
+const referenceFewLabels = captureIngest(false, 4);
 
 async function expectSame(text: string | Buffer, format: BodyFormat = 'ndjson'): Promise<Outcome> {
   const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;

@@ -1,13 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { RecordBatchBuilder, decodeRecords, type RecordBatch, type SessionRecord } from '../model/index.js';
-import type { SessionStore } from '../stores/types.js';
+import { RecordBatchBuilder } from '../model/index.js';
 import type { BodyFormat } from './body.js';
-import type { DeadLetter } from './dead-letter.js';
 import { parseJson } from './json-reader.js';
-import { SessionIngest } from './session-ingest.js';
 import { SessionEndpointLane } from './session-lane.js';
 import type { IngestResult } from './types.js';
+import { RECEIVED, captureIngest, type Outcome } from '../../test/support/capture-ingest.js';
 
 /**
  * The SessionEndpoint lane (SessionEndpointLane) against the reference path
@@ -18,64 +16,11 @@ import type { IngestResult } from './types.js';
  * flat record), as a JSON array, in `session_data`, and as NDJSON lines.
  */
 
-const RECEIVED = 1_795_600_800_123_456_789n;
 
-interface Outcome {
-  readonly result: IngestResult | { readonly thrown: string };
-  readonly records: SessionRecord[];
-  readonly rejects: DeadLetter[];
-}
-
-function gateway(flatLane: boolean, maxLabels = 64) {
-  const batches: RecordBatch[] = [];
-  const rejects: DeadLetter[] = [];
-  const unused = () => Promise.reject(new Error('unused'));
-  const store: SessionStore = {
-    backend: 'capture',
-    write: (batch: RecordBatch) => {
-      batches.push(batch);
-      return Promise.resolve();
-    },
-    traffic: unused,
-    series: unused,
-    values: unused,
-    labelNames: unused,
-    records: unused,
-    storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-    ping: () => Promise.resolve(),
-    close: () => Promise.resolve(),
-  };
-  const ingest = new SessionIngest({
-    store,
-    deadLetters: {
-      append: (entries) => {
-        rejects.push(...entries);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    },
-    clock: () => RECEIVED,
-    limits: { maxRecords: 1000, maxLabels },
-    flatLane,
-  });
-  return async (body: Buffer, format: BodyFormat): Promise<Outcome> => {
-    batches.length = 0;
-    rejects.length = 0;
-    let result: Outcome['result'];
-    try {
-      result = await ingest.ingestBody(body, format, 'http:/ingest/sessions');
-    } catch (e) {
-      result = { thrown: String(e) };
-    }
-    const records = batches.flatMap(decodeRecords).map((r) => ({ ...r, localLabels: { ...r.localLabels }, remoteLabels: { ...r.remoteLabels } }));
-    return { result, records, rejects: [...rejects] };
-  };
-}
-
-const withLane = gateway(true);
-const reference = gateway(false);
-const withLaneFewLabels = gateway(true, 2);
-const referenceFewLabels = gateway(false, 2);
+const withLane = captureIngest(true);
+const reference = captureIngest(false);
+const withLaneFewLabels = captureIngest(true, 2);
+const referenceFewLabels = captureIngest(false, 2);
 
 type Json = Record<string, unknown>;
 
