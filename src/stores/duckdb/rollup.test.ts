@@ -214,3 +214,52 @@ describe('tier counters past BIGINT', () => {
     await db.close();
   });
 });
+
+describe('a fold that runs out of memory', () => {
+  it('halves its slice and goes on from the watermark, the tiers exact, instead of failing every run', async () => {
+    const now = NOW;
+    const { db, store, retention } = await openStore('5m:7d,1h:90d', () => now, 40_000);
+    // Four commits of 10 000 records: one slice of 40 000 rows at first.
+    for (let c = 0; c < 4; c++) {
+      await store.write(encodeRecords(Array.from({ length: 10_000 }, (_, i) => record(now - 30n * MIN + BigInt(c * 10_000 + i), 1n, `app-${i % 7}`))));
+    }
+    // DuckDB runs out of memory on a fold of more than two commits (20 000 rows), as it did at DUCKDB_MEMORY_LIMIT=64MB.
+    const transaction = db.transaction.bind(db);
+    let refused = 0;
+    db.transaction = (fn) =>
+      transaction((conn) =>
+        fn(
+          new Proxy(conn, {
+            get(target, p) {
+              const value = Reflect.get(target, p) as unknown;
+              if (p !== 'run') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+              return (sql: string, params?: unknown[]) => {
+                if (sql.startsWith('CREATE OR REPLACE TEMP TABLE folding AS') && (params![2] as bigint) - (params![1] as bigint) > 2n) {
+                  refused++;
+                  return Promise.reject(new Error('Out of Memory Error: failed to pin block of size 256.0 KiB (test)'));
+                }
+                return target.run(sql, params as never);
+              };
+            },
+          }),
+        ),
+      );
+    const stats = await store.rollup.run();
+    expect(refused).toBe(1);
+    expect(store.rollup.foldSliceRows).toBe(20_000);
+    expect(stats.rolledUp['5m']).toBeGreaterThan(0);
+    const q = buildTrafficQuery(
+      { range: { last: '1h' }, groupBy: [{ localLabel: 'app' }] },
+      { now, retention, limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 } },
+    );
+    const page = await store.traffic(q);
+    expect(page.meta.tier).not.toBe('raw');
+    expect(page.total.totalBytes).toBe(40_000n);
+    expect(page.total.sessions).toBe(40_000n);
+    // Nothing left to fold: a second run refuses nothing and counts nothing twice.
+    await store.rollup.run();
+    expect(refused).toBe(1);
+    expect((await store.traffic(q)).total.totalBytes).toBe(40_000n);
+    await db.close();
+  });
+});

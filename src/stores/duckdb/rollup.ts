@@ -48,6 +48,9 @@ export class Rollup {
   private readonly carried = new Map<bigint, readonly string[]>();
   /** Commits after this one are in `carried`; null until the store opened (every column is grouped). */
   private knownAfter: bigint | null = null;
+  /** The slice of a fold now: sliceRows, halved while folds run out of memory (foldIn). */
+  private sliceLimit: number | undefined;
+  private cleanPasses = 0;
 
   constructor(
     private readonly db: DuckDb,
@@ -159,26 +162,48 @@ export class Rollup {
    */
   private async foldIn(group: readonly TierSpec[]): Promise<Record<string, number>> {
     const keys = group.map((t) => `watermark:${t.name}`);
-    const bounds = await this.db.exclusive(async (conn) => {
-      const from = await readState(conn, keys[0]!);
-      const rows = await conn.runAndReadAll(
-        `SELECT seq, count(*) AS n FROM ${RAW_TABLE} WHERE seq > $1::BIGINT GROUP BY seq ORDER BY seq`,
-        [from],
-      );
-      return sliceBounds(from, rows.getRowObjects().map((r) => ({ seq: BigInt(r['seq'] as bigint), rows: Number(r['n']) })), this.sliceRows);
-    });
     const folded: Record<string, number> = Object.fromEntries(group.map((t) => [t.name, 0]));
-    for (let i = 1; i < bounds.length; i++) {
-      const [from, to] = [bounds[i - 1]!, bounds[i]!];
-      await this.db.transaction(async (conn) => {
-        // The watermarks are read again: another run may have moved them meanwhile.
-        for (const key of keys) if ((await readState(conn, key)) !== from) return;
-        const counts = await this.foldSlice(conn, group, from, to);
-        group.forEach((t, k) => (folded[t.name]! += counts[k]!));
-        for (const key of keys) await writeState(conn, key, to);
+    const limit = (this.sliceLimit ??= this.sliceRows);
+    for (;;) {
+      const bounds = await this.db.exclusive(async (conn) => {
+        const from = await readState(conn, keys[0]!);
+        const rows = await conn.runAndReadAll(
+          `SELECT seq, count(*) AS n FROM ${RAW_TABLE} WHERE seq > $1::BIGINT GROUP BY seq ORDER BY seq`,
+          [from],
+        );
+        return sliceBounds(from, rows.getRowObjects().map((r) => ({ seq: BigInt(r['seq'] as bigint), rows: Number(r['n']) })), this.sliceLimit!);
       });
+      try {
+        for (let i = 1; i < bounds.length; i++) {
+          const [from, to] = [bounds[i - 1]!, bounds[i]!];
+          await this.db.transaction(async (conn) => {
+            // The watermarks are read again: another run may have moved them meanwhile.
+            for (const key of keys) if ((await readState(conn, key)) !== from) return;
+            const counts = await this.foldSlice(conn, group, from, to);
+            group.forEach((t, k) => (folded[t.name]! += counts[k]!));
+            for (const key of keys) await writeState(conn, key, to);
+          });
+        }
+        break;
+      } catch (e) {
+        // A slice that needs more than DUCKDB_MEMORY_LIMIT (other work holds memory too) is rolled back; the
+        // slices before it are committed. Halve the slice and go on from the watermark, down to MIN_FOLD_SLICE_ROWS.
+        if (!outOfMemory(e) || this.sliceLimit! <= MIN_FOLD_SLICE_ROWS) throw e;
+        this.sliceLimit = Math.max(MIN_FOLD_SLICE_ROWS, Math.floor(this.sliceLimit! / 2));
+        this.cleanPasses = 0;
+      }
+    }
+    // Back towards sliceRows after CLEAN_PASSES_TO_GROW passes without a halving.
+    if (this.sliceLimit === limit && limit < this.sliceRows && ++this.cleanPasses >= CLEAN_PASSES_TO_GROW) {
+      this.sliceLimit = Math.min(this.sliceRows, limit * 2);
+      this.cleanPasses = 0;
     }
     return folded;
+  }
+
+  /** The slice the folds use now (sliceRows, halved after a fold ran out of memory); for tests. */
+  get foldSliceRows(): number {
+    return this.sliceLimit ?? this.sliceRows;
   }
 
   /** The partial sums of one slice: the first tier's from the raw rows, the others' from those. */
@@ -253,6 +278,20 @@ FROM ${table} WHERE window_start >= $1::BIGINT AND window_start < $2::BIGINT GRO
 
 /** Raw rows folded in per transaction by default. */
 export const FOLD_SLICE_ROWS = 2_000_000;
+
+/** The smallest slice a fold is halved to after running out of memory; one commit is never split, so a slice may hold more. */
+export const MIN_FOLD_SLICE_ROWS = 10_000;
+
+/** Folds in a row without running out of memory before the slice doubles again. */
+const CLEAN_PASSES_TO_GROW = 10;
+
+/** DuckDB's out-of-memory error, as thrown or as the cause of the store's error. */
+function outOfMemory(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 4; c = c.cause, depth++) {
+    if (/Out of Memory Error/.test(c.message)) return true;
+  }
+  return false;
+}
 
 /**
  * Watermarks from `from` to the last commit: each step takes whole commits
