@@ -17,36 +17,18 @@ import { parseConfig } from '../../src/config/index.js';
 import { SessionIngest } from '../../src/ingest/index.js';
 import type { RecordBatch } from '../../src/model/index.js';
 import { DuckDb, DuckDbSessionStore } from '../../src/stores/duckdb/index.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import { bodies } from '../ingest/records.js';
 import { machine } from '../support.js';
+import { captureStore } from '../../test/support/capture-ingest.js';
 
 const MS = Number(process.env['WRITE_MS'] ?? 8000);
 const CONCURRENT = 4;
 const config = parseConfig({ DUCKDB_MEMORY_LIMIT: process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB' });
 const THRESHOLD = process.env['CHECKPOINT_THRESHOLD'] ?? config.duckdbCheckpointThreshold;
 
-const unused = (): never => {
-  throw new Error('not part of the benchmark');
-};
-
 // The ingest layer lays the records out; a store that keeps the batches collects them.
 const batches: RecordBatch[] = [];
-const collect: SessionStore = {
-  backend: 'collect',
-  write: (batch: RecordBatch) => {
-    batches.push(batch);
-    return Promise.resolve();
-  },
-  traffic: unused,
-  series: unused,
-  values: unused,
-  labelNames: unused,
-  records: unused,
-  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-  ping: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
+const collect = captureStore(batches);
 const ingest = new SessionIngest({
   store: collect,
   deadLetters: { append: () => Promise.resolve(), close: () => Promise.resolve() },

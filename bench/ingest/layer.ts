@@ -14,29 +14,13 @@
  */
 import { SessionIngest } from '../../src/ingest/index.js';
 import type { DeadLetter, DeadLetterSink } from '../../src/ingest/dead-letter.js';
-import type { RecordBatch } from '../../src/model/index.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import { AGGS_PER_MESSAGE, BODIES, SESSIONS_PER_AGG, bodies, sessionBody } from './records.js';
+import { captureStore } from '../../test/support/capture-ingest.js';
 
 const MS = Number(process.env['LAYER_MS'] ?? 5000);
 
-const unused = (): never => {
-  throw new Error('not part of the benchmark');
-};
-
 /** Confirms every write at once; no findIdempotency, so keys are ignored. */
-const store: SessionStore = {
-  backend: 'discard',
-  write: (_batch: RecordBatch) => Promise.resolve(),
-  traffic: unused,
-  series: unused,
-  values: unused,
-  labelNames: unused,
-  records: unused,
-  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-  ping: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
+const store = captureStore();
 
 let rejected = 0;
 const deadLetters: DeadLetterSink = {

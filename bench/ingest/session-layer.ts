@@ -5,25 +5,11 @@
  * FLAT=0 reads them on the reference path alone.
  */
 import { SessionIngest } from '../../src/ingest/index.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import { AGGS_PER_MESSAGE, BODIES, SESSIONS_PER_AGG, sessionBody } from './records.js';
+import { captureStore } from '../../test/support/capture-ingest.js';
 
 const MS = Number(process.env['LAYER_MS'] ?? 5000);
-const unused = (): never => {
-  throw new Error('not part of the benchmark');
-};
-const store: SessionStore = {
-  backend: 'discard',
-  write: () => Promise.resolve(),
-  traffic: unused,
-  series: unused,
-  values: unused,
-  labelNames: unused,
-  records: unused,
-  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-  ping: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
+const store = captureStore();
 let rejected = 0;
 const ingest = new SessionIngest({
   store,

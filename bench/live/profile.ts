@@ -18,31 +18,17 @@ import { TRUE, buildFilter, compileMatcher, type RecordBatch, type SessionRecord
 import { DuckDb, DuckDbSessionStore } from '../../src/stores/duckdb/index.js';
 import { compileTail } from '../../src/stores/duckdb/compile-tail.js';
 import { toDuckDb } from '../../src/stores/duckdb/database.js';
-import type { SessionStore } from '../../src/stores/types.js';
 import { SubscriberIndex } from '../../src/live/subscriber-index.js';
 import { bodies } from '../ingest/records.js';
 import { machine } from '../support.js';
+import { captureStore } from '../../test/support/capture-ingest.js';
 
 const READ_RECORDS = Number(process.env['READ_RECORDS'] ?? 50_000);
 /** Records stored before the read's start, in commits of 5 000 (a gateway that has run a while: the read must not scan them). */
 const PRIOR_RECORDS = Number(process.env['PRIOR_RECORDS'] ?? 1_000_000);
 const TAILS = 1000;
-const unused = (): never => {
-  throw new Error('not part of the profile');
-};
 const batches: RecordBatch[] = [];
-const collect: SessionStore = {
-  backend: 'collect',
-  write: (batch: RecordBatch) => (batches.push(batch), Promise.resolve()),
-  traffic: unused,
-  series: unused,
-  values: unused,
-  labelNames: unused,
-  records: unused,
-  storedLabelNames: () => Promise.resolve({ local: [], remote: [] }),
-  ping: () => Promise.resolve(),
-  close: () => Promise.resolve(),
-};
+const collect = captureStore(batches);
 const clock = () => 1_795_600_800_000_000_000n;
 const ingest = new SessionIngest({ store: collect, deadLetters: { append: () => Promise.resolve(), close: () => Promise.resolve() }, clock, limits: { maxRecords: 50_000, maxLabels: 64 } });
 for (const text of bodies()) await ingest.ingestBody(Buffer.from(text), 'ndjson', 'bench');
