@@ -12,6 +12,7 @@ import {
   type RecordBatchBuilder,
   type RecordContext,
 } from '../model/index.js';
+import type { SessionBytesReader } from './session-bytes.js';
 
 /**
  * The fast lane of NDJSON ingest: reads the usual flat record straight from
@@ -85,34 +86,63 @@ export class FlatLineReader {
   }
 
   /**
-   * Adds the records of a JSON body, one array of flat records or one flat
-   * record, calling `step` with the count after each, and returns how many;
-   * or returns -1 when the reference path must read the body. The batch
-   * then holds part of it, and the caller must start from a new one: the
-   * reference path reads a JSON body as a whole, so the lane takes it
-   * whole or not at all.
+   * Adds the records of a JSON body, calling `step` with the count after
+   * each item, and returns how many; or returns -1 when the reference path
+   * must read the body. The body is one item or an array of items, each a
+   * flat record, or (given `messages`) a SessionEndpoint message or
+   * `{"session_data": [...]}` (SessionBytesReader), in any mix. On -1 the
+   * batch holds part of the body, and the caller must start from a new
+   * one: the reference path reads a JSON body as a whole, so the lanes take
+   * it whole or not at all.
    */
-  readJson(bytes: Buffer, step: (count: number) => void): number {
+  readJson(bytes: Buffer, step: (count: number) => void, messages?: SessionBytesReader): number {
     if (!LITTLE_ENDIAN) return -1;
-    this.b = bytes;
-    const end = (this.end = bytes.length);
-    let p = this.space(0);
+    const end = bytes.length;
+    let p = skipSpace(bytes, 0, end);
+    // The lane that took the last item is tried first: a body is usually of one kind.
+    let message = false;
+    let count = 0;
+    const item = (at: number): number => {
+      for (let tries = 0; tries < 2; tries++) {
+        const after = message ? messages!.item(bytes, at, end) : this.objectAt(bytes, at, end);
+        if (after >= 0) {
+          count += message ? messages!.added : 1;
+          return after;
+        }
+        if (messages === undefined) return -1;
+        message = !message;
+      }
+      return -1;
+    };
     if (bytes[p] === LBRACE) {
-      const after = this.object(p);
-      if (after < 0 || this.space(after) !== end || !this.addRecord()) return -1;
-      step(1);
-      return 1;
+      const after = item(p);
+      if (after < 0 || skipSpace(bytes, after, end) !== end) return -1;
+      step(count);
+      return count;
     }
     if (bytes[p] !== LBRACKET) return -1;
-    p = this.space(p + 1);
-    for (let n = 1; ; n++) {
-      const after = this.object(p);
-      if (after < 0 || !this.addRecord()) return -1;
-      step(n);
-      p = this.space(after);
-      if (bytes[p] === COMMA) p = this.space(p + 1);
-      else return bytes[p] === RBRACKET && this.space(p + 1) === end ? n : -1;
+    p = skipSpace(bytes, p + 1, end);
+    for (;;) {
+      const after = item(p);
+      if (after < 0) return -1;
+      step(count);
+      p = skipSpace(bytes, after, end);
+      if (bytes[p] === COMMA) p = skipSpace(bytes, p + 1, end);
+      else return bytes[p] === RBRACKET && skipSpace(bytes, p + 1, end) === end ? count : -1;
     }
+  }
+
+  /**
+   * Adds the flat record at `bytes[start]` (after white space, before
+   * `end`) and returns the offset after it, or -1 with nothing added: one
+   * element of a JSON body (readJson).
+   */
+  objectAt(bytes: Buffer, start: number, end: number): number {
+    if (!LITTLE_ENDIAN) return -1;
+    this.b = bytes;
+    this.end = end;
+    const after = this.object(start);
+    return after >= 0 && this.addRecord() ? after : -1;
   }
 
   /** The object at `from` (after white space): every member into the scratch arrays; the offset after it, or -1. */
@@ -681,6 +711,15 @@ function keyAt(b: Uint8Array, s: number, end: number): number {
     if (s + key.length < end && b[s + key.length] === QUOTE && equals(b, s, key)) return k;
   }
   return -1;
+}
+
+function skipSpace(b: Buffer, p: number, end: number): number {
+  while (p < end) {
+    const c = b[p];
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0d && c !== 0x0a) break;
+    p++;
+  }
+  return p;
 }
 
 /** Whether `b[s..s+n)` equals `b[t..t+n)`. */

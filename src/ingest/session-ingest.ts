@@ -14,6 +14,7 @@ import {
 import type { IdempotencyRecord, SessionStore } from '../stores/types.js';
 import { ndjsonEncoding, ndjsonLineItem, type BodyFormat, type BodyItem, type NdjsonEncoding } from './body.js';
 import { FlatLineReader } from './flat-line.js';
+import { SessionBytesReader } from './session-bytes.js';
 import type { DeadLetter, DeadLetterSink } from './dead-letter.js';
 import type { InflightBudget, Reservation } from './inflight-budget.js';
 import { isAnswer, keepRejects, keepRejectsDuring, splitOrReject } from './rejects.js';
@@ -101,8 +102,10 @@ export class SessionIngest {
       if (flat) intake.useSessionLane();
       if (format === 'ndjson') this.readNdjson(body, intake, admission, flat);
       else {
-        // A JSON body of flat records (fluentd's json_array) is taken by the lane whole, or read again on the reference path.
-        const taken = flat ? new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n)) : -1;
+        // A JSON body of flat records (fluentd's json_array) or SessionEndpoint messages is taken by the byte lanes whole, or read again on the reference path.
+        const taken = flat
+          ? new FlatLineReader(intake.ctx, intake.valid).readJson(body, (n) => admission.step(n), new SessionBytesReader(intake.ctx, intake.valid))
+          : -1;
         if (taken >= 0) intake.count = taken;
         else {
           intake = this.intake('snake', source, expected, options);
@@ -138,11 +141,13 @@ export class SessionIngest {
 
   /**
    * An NDJSON body, a line at a time: the usual flat record takes the lane
-   * from bytes to columns (FlatLineReader), any other line is decoded and
+   * from bytes to columns (FlatLineReader), the usual SessionEndpoint
+   * message its own (SessionBytesReader), any other line is decoded and
    * validated on the reference path.
    */
   private readNdjson(body: Buffer, intake: Intake, admission: Admission, flat: boolean): void {
     const lane = flat ? new FlatLineReader(intake.ctx, intake.valid) : undefined;
+    const messages = flat ? new SessionBytesReader(intake.ctx, intake.valid) : undefined;
     let encoding: NdjsonEncoding | undefined;
     let line = 0;
     let pos = 0;
@@ -151,6 +156,7 @@ export class SessionIngest {
       if (end < 0) end = body.length;
       line++;
       if (lane !== undefined && lane.read(body, pos, end)) intake.count++;
+      else if (messages !== undefined && messages.item(body, pos, end, true) >= 0) intake.count += messages.added;
       else {
         encoding ??= ndjsonEncoding(body);
         const item = ndjsonLineItem(body, pos, end, line, encoding);
