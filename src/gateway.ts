@@ -68,6 +68,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
             queryTimeoutMs: config.limits.queryTimeoutMs,
             ...(config.duckdbMemoryLimit === null ? {} : { memoryLimit: config.duckdbMemoryLimit }),
             checkpointThreshold: config.duckdbCheckpointThreshold,
+            ...(config.duckdbThreads === null ? {} : { threads: config.duckdbThreads }),
           },
           retention: config.retention,
           sessions: config.sessionStore === 'duckdb',

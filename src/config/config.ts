@@ -34,6 +34,12 @@ export interface Config {
    * (docs/decisions.md, "Label names past the column budget").
    */
   readonly duckdbLabelColumns: number;
+  /**
+   * DUCKDB_THREADS: DuckDB's worker threads; null (0 or unset): DuckDB's
+   * own, one per core. On a host of two cores, 1 spares the time DuckDB's
+   * threads spend waiting for each other's tasks (docs/benchmarks.md).
+   */
+  readonly duckdbThreads: number | null;
   /** The OpenSearch connection; set only when UVE_STORE=opensearch. */
   readonly opensearch: OpenSearchConfig | null;
   /** The InfluxDB connection and layout; set only when SESSION_STORE=influxdb. */
@@ -154,6 +160,7 @@ export function parseConfig(env: Env): Config {
     duckdbMemoryLimit,
     duckdbCheckpointThreshold: checkpointThreshold(duckdbMemoryLimit),
     duckdbLabelColumns: int(env, 'DUCKDB_LABEL_COLUMNS', DEFAULT_DUCKDB_LABEL_COLUMNS, 0, 1_000),
+    duckdbThreads: int(env, 'DUCKDB_THREADS', 0, 0, 256) || null,
     opensearch,
     influx: env['SESSION_STORE'] === 'influxdb' ? influx(env, { raw, tiers }) : null,
     retention: { raw, tiers },

@@ -46,6 +46,10 @@ describe('parseConfig: ingest settings', () => {
     expect(parseConfig({}).duckdbLabelColumns).toBe(16);
     expect(parseConfig({ DUCKDB_LABEL_COLUMNS: '0' }).duckdbLabelColumns).toBe(0);
     expect(parseConfig({ DUCKDB_LABEL_COLUMNS: '1000' }).duckdbLabelColumns).toBe(1000);
+    expect(parseConfig({}).duckdbThreads).toBeNull();
+    expect(parseConfig({ DUCKDB_THREADS: '0' }).duckdbThreads).toBeNull();
+    expect(parseConfig({ DUCKDB_THREADS: '1' }).duckdbThreads).toBe(1);
+    expect(() => parseConfig({ DUCKDB_THREADS: 'two' })).toThrow(/DUCKDB_THREADS/);
     expect(() => parseConfig({ DUCKDB_LABEL_COLUMNS: '1001' })).toThrow(ConfigError);
     expect(() => parseConfig({ DUCKDB_LABEL_COLUMNS: '-1' })).toThrow(/DUCKDB_LABEL_COLUMNS/);
   });
