@@ -8,7 +8,8 @@
  * kind). The gateway process also measures how fast it merely JSON.parses
  * the same bodies of each kind, before and after the run.
  *
- *   npm run bench:ingest                      (SECONDS=40 per kind, CLIENTS=4 IDEMPOTENCY=1)
+ *   npm run bench:ingest                      (SECONDS=40 per kind, CLIENTS=4 IDEMPOTENCY=1 DUCKDB_THREADS=1)
+ *   DUCKDB_THREADS=0 npm run bench:ingest     (DuckDB's own threads, one per core)
  *   KINDS=session SECONDS=20 npm run bench:ingest   (one kind)
  *   SECONDS=20 CLIENTS=32 npm run bench:ingest   (overload: 429s, bounded memory)
  *   DISCARD=1 npm run bench:ingest               (a store that confirms at once: the ingest layer alone)
@@ -37,6 +38,8 @@ const IDEMPOTENCY = (process.env['IDEMPOTENCY'] ?? '1') !== '0';
 /** The memory settings docs/ingest.md recommends for a gateway held to 512 MB. */
 const NODE_FLAGS = process.env['NODE_FLAGS'] ?? '--max-semi-space-size=16 --max-old-space-size=256';
 const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB';
+/** One DuckDB thread, as docs/ingest.md recommends on two cores (DUCKDB_THREADS=0: DuckDB's own, one per core). */
+const DUCKDB_THREADS = process.env['DUCKDB_THREADS'] ?? '1';
 const CONTROL_SECONDS = Number(process.env['CONTROL_SECONDS'] ?? 15);
 
 interface KindBaseline {
@@ -62,6 +65,7 @@ const child = fork(join(import.meta.dirname, 'server.ts'), [], {
   ],
   env: {
     DUCKDB_MEMORY_LIMIT,
+    DUCKDB_THREADS,
     ...process.env,
     DUCKDB_PATH: join(dir, 'gateway.duckdb'),
     DEAD_LETTER_PATH: join(dir, 'dead-letter.ndjson'),
@@ -161,6 +165,7 @@ try {
       idempotencyKeys: IDEMPOTENCY,
       nodeFlags: NODE_FLAGS,
       duckdbMemoryLimit: process.env['DUCKDB_MEMORY_LIMIT'] ?? DUCKDB_MEMORY_LIMIT,
+      duckdbThreads: DUCKDB_THREADS,
       store: process.env['DISCARD'] === '1' ? 'discard (ingest layer alone)' : 'duckdb file',
       rollupInterval: process.env['ROLLUP_INTERVAL'] ?? '30s',
     },
