@@ -117,7 +117,8 @@ describeWithInflux('InfluxDB tier rollup: exact per window and tag set', server,
     expect((await store.runScheduled(base + 10n * M, 0))[0]!.at(-1)).toBe(base);
     // ... and a fresh store with the timers on, opening an hour later, computes the windows after it.
     const later = await openTestStore(server, { bucket: store.layout.rawBucket, retention, clock: () => base + 75n * M, runRollups: true });
-    await later.close(); // waits for the catch-up run in progress
+    await later.rollupsIdle(); // the catch-up run that opening started
+    await later.close();
     const wm = await testHttp(server).query(
       server.org,
       `from(bucket: ${fluxString(store.layout.tiers[0]!.bucket)}) |> range(start: ${fluxTime(base - 60n * M)}, stop: 2262-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "sag_rollup") |> group() |> max()`,

@@ -359,12 +359,16 @@ export class InfluxSessionStore implements SessionStore {
         }
         const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, floorTo(s, w), this.watermarks[i]!, oldest);
         if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
+        const computed: EpochNs[] = [];
         for (const a of starts) {
+          // A store closing stops a long catch-up between windows; the next start goes on from the watermark.
+          if (this.closed) break;
           await this.rollupWindow(i, a);
           await this.http.write(this.layout.org, tier.bucket, watermarkLine(a, a + w), this.options.writeRetryMs);
           this.watermarks[i] = a + w;
+          computed.push(a);
         }
-        done.push(starts);
+        done.push(computed);
       }
       return done;
     });
@@ -426,6 +430,11 @@ export class InfluxSessionStore implements SessionStore {
       this.noteFailure(e);
       throw e;
     }
+  }
+
+  /** Resolves when the rollup work queued so far (a timer's run, a catch-up) has ended. */
+  async rollupsIdle(): Promise<void> {
+    await this.rollups.catch(() => undefined);
   }
 
   /** Runs `fn` after the rollup work queued before it. */
