@@ -76,10 +76,19 @@ describe('the rollup schedule', () => {
     expect(windowsDue(5n * M, schedule, lateAfter, T, T, 0n)).toEqual([]);
   });
 
-  it('the next run is the next boundary whose start (boundary + offset) is still ahead', () => {
-    expect(nextRun(5n * M, 45n * S, T)).toEqual({ s: T, at: T + 45n * S });
-    expect(nextRun(5n * M, 45n * S, T + 45n * S - 1n)).toEqual({ s: T, at: T + 45n * S });
-    expect(nextRun(5n * M, 45n * S, T + 45n * S)).toEqual({ s: T + 5n * M, at: T + 5n * M + 45n * S });
+  it('the next run is for the next window end whose run (end + INFLUX_LATE_AFTER + offset) is still ahead', () => {
+    expect(nextRun(5n * M, lateAfter, 45n * S, T)).toEqual({ s: T, at: T + 45n * S });
+    expect(nextRun(5n * M, lateAfter, 45n * S, T + 45n * S - 1n)).toEqual({ s: T, at: T + 45n * S });
+    expect(nextRun(5n * M, lateAfter, 45n * S, T + 45n * S)).toEqual({ s: T + 5n * M, at: T + 5n * M + 45n * S });
+    // The hour tier runs 5 minutes and the offset after its window's end, not at the next hour.
+    const H = 60n * M;
+    expect(nextRun(H, lateAfter, 45n * S, T + 1n)).toEqual({ s: T + 5n * M, at: T + 5n * M + 45n * S });
+    expect(nextRun(H, lateAfter, 45n * S, T + 6n * M)).toEqual({ s: T + H + 5n * M, at: T + H + 5n * M + 45n * S });
+    // That run completes the window, which folding credits only at the next hour plus twice the offset: 55 minutes of slack.
+    const s = nextRun(H, lateAfter, 45n * S, T + 1n).s;
+    expect(windowsDue(H, rollupSchedule(hour, lateAfter, 15n * S), lateAfter, s, T - H, 0n)).toEqual([T - H]);
+    expect(foldedBefore(H, 45n * S, lateAfter, s + 90n * S)).toBe(T - H);
+    expect(foldedBefore(H, 45n * S, lateAfter, T + H + 90n * S)).toBe(T);
   });
 });
 

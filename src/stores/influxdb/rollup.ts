@@ -72,10 +72,18 @@ export function windowsDue(windowNs: bigint, schedule: RollupSchedule, lateAfter
   return out;
 }
 
-/** The next scheduled time after `now`, and when its run starts: the next boundary `s` with `s + offset > now`. */
-export function nextRun(windowNs: bigint, offsetNs: bigint, now: EpochNs): { s: EpochNs; at: EpochNs } {
-  const s = floorTo(now - offsetNs, windowNs) + windowNs;
-  return { s, at: s + offsetNs };
+/**
+ * The next run of a tier after `now`: for the next window end `e` whose
+ * run is still ahead, the run "scheduled" at `s = e + lateAfter` (the
+ * first moment every record of the window that was not late has been
+ * decided), starting at `s + offset`. folding.ts credits that window only
+ * at the next window boundary at or after `s`, plus twice the offset: for
+ * the 5m tier with the defaults that leaves a run the offset to finish, for
+ * the 1h tier 55 minutes more.
+ */
+export function nextRun(windowNs: bigint, lateAfterNs: bigint, offsetNs: bigint, now: EpochNs): { s: EpochNs; at: EpochNs } {
+  const e = floorTo(now - offsetNs - lateAfterNs, windowNs) + windowNs;
+  return { s: e + lateAfterNs, at: e + lateAfterNs + offsetNs };
 }
 
 /** The names of the results of the scripts below. */

@@ -336,12 +336,12 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   /**
-   * The run of the tiers scheduled at the window boundary `s` (each tier
-   * whose window divides `s`; or the tier `only`, by index): the windows
-   * after its watermark that end by `s - INFLUX_LATE_AFTER` (rollup.ts
-   * windowsDue), oldest first, each followed by its watermark point. What
-   * the timer calls at `s + offset`; tests call it for a chosen `s`.
-   * Resolves to the window starts computed, per tier.
+   * The run of the tiers scheduled at `s` (every tier, or the tier `only`,
+   * by index): the windows after its watermark that end by
+   * `s - INFLUX_LATE_AFTER` (rollup.ts windowsDue), oldest first, each
+   * followed by its watermark point. What the timer calls at `s + offset`
+   * (rollup.ts nextRun); tests call it for a chosen `s`. Resolves to the
+   * window starts computed, per tier.
    */
   runScheduled(s: EpochNs, only?: number): Promise<EpochNs[][]> {
     return this.serially(async () => {
@@ -349,7 +349,7 @@ export class InfluxSessionStore implements SessionStore {
       const done: EpochNs[][] = [];
       for (const [i, tier] of this.layout.tiers.entries()) {
         const w = tier.spec.window.ns;
-        if ((only !== undefined && only !== i) || (only === undefined && s % w !== 0n)) {
+        if (only !== undefined && only !== i) {
           done.push([]);
           continue;
         }
@@ -357,7 +357,7 @@ export class InfluxSessionStore implements SessionStore {
         if (this.watermarks[i] === undefined) {
           this.watermarks[i] = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
         }
-        const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, floorTo(s, w), this.watermarks[i]!, oldest);
+        const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, s, this.watermarks[i]!, oldest);
         if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
         const computed: EpochNs[] = [];
         for (const a of starts) {
@@ -375,9 +375,10 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   /**
-   * Starts, per tier, a timer at each window boundary plus the offset
-   * (unref: it never keeps the process alive; `close` stops it), after a
-   * first run that catches up on the windows no gateway ran. Once.
+   * Starts, per tier, a timer at each window end plus INFLUX_LATE_AFTER plus
+   * the offset (rollup.ts nextRun; unref: it never keeps the process alive;
+   * `close` stops it), after a first run that catches up on the windows no
+   * gateway ran. Once.
    */
   startRollups(): void {
     if (this.closed || this.timers.some((t) => t !== undefined) || this.rollupsStarted) return;
@@ -394,14 +395,14 @@ export class InfluxSessionStore implements SessionStore {
       };
       const arm = () => {
         if (this.closed) return;
-        const next = nextRun(w, offset, this.options.clock());
+        const next = nextRun(w, this.options.lateAfter.ns, offset, this.options.clock());
         const ms = Number((next.at - this.options.clock()) / 1_000_000n);
         const t = setTimeout(() => tick(next.s), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
         t.unref();
         this.timers[i] = t;
       };
       // The last boundary whose run should have started: catches up on what no gateway ran.
-      tick(nextRun(w, offset, this.options.clock()).s - w);
+      tick(nextRun(w, this.options.lateAfter.ns, offset, this.options.clock()).s - w);
     }
   }
 
