@@ -39,7 +39,17 @@ try {
     const store = gw.opened.sessions as InfluxSessionStore;
     await store.setup();
     const loadMs = await load(bucket, records(QUERY_RECORDS, now - 1_000_000_000n, 58n * MIN, 1));
-    const rollupMs = await time(() => store.rollup(now - 65n * MIN, now));
+    // Each tier on its own; "tiers filled" is their sum.
+    const perTier: string[] = [];
+    let rollupMs = 0;
+    for (const [i, t] of store.layout.tiers.entries()) {
+      const w = t.spec.window.ns;
+      const windows = Number((now - (now - 65n * MIN) / w * w + w - 1n) / w);
+      const ms = await time(() => store.rollup(now - 65n * MIN, now, i));
+      rollupMs += ms;
+      perTier.push(`${t.spec.name} ${fmt(ms)} (${windows} windows, ${fmt(ms / windows)} each)`);
+    }
+    console.log(`${label}: rollup per tier: ${perTier.join('; ')}`);
     if (OLD_FLUX) {
       const tier = store.layout.tiers[0]!;
       const into = `${bucket}-oldflux`;

@@ -314,21 +314,24 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   /**
-   * Recomputes every tier's windows overlapping [from, to) now (the same
+   * Recomputes every tier's (or the tier `only`'s, by index) windows
+   * overlapping [from, to) now (the same
    * code as the scheduled runs; the watermarks are left alone): for tests,
    * benches and a backfill. Refuses windows the raw bucket no longer holds
    * whole.
    */
-  async rollup(from: EpochNs, to: EpochNs): Promise<void> {
+  async rollup(from: EpochNs, to: EpochNs, only?: number): Promise<void> {
     const oldest = this.options.clock() - this.options.retention.raw.ns;
     await this.prepare();
-    for (const tier of this.layout.tiers) {
+    const tiers = this.layout.tiers.filter((_, i) => only === undefined || only === i);
+    for (const tier of tiers) {
       if (floorTo(from, tier.spec.window.ns) < oldest) {
         throw new GatewayError('BAD_USER_INPUT', `rollup: windows of tier ${tier.spec.name} starting before the raw retention cannot be recomputed`);
       }
     }
     await this.serially(async () => {
       for (const [i, tier] of this.layout.tiers.entries()) {
+        if (only !== undefined && only !== i) continue;
         const w = tier.spec.window.ns;
         for (let a = floorTo(from, w); a < to; a += w) await this.rollupWindow(i, a);
       }
