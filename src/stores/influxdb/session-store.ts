@@ -72,7 +72,7 @@ export interface InfluxSessionStoreOptions {
   /**
    * Runs the tier rollups on a timer (INFLUX_ROLLUP, docs/influxdb.md
    * "Tiers: the gateway's rollup"): from `open` to `close`, per tier, at
-   * every window boundary plus the offset. Off by default here (tests and
+   * each window end plus INFLUX_LATE_AFTER plus the offset. Off by default here (tests and
    * benches run `rollup` and `runScheduled` themselves); the gateway turns
    * it on unless INFLUX_ROLLUP=off.
    */
@@ -118,8 +118,11 @@ export class InfluxSessionStore implements SessionStore {
   private readonly log: StoreLog;
   /** Per tier: the end of the last window a scheduled run completed (undefined: not read yet; null: none). */
   private readonly watermarks: (EpochNs | null | undefined)[];
-  /** Rollup work runs one at a time, in order. */
-  private rollups: Promise<unknown> = Promise.resolve();
+  /**
+   * Per tier, its rollup work, one at a time, in order: tiers run side by
+   * side, so a long hour window never delays a 5m run past its offset.
+   */
+  private readonly rollups: Promise<unknown>[];
   private readonly timers: (NodeJS.Timeout | undefined)[];
   private closed = false;
   private rollupsStarted = false;
@@ -154,6 +157,7 @@ export class InfluxSessionStore implements SessionStore {
     });
     this.watermarks = this.layout.tiers.map(() => undefined);
     this.timers = this.layout.tiers.map(() => undefined);
+    this.rollups = this.layout.tiers.map(() => Promise.resolve());
     const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
     const lateAfter = options.lateAfter.ns;
     this.folding = influxFolding(offsets, lateAfter);
@@ -329,13 +333,13 @@ export class InfluxSessionStore implements SessionStore {
         throw new GatewayError('BAD_USER_INPUT', `rollup: windows of tier ${tier.spec.name} starting before the raw retention cannot be recomputed`);
       }
     }
-    await this.serially(async () => {
-      for (const [i, tier] of this.layout.tiers.entries()) {
-        if (only !== undefined && only !== i) continue;
-        const w = tier.spec.window.ns;
+    for (const [i, tier] of this.layout.tiers.entries()) {
+      if (only !== undefined && only !== i) continue;
+      const w = tier.spec.window.ns;
+      await this.serially(i, async () => {
         for (let a = floorTo(from, w); a < to; a += w) await this.rollupWindow(i, a);
-      }
-    });
+      });
+    }
   }
 
   /**
@@ -346,35 +350,32 @@ export class InfluxSessionStore implements SessionStore {
    * (rollup.ts nextRun); tests call it for a chosen `s`. Resolves to the
    * window starts computed, per tier.
    */
-  runScheduled(s: EpochNs, only?: number): Promise<EpochNs[][]> {
-    return this.serially(async () => {
-      await this.prepare();
-      const done: EpochNs[][] = [];
-      for (const [i, tier] of this.layout.tiers.entries()) {
-        const w = tier.spec.window.ns;
-        if (only !== undefined && only !== i) {
-          done.push([]);
-          continue;
-        }
-        const oldest = this.options.clock() - this.options.retention.raw.ns;
-        if (this.watermarks[i] === undefined) {
-          this.watermarks[i] = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
-        }
-        const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, s, this.watermarks[i]!, oldest);
-        if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
-        const computed: EpochNs[] = [];
-        for (const a of starts) {
-          // A store closing stops a long catch-up between windows; the next start goes on from the watermark.
-          if (this.closed) break;
-          await this.rollupWindow(i, a);
-          await this.http.write(this.layout.org, tier.bucket, watermarkLine(a, a + w), this.options.writeRetryMs);
-          this.watermarks[i] = a + w;
-          computed.push(a);
-        }
-        done.push(computed);
-      }
-      return done;
-    });
+  async runScheduled(s: EpochNs, only?: number): Promise<EpochNs[][]> {
+    await this.prepare();
+    const runs = this.layout.tiers.map((_, i) => (only !== undefined && only !== i ? Promise.resolve([]) : this.serially(i, () => this.runTier(i, s))));
+    return Promise.all(runs);
+  }
+
+  /** One tier's part of runScheduled. */
+  private async runTier(i: number, s: EpochNs): Promise<EpochNs[]> {
+    const tier = this.layout.tiers[i]!;
+    const w = tier.spec.window.ns;
+    const oldest = this.options.clock() - this.options.retention.raw.ns;
+    if (this.watermarks[i] === undefined) {
+      this.watermarks[i] = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
+    }
+    const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, s, this.watermarks[i]!, oldest);
+    if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
+    const computed: EpochNs[] = [];
+    for (const a of starts) {
+      // A store closing stops a long catch-up between windows; the next start goes on from the watermark.
+      if (this.closed) break;
+      await this.rollupWindow(i, a);
+      await this.http.write(this.layout.org, tier.bucket, watermarkLine(a, a + w), this.options.writeRetryMs);
+      this.watermarks[i] = a + w;
+      computed.push(a);
+    }
+    return computed;
   }
 
   /**
@@ -404,7 +405,7 @@ export class InfluxSessionStore implements SessionStore {
         t.unref();
         this.timers[i] = t;
       };
-      // The last boundary whose run should have started: catches up on what no gateway ran.
+      // The last run that should have started: catches up on what no gateway ran.
       tick(nextRun(w, this.options.lateAfter.ns, offset, this.options.clock()).s - w);
     }
   }
@@ -438,13 +439,13 @@ export class InfluxSessionStore implements SessionStore {
 
   /** Resolves when the rollup work queued so far (a timer's run, a catch-up) has ended. */
   async rollupsIdle(): Promise<void> {
-    await this.rollups.catch(() => undefined);
+    await Promise.all(this.rollups.map((r) => r.catch(() => undefined)));
   }
 
-  /** Runs `fn` after the rollup work queued before it. */
-  private serially<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.rollups.then(fn, fn);
-    this.rollups = run.catch(() => undefined);
+  /** Runs `fn` after the rollup work of tier `i` queued before it. */
+  private serially<T>(i: number, fn: () => Promise<T>): Promise<T> {
+    const run = this.rollups[i]!.then(fn, fn);
+    this.rollups[i] = run.catch(() => undefined);
     return run;
   }
 
@@ -459,7 +460,7 @@ export class InfluxSessionStore implements SessionStore {
       if (t !== undefined) clearTimeout(t);
       this.timers[i] = undefined;
     }
-    await this.rollups.catch(() => undefined);
+    await this.rollupsIdle();
   }
 
   private meta(q: { readonly source: Source }, query: string): QueryMeta {
