@@ -85,7 +85,7 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
       sessions = embedded!.sessions();
       break;
     case 'influxdb': {
-      // Opening needs no server: buckets and tasks are set up when it answers.
+      // Opening needs no server: buckets are set up when it answers.
       const influx = config.influx;
       if (influx === null) throw new Error('SESSION_STORE=influxdb without INFLUX_* settings');
       influxSessions = InfluxSessionStore.create({
@@ -221,8 +221,10 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   if (jwt !== null) app.log.info({ issuer: auth!.jwt!.issuer, keys: auth!.jwt!.jwksUrl ?? auth!.jwt!.publicKeyFile }, 'JWT bearer tokens accepted');
   // What an earlier run left, with the age bound applied, now that drops can be logged.
   await deadLetters.open();
-  // Buckets and tasks, now that failures can be logged; retried lazily while InfluxDB is down.
+  // Buckets, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
+  // The tier rollups (docs/influxdb.md "Tiers: the gateway's rollup"): stopped by sessions.close().
+  if (config.influx?.rollup === true && options.runJobs !== false) influxSessions?.startRollups();
   // The label bound starts from the names the store holds; InfluxDB is shared by replicas, so their names are learnt again each minute.
   const learnLabelNames = () =>
     sessions.storedLabelNames().then(

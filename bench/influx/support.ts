@@ -36,7 +36,7 @@ const fileEnv = (() => {
 export const URL = process.env['INFLUX_URL'] || fileEnv['INFLUX_URL'] || 'http://127.0.0.1:8086';
 export const TOKEN = process.env['INFLUX_TOKEN'] || fileEnv['INFLUX_TOKEN'] || '';
 export const ORG = process.env['INFLUX_ORG'] || fileEnv['INFLUX_ORG'] || 'sag';
-export const run = `sagb-${Date.now().toString(36)}`;
+export const run = `${process.env['BENCH_PREFIX'] || 'sagb'}-${Date.now().toString(36)}`;
 export const http = new InfluxHttp({ url: URL, token: TOKEN, requestTimeoutMs: 60_000, queryTimeoutMs: 300_000 });
 const dir = mkdtempSync(join(tmpdir(), 'sag-influx-bench-'));
 const gateways: Gateway[] = [];
@@ -121,12 +121,14 @@ export async function gateway(bucket: string, clock?: () => bigint, env: Record<
   return gw;
 }
 
+/** Stops a gateway's store (its rollup timers) and deletes any tier task an earlier version left for its buckets. */
 export async function tasksOf(gw: Gateway): Promise<void> {
   const store = gw.opened.sessions as InfluxSessionStore;
+  await store.close();
   const id = await orgID();
-  for (const t of store.tasks()) {
-    const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${id}&name=${encodeURIComponent(t.name)}`);
-    for (const x of found?.tasks ?? []) if (x.name === t.name) await http.api('DELETE', `/api/v2/tasks/${x.id}`);
+  for (const name of store.legacyTaskNames()) {
+    const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${id}&name=${encodeURIComponent(name)}`);
+    for (const x of found?.tasks ?? []) if (x.name === name) await http.api('DELETE', `/api/v2/tasks/${x.id}`);
   }
 }
 

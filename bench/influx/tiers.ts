@@ -3,25 +3,31 @@
  * of the bench:influx data set, planned (a tier's whole windows, raw at the
  * edges and past what the tasks completed) against raw-only, same store,
  * same run, answers checked equal; per TIERS configuration: today's
- * defaults and the proposed 1m flow tier. The tiers are filled by running
- * the tasks' Flux over the hour (`InfluxSessionStore.rollup`, timed), as
- * the tasks would have.
+ * defaults and the proposed 1m flow tier. The tiers are filled by the
+ * gateway's rollup over the hour (`InfluxSessionStore.rollup`, timed: the
+ * code the scheduled runs use). OLD_FLUX=1 also times the Flux of the
+ * tier tasks of earlier versions for the first tier over the same hour
+ * (into a bucket of its own; it gives up at the 300 s query timeout).
  *
  *   scripts/services/influxdb.sh start && npm run bench:influx:tiers
- *   (QUERY_RECORDS=1000000 SESSIONS=20000 ITERATIONS=7)
+ *   (QUERY_RECORDS=1000000 SESSIONS=20000 ITERATIONS=7 CONFIGS=today,proposed OLD_FLUX=0 BENCH_PREFIX=sagb)
  */
 import { buildTrafficQuery, parseTiers, type BuildContext, type TrafficArgs } from '../../src/model/index.js';
 import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { fmt, machine, percentile, time } from '../support.js';
-import { MIN, ORG, cleanup, gateway, http, load, records, run } from './support.js';
+import { fluxColumnList, fluxDuration, fluxString, fluxTime } from '../../src/stores/influxdb/flux.js';
+import { MIN, ORG, cleanup, createBucket, gateway, http, load, records, run } from './support.js';
 
 const QUERY_RECORDS = Number(process.env['QUERY_RECORDS'] ?? 1_000_000);
 const ITERATIONS = Number(process.env['ITERATIONS'] ?? 7);
 const FLOW_DROP = 'client_port+local_ip+remote_ip+vrouter_ip+vmi';
-const CONFIGS: [string, string][] = [
-  ['today', '5m:7d,1h:90d'],
-  ['proposed', `1m:2d:${FLOW_DROP},5m:7d,1h:90d`],
-];
+const CONFIGS: [string, string][] = (
+  [
+    ['today', '5m:7d,1h:90d'],
+    ['proposed', `1m:2d:${FLOW_DROP},5m:7d,1h:90d`],
+  ] as [string, string][]
+).filter(([name]) => (process.env['CONFIGS'] ?? 'today,proposed').split(',').includes(name));
+const OLD_FLUX = process.env['OLD_FLUX'] === '1';
 const args: TrafficArgs = { range: { last: '1h' }, groupBy: [{ localLabel: 'app' }, { remoteLabel: 'app' }], first: 10 };
 
 console.log(`machine: ${machine()}`);
@@ -33,7 +39,28 @@ try {
     const store = gw.opened.sessions as InfluxSessionStore;
     await store.setup();
     const loadMs = await load(bucket, records(QUERY_RECORDS, now - 1_000_000_000n, 58n * MIN, 1));
-    const rollupMs = await time(() => store.rollup(now - 65n * MIN, now));
+    // Each tier on its own; "tiers filled" is their sum.
+    const perTier: string[] = [];
+    let rollupMs = 0;
+    for (const [i, t] of store.layout.tiers.entries()) {
+      const w = t.spec.window.ns;
+      const windows = Number((now - (now - 65n * MIN) / w * w + w - 1n) / w);
+      const ms = await time(() => store.rollup(now - 65n * MIN, now, i));
+      rollupMs += ms;
+      perTier.push(`${t.spec.name} ${fmt(ms)} (${windows} windows, ${fmt(ms / windows)} each)`);
+    }
+    console.log(`${label}: rollup per tier: ${perTier.join('; ')}`);
+    if (OLD_FLUX) {
+      const tier = store.layout.tiers[0]!;
+      const into = `${bucket}-oldflux`;
+      await createBucket(into);
+      const started = Date.now();
+      const outcome = await http.query(ORG, legacyRollupScript(bucket, into, tier.spec.window.ns, tier.spec.drop, now - 65n * MIN, now)).then(
+        () => 'finished',
+        (e: unknown) => `gave up (${String((e as Error).message).slice(0, 80)})`,
+      );
+      console.log(`${label}: the old task Flux for ${tier.spec.name} over the hour: ${outcome} after ${fmt(Date.now() - started)}`);
+    }
     const counts: string[] = [];
     for (const t of store.layout.tiers) {
       const rows = await http.query(ORG, `from(bucket: "${t.bucket}") |> range(start: -2h, stop: 1h) |> filter(fn: (r) => r._field == "sessions") |> group() |> count()`);
@@ -58,7 +85,7 @@ try {
       }
     }
     const rawP50 = percentile(samples[1]!, 50);
-    console.log(`${label} TIERS=${tiers}: ${QUERY_RECORDS} records loaded in ${fmt(loadMs)}; tiers filled in ${fmt(rollupMs)}; tier points: ${counts.join(', ')}`);
+    console.log(`${label} TIERS=${tiers}: ${QUERY_RECORDS} records loaded in ${fmt(loadMs)}; tiers filled (gateway rollup, 65 min) in ${fmt(rollupMs)}; tier points: ${counts.join(', ')}`);
     for (const [k, [name]] of plans.entries()) {
       const p50 = percentile(samples[k]!, 50);
       console.log(`  ${name.padEnd(12)} ${answers[k]!.meta.tier.padEnd(8)} p50 ${fmt(p50)}  raw-only / this ${(rawP50 / p50).toFixed(2)}x`);
@@ -69,3 +96,32 @@ try {
   await cleanup();
 }
 process.exit(0);
+
+/** The Flux the tier tasks of earlier versions ran over a range (for the comparison only; its `to()` writes into `into`). */
+function legacyRollupScript(rawBucket: string, into: string, w: bigint, drop: readonly string[], from: bigint, to: bigint): string {
+  const start = from - (from % w);
+  const stop = to % w === 0n ? to : to - (to % w) + w;
+  const every = fluxDuration(w);
+  const except = fluxColumnList(['_time', '_value', '_start', '_stop', ...drop]);
+  const counters = ['forward_sampled_bytes', 'forward_sampled_pkts', 'reverse_sampled_bytes', 'reverse_sampled_pkts', 'total_bytes'];
+  const oneOf = (fields: readonly string[]) => `(${fields.map((f) => `r._field == ${fluxString(f)}`).join(' or ')})`;
+  const read = (fields: readonly string[], fn: string) => `from(bucket: ${fluxString(rawBucket)})
+  |> range(start: ${fluxTime(start)}, stop: ${fluxTime(stop)})
+  |> filter(fn: (r) => r._measurement == "session" and ${oneOf(fields)})
+  |> group(columns: ${except}, mode: "except")
+  |> aggregateWindow(every: ${every}, fn: ${fn}, createEmpty: false, timeSrc: "_start")`;
+  return `import "strings"
+
+sums = ${read(counters, 'sum')}
+lateSums = ${read(counters.map((c) => `late_${c}`), 'sum')}
+  |> map(fn: (r) => ({r with _field: strings.trimPrefix(v: r._field, prefix: "late_"), _value: -r._value}))
+counts = ${read(['total_bytes'], 'count')}
+  |> map(fn: (r) => ({r with _field: "sessions"}))
+lateCounts = ${read(['late_total_bytes'], 'count')}
+  |> map(fn: (r) => ({r with _field: "sessions", _value: -r._value}))
+union(tables: [sums, lateSums, counts, lateCounts])
+  |> group(columns: ${except}, mode: "except")
+  |> aggregateWindow(every: ${every}, fn: sum, createEmpty: false, timeSrc: "_start")
+  |> to(bucket: ${fluxString(into)})
+`;
+}

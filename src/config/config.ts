@@ -126,9 +126,11 @@ export interface InfluxConfig {
   readonly writeRetryMs: number;
   /**
    * A record older than this when it is written is "late": its sums go
-   * straight into the tiers, and the tier tasks skip it.
+   * straight into the tiers, and the tier rollup skips it.
    */
   readonly lateAfter: Duration;
+  /** INFLUX_ROLLUP: this gateway runs the tier rollups on their timers (off on replicas that should not). */
+  readonly rollup: boolean;
 }
 
 /**
@@ -289,7 +291,7 @@ function influx(env: Env, retention: Retention): InfluxConfig {
   const requestTimeoutMs = millis(env, 'INFLUX_REQUEST_TIMEOUT', '10s');
   const writeRetryMs = millis(env, 'INFLUX_WRITE_RETRY', '5s');
   const lateAfter = duration(env, 'INFLUX_LATE_AFTER', '5m');
-  // Each tier task recomputes the windows a record younger than INFLUX_LATE_AFTER
+  // Each tier rollup computes the windows a record younger than INFLUX_LATE_AFTER
   // can still land in, reading them from the raw bucket: they must lie well
   // inside the raw retention (docs/influxdb.md, "Late records").
   const offsetNs = BigInt(Math.ceil((requestTimeoutMs + writeRetryMs) / 1000) + 30) * 1_000_000_000n;
@@ -304,7 +306,8 @@ function influx(env: Env, retention: Retention): InfluxConfig {
       );
     }
   }
-  return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter };
+  const rollup = bool(env, 'INFLUX_ROLLUP', true);
+  return { url, token, org, bucket, tierBucket, requestTimeoutMs, writeRetryMs, lateAfter, rollup };
 }
 
 /** Label columns per side of the embedded store by default (DUCKDB_LABEL_COLUMNS; src/stores/duckdb/layout.ts keeps the same figure for a store opened without it). */

@@ -15,8 +15,10 @@ describe('parseConfig: INFLUX_*', () => {
       tierBucket: '{bucket}_{tier}',
       requestTimeoutMs: 10_000,
       writeRetryMs: 5_000,
+      rollup: true,
     });
     expect(c.lateAfter.text).toBe('5m');
+    expect(parseConfig({ ...INFLUX, INFLUX_ROLLUP: 'false' }).influx?.rollup).toBe(false);
   });
 
   it.each([
@@ -34,6 +36,7 @@ describe('parseConfig: INFLUX_*', () => {
     ['RAW_RETENTION', { RAW_RETENTION: '30m', TIERS: 'none' }],
     ['TIERS', { TIERS: '1d:30d' }],
     ['INFLUX_LATE_AFTER', { INFLUX_LATE_AFTER: '23h' }],
+    ['INFLUX_ROLLUP', { INFLUX_ROLLUP: 'off' }],
   ] as const)('stops on a bad %s, naming it', (name, over) => {
     let err: unknown;
     try {

@@ -9,7 +9,8 @@ import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket } f
 // INFLUX_LATE_AFTER, is counted again by the write path's late points, so a
 // tier-served answer counts it twice while raw holds it once. Sent again
 // within INFLUX_LATE_AFTER it is counted once. The bound is the lateness
-// window: tested here on a store clock moved by hand, the rollup run by hand.
+// window: tested here on a store clock moved by hand, the gateway's scheduled
+// rollup run (what its timer calls at s + offset) run by hand for a chosen s.
 const server = await findInflux();
 
 const S = 1_000_000_000n;
@@ -28,9 +29,16 @@ describeWithInflux('InfluxDB tiers: the lateness bound', server, () => {
     limits: { maxPageSize: 100, maxGroups: 100, maxSeriesPoints: 100 },
     folding: store.folding,
   });
-  // Both records in the window [t0 - 2m, t0 + 3m), a minute old at t0: not late.
+  // Both records in the window W = [t0 - 2m, t0 + 3m), a minute old at t0: not late.
   const once = sessionRecord({ time: t0 - M, vrouterIp: '192.168.77.1', localLabels: { app: 'once' }, totalBytes: 30n });
   const twice = sessionRecord({ time: t0 - M + 1n, vrouterIp: '192.168.77.2', localLabels: { app: 'twice' }, totalBytes: 50n });
+  // The run that completes W is scheduled at s = its end + INFLUX_LATE_AFTER, and starts at s + offset.
+  const end = t0 + 3n * M;
+  const s = end + 5n * M;
+  // The last nanosecond of W: written just before s it is not late (raw only, for the run to count);
+  // written at s it is late (the write path puts it in the tier, the run subtracts it).
+  const edge = sessionRecord({ time: end - 1n, vrouterIp: '192.168.77.3', localLabels: { app: 'edge' }, totalBytes: 70n });
+  const justLate = sessionRecord({ time: end - 1n, vrouterIp: '192.168.77.4', localLabels: { app: 'justLate' }, totalBytes: 90n });
   const sessions = async (groupBy: { localLabel?: string; dimension?: 'CLIENT_PORT' }[]) => {
     const q = buildTrafficQuery({ range: { from: formatDateTime(t0 - 10n * M), to: formatDateTime(t0 + 10n * M) }, groupBy: [{ localLabel: 'app' }, ...groupBy] }, ctx());
     const page = await store.traffic(q);
@@ -40,20 +48,30 @@ describeWithInflux('InfluxDB tiers: the lateness bound', server, () => {
   beforeAll(async () => {
     store = await openTestStore(server, { bucket: runBucket('late'), retention, clock: () => clock, lateAfter: '5m' });
     await store.write(encodeRecords([once, twice]));
-    await store.rollup(t0 - 5n * M, t0); // the task run that counts them
   }, 60_000);
   afterAll(async () => {
     if (store !== undefined) await dropStore(server, store);
   });
 
-  it('a record sent again within INFLUX_LATE_AFTER is counted once', async () => {
+  it('a record sent again within INFLUX_LATE_AFTER is counted once, and the run at s counts W exactly', async () => {
     clock = t0 + 3n * M; // four minutes old: not late
     await store.write(encodeRecords([once]));
-    await store.rollup(t0 - 5n * M, t0 + 3n * M);
+    clock = s - 1n;
+    await store.write(encodeRecords([edge]));
+    clock = s;
+    await store.write(encodeRecords([justLate]));
+    const offset = store.rollupSchedules()[0]!.offsetNs;
+    clock = s + offset; // when the timer runs it
+    const done = await store.runScheduled(s);
+    expect(done[0]!.at(-1)).toBe(t0 - 2n * M);
+    // The folding takes W as complete once the run had another offset to finish, not before.
+    const tier = retention.tiers[0]!;
+    expect(store.folding.kind === 'time' && store.folding.foldedBefore(tier, s + 2n * offset - 1n)).toBe(end - 5n * M);
+    expect(store.folding.kind === 'time' && store.folding.foldedBefore(tier, s + 2n * offset)).toBe(end);
     clock = t0 + 30n * M; // the window is long folded: the tier serves it
     const got = await sessions([]);
     expect(got.tier).toMatch(/5m/);
-    expect(got.by).toEqual({ once: 1n, twice: 1n });
+    expect(got.by).toEqual({ once: 1n, twice: 1n, edge: 1n, justLate: 1n });
   });
 
   it('a record sent again after INFLUX_LATE_AFTER is counted twice from the tier, once from raw', async () => {
@@ -61,10 +79,10 @@ describeWithInflux('InfluxDB tiers: the lateness bound', server, () => {
     await store.write(encodeRecords([twice]));
     const fromTier = await sessions([]);
     expect(fromTier.tier).toMatch(/5m/);
-    expect(fromTier.by).toEqual({ once: 1n, twice: 2n });
+    expect(fromTier.by).toEqual({ once: 1n, twice: 2n, edge: 1n, justLate: 1n });
     // Grouped on a column no tier keeps, raw alone answers: the record is there once.
     const fromRaw = await sessions([{ dimension: 'CLIENT_PORT' }]);
     expect(fromRaw.tier).toBe('raw');
-    expect(fromRaw.by).toEqual({ once: 1n, twice: 1n });
+    expect(fromRaw.by).toEqual({ once: 1n, twice: 1n, edge: 1n, justLate: 1n });
   });
 });

@@ -95,7 +95,8 @@ export function describeWithInflux(title: string, server: InfluxServer, body: ()
 
 /** A raw bucket name unique to this run and file, so runs on one server never collide. */
 export function runBucket(tag: string): string {
-  return `sagt-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
+  // SAG_TEST_BUCKET_PREFIX names a helper's or a branch's buckets on a shared server.
+  return `${process.env['SAG_TEST_BUCKET_PREFIX'] || 'sagt'}-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
 }
 
 export const TEST_RETENTION: Retention = (() => {
@@ -116,6 +117,8 @@ export interface TestStoreOptions {
   readonly token?: string;
   /** Leave the first setup to the caller (`store.setup()`). */
   readonly deferSetup?: boolean;
+  /** Run the tier rollups on their timers (off: the tests run them by hand). */
+  readonly runRollups?: boolean;
 }
 
 export async function openTestStore(server: InfluxServer, o: TestStoreOptions): Promise<InfluxSessionStore> {
@@ -133,6 +136,7 @@ export async function openTestStore(server: InfluxServer, o: TestStoreOptions): 
     clock: o.clock,
     writeRetryMs: o.writeRetryMs ?? 5_000,
     lateAfter: parseDuration(o.lateAfter ?? '5m', 'lateAfter'),
+    runRollups: o.runRollups ?? false,
     ...(o.timer === undefined ? {} : { timer: o.timer }),
   });
 }
@@ -143,21 +147,23 @@ export function testHttp(server: InfluxServer): InfluxHttp {
 }
 
 /**
- * Deletes a store's tasks and leaves its buckets. influxd 2.9.1 crashes
+ * Closes a store (its rollup timers) and deletes any tier task an earlier
+ * version left for its buckets; leaves the buckets. influxd 2.9.1 crashes
  * (SIGSEGV reading a series key, in storage/flux and tsdb's series cursor)
- * when a bucket is deleted while a query or a task still reads it: seen in
- * two of two benchmark runs, and again with influxd built by the Go release
- * its go.mod declares (docs/influxdb.md, "A crash of influxd"; upstream
+ * when a bucket is deleted while a query still reads it: seen in two of two
+ * benchmark runs, and again with influxd built by the Go release its
+ * go.mod declares (docs/influxdb.md, "A crash of influxd"; upstream
  * influxdata/influxdb#23333). The test server starts with a fresh data
  * directory every time, so the buckets of a run go with it.
  */
 export async function dropStore(server: InfluxServer, store: InfluxSessionStore): Promise<void> {
+  await store.close();
   const http = testHttp(server);
   const orgs = await http.find<{ orgs: { id: string }[] }>(`/api/v2/orgs?org=${encodeURIComponent(server.org)}`);
   const orgID = orgs!.orgs[0]!.id;
-  for (const task of store.tasks()) {
-    const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${orgID}&name=${encodeURIComponent(task.name)}`);
-    for (const t of found?.tasks ?? []) if (t.name === task.name) await http.api('DELETE', `/api/v2/tasks/${t.id}`);
+  for (const name of store.legacyTaskNames()) {
+    const found = await http.find<{ tasks: { id: string; name: string }[] }>(`/api/v2/tasks?orgID=${orgID}&name=${encodeURIComponent(name)}`);
+    for (const t of found?.tasks ?? []) if (t.name === name) await http.api('DELETE', `/api/v2/tasks/${t.id}`);
   }
 }
 

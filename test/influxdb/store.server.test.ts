@@ -72,7 +72,7 @@ describeWithInflux('InfluxDB session store', server, () => {
     return BigInt(rows.get('_result')?.[0]?.['_value'] ?? '0');
   }
 
-  it('creates the buckets with their retention and one task per tier, and a second setup changes nothing', async () => {
+  it('creates the buckets with their retention and no task, and a second setup changes nothing', async () => {
     const http = testHttp(server);
     for (const [name, seconds] of [
       [store.layout.rawBucket, 86_400],
@@ -82,27 +82,18 @@ describeWithInflux('InfluxDB session store', server, () => {
       const found = await http.find<{ buckets: { retentionRules: { everySeconds: number }[] }[] }>(`/api/v2/buckets?name=${name}&org=${server.org}`);
       expect(found?.buckets[0]?.retentionRules[0]?.everySeconds).toBe(seconds);
     }
-    for (const task of store.tasks()) {
-      const found = await http.find<{ tasks: { name: string; flux: string; status: string; every: string }[] }>(`/api/v2/tasks?name=${encodeURIComponent(task.name)}&org=${server.org}`);
-      expect(found?.tasks).toHaveLength(1);
-      expect(found?.tasks[0]).toMatchObject({ flux: task.flux, status: 'active' });
+    for (const name of store.legacyTaskNames()) {
+      const found = await http.find<{ tasks: { name: string }[] }>(`/api/v2/tasks?name=${encodeURIComponent(name)}&org=${server.org}`);
+      expect(found?.tasks.filter((t) => t.name === name) ?? []).toEqual([]);
     }
-    expect(store.tasks().map((t) => t.name)).toEqual([`sag-rollup ${store.layout.rawBucket}_5m`, `sag-rollup ${store.layout.rawBucket}_1h`]);
+    expect(store.legacyTaskNames()).toEqual([`sag-rollup ${store.layout.rawBucket}_5m`, `sag-rollup ${store.layout.rawBucket}_1h`]);
     const again = await openTestStore(server, { bucket: store.layout.rawBucket, retention, clock: () => now, deferSetup: true });
-    expect(await again.setup()).toEqual({ created: [], updated: [], deactivated: [] });
+    expect(await again.setup()).toEqual({ created: [], updated: [], deleted: [] });
     // A changed configuration is applied in place: a longer raw retention, one tier fewer.
     const longer = { raw: parseDuration('48h', 'raw'), tiers: retention.tiers.slice(0, 1) };
     const changed = await openTestStore(server, { bucket: store.layout.rawBucket, retention: longer, clock: () => now, deferSetup: true });
-    expect(await changed.setup()).toEqual({
-      created: [],
-      updated: [`bucket ${store.layout.rawBucket} (retention 48h)`],
-      deactivated: [`task sag-rollup ${store.layout.rawBucket}_1h`],
-    });
-    expect(await store.setup()).toEqual({
-      created: [],
-      updated: [`bucket ${store.layout.rawBucket} (retention 24h)`, `task sag-rollup ${store.layout.rawBucket}_1h`],
-      deactivated: [],
-    });
+    expect(await changed.setup()).toEqual({ created: [], updated: [`bucket ${store.layout.rawBucket} (retention 48h)`], deleted: [] });
+    expect(await store.setup()).toEqual({ created: [], updated: [`bucket ${store.layout.rawBucket} (retention 24h)`], deleted: [] });
   });
 
   it('answers a write only once InfluxDB has it: a query right after sees every record', async () => {
@@ -185,11 +176,11 @@ describeWithInflux('InfluxDB session store', server, () => {
     expect((e as GatewayError).code).toBe('INTERNAL');
   });
 
-  it('rolls recent records up through the tier tasks, subtracts late ones there, and folds late ones in through the write path', async () => {
+  it('rolls recent records up through the scheduled runs, subtracts late ones there, and folds late ones in through the write path', async () => {
     const http = testHttp(server);
     const nowNs = BigInt(Date.now()) * 1_000_000n;
     const hourTier = store.layout.tiers[1]!;
-    // Two records in the current hour window: one young (for the task), one late (> 5m old) unless
+    // Two records in the current hour window: one young (for the rollup), one late (> 5m old) unless
     // the hour just began, in which case both are young and the late one goes an hour back.
     const windowStart = nowNs - (nowNs % HOUR);
     const young = record({ time: nowNs - MIN, vrouterIp: '192.168.9.4' });
@@ -204,38 +195,25 @@ describeWithInflux('InfluxDB session store', server, () => {
       `from(bucket: "${store.layout.rawBucket}") |> range(start: -2h) |> filter(fn: (r) => r.vrouter_ip == "192.168.9.4" and (r._field == "total_bytes" or r._field == "late_total_bytes")) |> group(columns: ["_field"]) |> count()`,
     );
     expect(rawLate.get('_result')?.map((r) => [r['_field'], r['_value']]).sort()).toEqual([['late_total_bytes', '1'], ['total_bytes', '2']]);
-    // A run of the hour task, scheduled now: it sums the young record, and subtracts the late one.
-    await runTask(store.tasks()[1]!.name, nowNs);
+    // The hour tier's run that completes this window is scheduled at the first hour boundary at least
+    // INFLUX_LATE_AFTER past its end: it sums the young record, and subtracts the late one.
+    const s = windowStart + 2n * HOUR;
+    const done = await store.runScheduled(s, 1);
+    expect(done[1]).toContain(windowStart);
+    expect(done[1]!.at(-1)).toBe(windowStart);
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(2n);
-    // Runs are idempotent: the same windows again, the same sums.
-    await runTask(store.tasks()[1]!.name, nowNs);
+    // The same run again: the watermark says the windows are done.
+    expect(await store.runScheduled(s, 1)).toEqual([[], []]);
+    // Recomputing is idempotent: the same windows again, the same sums.
+    await store.rollup(windowStart, windowStart + HOUR);
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(2n);
-    // A record late for a window the task already rolled up is folded in by the write path.
+    // A record late for a window already rolled up is folded in by the write path.
     await store.write(encodeRecords([record({ time: lateTime + 1n, vrouterIp: '192.168.9.4', clientPort: 7 })]));
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(3n);
-    await runTask(store.tasks()[1]!.name, nowNs);
+    await store.rollup(windowStart, windowStart + HOUR);
     expect(await tierSessions(hourTier.bucket, 3, where)).toBe(3n);
-    // The 5m tier got the same from its own task.
-    await runTask(store.tasks()[0]!.name, nowNs);
+    // The 5m tier gets the same from its own windows.
+    await store.rollup(lateTime - 5n * MIN, nowNs + 5n * MIN);
     expect(await tierSessions(store.layout.tiers[0]!.bucket, 3, where)).toBe(3n);
   });
-
-  /** Runs a task now as if scheduled at `at` (`now()` in the task is `at`), and waits for it to finish. */
-  async function runTask(name: string, at: bigint): Promise<void> {
-    const http = testHttp(server);
-    const found = await http.find<{ tasks: { id: string }[] }>(`/api/v2/tasks?name=${encodeURIComponent(name)}&org=${server.org}`);
-    const id = found!.tasks[0]!.id;
-    const scheduledFor = new Date(Number(at / 1_000_000n)).toISOString();
-    const run = await http.api<{ id: string }>('POST', `/api/v2/tasks/${id}/runs`, { scheduledFor });
-    for (let i = 0; i < 200; i++) {
-      const r = await http.find<{ status: string }>(`/api/v2/tasks/${id}/runs/${run.id}`);
-      if (r?.status === 'success') return;
-      if (r?.status === 'failed' || r?.status === 'canceled') {
-        const logs = await http.find<{ events: { message: string }[] }>(`/api/v2/tasks/${id}/runs/${run.id}/logs`);
-        throw new Error(`task run ${r.status}: ${logs?.events.map((e) => e.message).join('; ')}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('task run did not finish');
-  }
 });

@@ -3,6 +3,6 @@ export { InfluxHttp, InfluxRequestError, realTimer, type InfluxConnection, type 
 export { compileTraffic, compileSeries } from './compile.js';
 export { compilePredicate } from './predicate.js';
 export { influxLayout, tierBucketName, type InfluxLayout, type InfluxTier } from './layout.js';
-export { rollupRangeScript, rollupTaskScript, rollupTaskName } from './rollup.js';
+export { rollupSchedule, rollupTaskName, windowsDue, foldWindow, rollupWindowScript } from './rollup.js';
 export { encodeTagValue, decodeTagValue } from './tag-codec.js';
 export { influxFolding, foldedBefore } from './folding.js';

@@ -5,6 +5,7 @@ import {
   tierName,
   tooExpensive,
   TIME_END,
+  floorTo,
   type Clock,
   type Folding,
   type Source,
@@ -28,14 +29,21 @@ import { compileTail } from './compile-tail.js';
 import { bucketOf, influxLayout, type InfluxLayout } from './layout.js';
 import { readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
-  rollupRangeScript,
+  foldWindow,
+  keptTags,
+  nextRun,
+  readRollupTagKeys,
+  readWatermark,
   rollupSchedule,
-  rollupTaskDescription,
+  rollupTagKeysScript,
   rollupTaskName,
-  rollupTaskScript,
+  rollupWindowScript,
+  watermarkLine,
+  watermarkScript,
+  windowsDue,
   type RollupSchedule,
 } from './rollup.js';
-import { setupInflux, type ManagedTask, type SetupReport } from './setup.js';
+import { setupInflux, type SetupReport } from './setup.js';
 import { planWrite } from './write-plan.js';
 import { influxFolding } from './folding.js';
 
@@ -61,6 +69,14 @@ export interface InfluxSessionStoreOptions {
   readonly tailLateness?: Duration;
   readonly timer?: RetryTimer;
   readonly log?: StoreLog;
+  /**
+   * Runs the tier rollups on a timer (INFLUX_ROLLUP, docs/influxdb.md
+   * "Tiers: the gateway's rollup"): from `open` to `close`, per tier, at
+   * each window end plus INFLUX_LATE_AFTER plus the offset. Off by default here (tests and
+   * benches run `rollup` and `runScheduled` themselves); the gateway turns
+   * it on unless INFLUX_ROLLUP=off.
+   */
+  readonly runRollups?: boolean;
 }
 
 const DEFAULT_TAIL_LATENESS_NS = 5_000_000_000n;
@@ -80,19 +96,36 @@ const LINES_PER_REQUEST = 5000;
 const WRITE_CONCURRENCY = 4;
 /** After a failed setup, the next attempt waits at least this long. */
 const SETUP_RETRY_MS = 10_000;
+/** The shortest query timeout of a rollup read (QUERY_TIMEOUT bounds a client's query, not the gateway's own work). */
+const ROLLUP_QUERY_TIMEOUT_MS = 300_000;
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Session records in InfluxDB 2.x (docs/influxdb.md): a raw bucket, one
- * bucket per tier filled by a Flux task, Flux compiled from the query model.
- * `write` resolves once InfluxDB acknowledged every point (204). Buckets and
- * tasks are created at `open` and again, lazily, whenever InfluxDB was not
- * reachable for it, so the gateway starts and recovers while it is down.
+ * bucket per tier filled by the store's own rollup (rollup.ts), Flux
+ * compiled from the query model. `write` resolves once InfluxDB
+ * acknowledged every point (204). Buckets are created at `open` and again,
+ * lazily, whenever InfluxDB was not reachable for it, so the gateway starts
+ * and recovers while it is down.
  */
 export class InfluxSessionStore implements SessionStore {
   readonly backend = 'influxdb';
   readonly layout: InfluxLayout;
   private readonly http: InfluxHttp;
+  /** The same server, with a query timeout for the rollup's reads. */
+  private readonly rollupHttp: InfluxHttp;
   private readonly log: StoreLog;
+  /** Per tier: the end of the last window a scheduled run completed (undefined: not read yet; null: none). */
+  private readonly watermarks: (EpochNs | null | undefined)[];
+  /**
+   * Per tier, its rollup work, one at a time, in order: tiers run side by
+   * side, so a long hour window never delays a 5m run past its offset.
+   */
+  private readonly rollups: Promise<unknown>[];
+  private readonly timers: (NodeJS.Timeout | undefined)[];
+  private closed = false;
+  private rollupsStarted = false;
   private readonly schedules: RollupSchedule[];
   private setupDone = false;
   private setupRunning: Promise<SetupReport> | undefined;
@@ -107,6 +140,10 @@ export class InfluxSessionStore implements SessionStore {
   private constructor(private readonly options: InfluxSessionStoreOptions) {
     this.timer = options.timer ?? realTimer;
     this.http = new InfluxHttp(options.connection, this.timer);
+    this.rollupHttp = new InfluxHttp(
+      { ...options.connection, queryTimeoutMs: Math.max(options.connection.queryTimeoutMs, ROLLUP_QUERY_TIMEOUT_MS) },
+      this.timer,
+    );
     this.log = options.log ?? silent;
     this.layout = influxLayout(options.org, options.bucket, options.tierBucket, options.retention);
     const maxWriteNs = BigInt(options.writeRetryMs + options.connection.requestTimeoutMs) * 1_000_000n;
@@ -115,22 +152,27 @@ export class InfluxSessionStore implements SessionStore {
       const w = this.layout.tiers[i]!.spec.window.ns;
       // A run starts `offset` after its scheduled time and reads back (closed windows + 1) windows.
       if ((s.closedWindows + 1n) * w + s.offsetNs > options.retention.raw.ns) {
-        throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its task would read past the raw retention (see INFLUX_LATE_AFTER)`);
+        throw new Error(`tier ${this.layout.tiers[i]!.spec.name}: its rollup would read past the raw retention (see INFLUX_LATE_AFTER)`);
       }
     });
+    this.watermarks = this.layout.tiers.map(() => undefined);
+    this.timers = this.layout.tiers.map(() => undefined);
+    this.rollups = this.layout.tiers.map(() => Promise.resolve());
     const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
     const lateAfter = options.lateAfter.ns;
     this.folding = influxFolding(offsets, lateAfter);
   }
 
   /**
-   * Opens the store and sets up buckets and tasks once. When InfluxDB is
-   * not reachable the store opens anyway; setup is retried before later
-   * calls.
+   * Opens the store and sets up buckets once. When InfluxDB is not
+   * reachable the store opens anyway; setup is retried before later calls.
+   * With `runRollups`, each tier's rollup timer starts here, and a first
+   * run catches up on the windows missed while no gateway ran it.
    */
   static async open(options: InfluxSessionStoreOptions): Promise<InfluxSessionStore> {
     const store = InfluxSessionStore.create(options);
     await store.setup().catch(() => undefined);
+    if (options.runRollups === true) store.startRollups();
     return store;
   }
 
@@ -139,22 +181,23 @@ export class InfluxSessionStore implements SessionStore {
     return new InfluxSessionStore(options);
   }
 
-  /** The tasks this store keeps, with their Flux. */
-  tasks(): ManagedTask[] {
-    return this.layout.tiers.map((t, i) => ({
-      name: rollupTaskName(t),
-      flux: rollupTaskScript(this.layout, t, this.schedules[i]!),
-      description: rollupTaskDescription(this.layout, t),
-    }));
+  /** Per tier (in layout order), when its rollup runs. */
+  rollupSchedules(): readonly RollupSchedule[] {
+    return this.schedules;
   }
 
-  /** Creates or updates buckets and tasks; concurrent calls share one run. */
+  /** The names of the tier tasks earlier versions kept in InfluxDB (setup deletes them). */
+  legacyTaskNames(): string[] {
+    return this.layout.tiers.map((t) => rollupTaskName(t));
+  }
+
+  /** Creates or updates the buckets, deletes the old tier tasks; concurrent calls share one run. */
   setup(): Promise<SetupReport> {
-    this.setupRunning ??= setupInflux(this.http, this.layout, this.options.retention, this.tasks())
+    this.setupRunning ??= setupInflux(this.http, this.layout, this.options.retention)
       .then((report: SetupReport) => {
         this.setupDone = true;
-        if (report.created.length + report.updated.length + report.deactivated.length > 0) {
-          this.log.info({ ...report }, 'influxdb buckets and tasks set up');
+        if (report.created.length + report.updated.length + report.deleted.length > 0) {
+          this.log.info({ ...report }, 'influxdb buckets set up');
         }
         return report;
       })
@@ -275,27 +318,150 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   /**
-   * Runs every tier's rollup over the windows overlapping [from, to) now,
-   * instead of waiting for the tasks: for tests and for a backfill after
-   * InfluxDB was down longer than the tasks look back. Refuses windows the
-   * raw bucket no longer holds whole.
+   * Recomputes every tier's (or the tier `only`'s, by index) windows
+   * overlapping [from, to) now (the same
+   * code as the scheduled runs; the watermarks are left alone): for tests,
+   * benches and a backfill. Refuses windows the raw bucket no longer holds
+   * whole.
    */
-  async rollup(from: EpochNs, to: EpochNs): Promise<void> {
+  async rollup(from: EpochNs, to: EpochNs, only?: number): Promise<void> {
     const oldest = this.options.clock() - this.options.retention.raw.ns;
     await this.prepare();
-    for (const tier of this.layout.tiers) {
-      if (from - (((from % tier.spec.window.ns) + tier.spec.window.ns) % tier.spec.window.ns) < oldest) {
+    const tiers = this.layout.tiers.filter((_, i) => only === undefined || only === i);
+    for (const tier of tiers) {
+      if (floorTo(from, tier.spec.window.ns) < oldest) {
         throw new GatewayError('BAD_USER_INPUT', `rollup: windows of tier ${tier.spec.name} starting before the raw retention cannot be recomputed`);
       }
-      await this.query(rollupRangeScript(this.layout, tier, from, to));
     }
+    for (const [i, tier] of this.layout.tiers.entries()) {
+      if (only !== undefined && only !== i) continue;
+      const w = tier.spec.window.ns;
+      await this.serially(i, async () => {
+        for (let a = floorTo(from, w); a < to; a += w) await this.rollupWindow(i, a);
+      });
+    }
+  }
+
+  /**
+   * The run of the tiers scheduled at `s` (every tier, or the tier `only`,
+   * by index): the windows after its watermark that end by
+   * `s - INFLUX_LATE_AFTER` (rollup.ts windowsDue), oldest first, each
+   * followed by its watermark point. What the timer calls at `s + offset`
+   * (rollup.ts nextRun); tests call it for a chosen `s`. Resolves to the
+   * window starts computed, per tier.
+   */
+  async runScheduled(s: EpochNs, only?: number): Promise<EpochNs[][]> {
+    await this.prepare();
+    const runs = this.layout.tiers.map((_, i) => (only !== undefined && only !== i ? Promise.resolve([]) : this.serially(i, () => this.runTier(i, s))));
+    return Promise.all(runs);
+  }
+
+  /** One tier's part of runScheduled. */
+  private async runTier(i: number, s: EpochNs): Promise<EpochNs[]> {
+    const tier = this.layout.tiers[i]!;
+    const w = tier.spec.window.ns;
+    const oldest = this.options.clock() - this.options.retention.raw.ns;
+    if (this.watermarks[i] === undefined) {
+      this.watermarks[i] = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
+    }
+    const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, s, this.watermarks[i]!, oldest);
+    if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
+    const computed: EpochNs[] = [];
+    for (const a of starts) {
+      // A store closing stops a long catch-up between windows; the next start goes on from the watermark.
+      if (this.closed) break;
+      await this.rollupWindow(i, a);
+      await this.http.write(this.layout.org, tier.bucket, watermarkLine(a, a + w), this.options.writeRetryMs);
+      this.watermarks[i] = a + w;
+      computed.push(a);
+    }
+    return computed;
+  }
+
+  /**
+   * Starts, per tier, a timer at each window end plus INFLUX_LATE_AFTER plus
+   * the offset (rollup.ts nextRun; unref: it never keeps the process alive;
+   * `close` stops it), after a first run that catches up on the windows no
+   * gateway ran. Once.
+   */
+  startRollups(): void {
+    if (this.closed || this.timers.some((t) => t !== undefined) || this.rollupsStarted) return;
+    this.rollupsStarted = true;
+    for (const [i, tier] of this.layout.tiers.entries()) {
+      const w = tier.spec.window.ns;
+      const offset = this.schedules[i]!.offsetNs;
+      const tick = (s: EpochNs) => {
+        this.timers[i] = undefined;
+        if (this.closed) return;
+        this.runScheduled(s, i)
+          .catch((e: unknown) => this.log.error({ err: e, cause: (e as Error).cause, tier: tier.spec.name }, 'influxdb rollup failed; the next run retries its windows'))
+          .finally(() => arm());
+      };
+      const arm = () => {
+        if (this.closed) return;
+        const next = nextRun(w, this.options.lateAfter.ns, offset, this.options.clock());
+        const ms = Number((next.at - this.options.clock()) / 1_000_000n);
+        const t = setTimeout(() => tick(next.s), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+        t.unref();
+        this.timers[i] = t;
+      };
+      // The last run that should have started: catches up on what no gateway ran.
+      tick(nextRun(w, this.options.lateAfter.ns, offset, this.options.clock()).s - w);
+    }
+  }
+
+  /** One window of one tier, from raw: tag keys, the pushed-down sums and counts, the points written at its start. */
+  private async rollupWindow(i: number, start: EpochNs): Promise<number> {
+    const tier = this.layout.tiers[i]!;
+    const stop = start + tier.spec.window.ns;
+    const tags = keptTags(tier, readRollupTagKeys(await this.rollupQuery(rollupTagKeysScript(this.layout, start, stop))));
+    if (tags.length === 0) return 0;
+    const lines = foldWindow(tags, await this.rollupQuery(rollupWindowScript(this.layout, tags, start, stop)), start);
+    const jobs: string[] = [];
+    for (let k = 0; k < lines.length; k += LINES_PER_REQUEST) jobs.push(lines.slice(k, k + LINES_PER_REQUEST).join('\n'));
+    const outcomes = await pool(jobs, WRITE_CONCURRENCY, (body) => this.http.write(this.layout.org, tier.bucket, body, this.options.writeRetryMs));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) {
+      this.noteFailure(failed.reason);
+      throw failed.reason;
+    }
+    return lines.length;
+  }
+
+  private async rollupQuery(text: string): Promise<Map<string, FluxRow[]>> {
+    try {
+      return await this.rollupHttp.query(this.layout.org, text);
+    } catch (e) {
+      this.noteFailure(e);
+      throw e;
+    }
+  }
+
+  /** Resolves when the rollup work queued so far (a timer's run, a catch-up) has ended. */
+  async rollupsIdle(): Promise<void> {
+    await Promise.all(this.rollups.map((r) => r.catch(() => undefined)));
+  }
+
+  /** Runs `fn` after the rollup work of tier `i` queued before it. */
+  private serially<T>(i: number, fn: () => Promise<T>): Promise<T> {
+    const run = this.rollups[i]!.then(fn, fn);
+    this.rollups[i] = run.catch(() => undefined);
+    return run;
   }
 
   async ping(): Promise<void> {
     await this.http.ping();
   }
 
-  async close(): Promise<void> {}
+  /** Stops the rollup timers and waits for a run in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const [i, t] of this.timers.entries()) {
+      if (t !== undefined) clearTimeout(t);
+      this.timers[i] = undefined;
+    }
+    await this.rollupsIdle();
+  }
 
   private meta(q: { readonly source: Source }, query: string): QueryMeta {
     return { backend: this.backend, tier: tierName(q.source), query, from: q.source.span.from, to: q.source.span.to };

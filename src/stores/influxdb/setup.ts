@@ -2,18 +2,12 @@ import { GatewayError, type Duration } from '../../model/index.js';
 import type { InfluxHttp } from './client.js';
 import type { InfluxLayout } from './layout.js';
 
-/** A task the store keeps in InfluxDB, by name. */
-export interface ManagedTask {
-  readonly name: string;
-  readonly flux: string;
-  readonly description: string;
-}
-
 /** What setup found and changed, for the log. */
 export interface SetupReport {
   readonly created: string[];
   readonly updated: string[];
-  readonly deactivated: string[];
+  /** Tier tasks of earlier gateway versions on this raw bucket, deleted: the gateway runs the rollup itself. */
+  readonly deleted: string[];
 }
 
 interface Bucket {
@@ -25,44 +19,37 @@ interface Bucket {
 interface Task {
   id: string;
   name: string;
-  flux: string;
-  status: string;
   description?: string;
 }
 
-/** The marker every managed task's description starts with. */
+/** The marker every managed bucket's and task's description starts with. */
 export const MANAGED_BY = 'session-analytics-gateway:';
 
 /**
  * Creates what the store needs, idempotently
  * (https://docs.influxdata.com/influxdb/v2/api/): the raw bucket and one
  * bucket per tier with their retention (changed in place when the
- * configuration changed), and the tier tasks (created, or updated when
- * their Flux changed). Managed tasks reading the same raw bucket that the
- * configuration no longer names (a tier removed) are set inactive, not
- * deleted.
+ * configuration changed). The tier tasks earlier versions created for
+ * this raw bucket (description `session-analytics-gateway: sums of bucket
+ * <raw> ...`) are deleted: the gateway runs the rollup itself
+ * (docs/influxdb.md "Tiers: the gateway's rollup"). Tasks of other raw
+ * buckets, and tasks not made by the gateway, are left alone.
  */
-export async function setupInflux(
-  http: InfluxHttp,
-  layout: InfluxLayout,
-  retention: { readonly raw: Duration },
-  tasks: readonly ManagedTask[],
-): Promise<SetupReport> {
-  const report: SetupReport = { created: [], updated: [], deactivated: [] };
+export async function setupInflux(http: InfluxHttp, layout: InfluxLayout, retention: { readonly raw: Duration }): Promise<SetupReport> {
+  const report: SetupReport = { created: [], updated: [], deleted: [] };
   const orgs = await http.find<{ orgs?: { id: string }[] }>(`/api/v2/orgs?org=${encodeURIComponent(layout.org)}`);
   const orgID = orgs?.orgs?.[0]?.id;
   if (orgID === undefined) throw new GatewayError('BACKEND_UNAVAILABLE', `the influxdb organization "${layout.org}" does not exist (INFLUX_ORG)`);
   const buckets: [string, Duration][] = [[layout.rawBucket, retention.raw], ...layout.tiers.map((t): [string, Duration] => [t.bucket, t.spec.retention])];
   for (const [name, keep] of buckets) await ensureBucket(http, orgID, name, keep, report);
-  const existing = await listTasks(http, orgID);
-  for (const task of tasks) await ensureTask(http, orgID, task, existing, report);
-  const wanted = new Set(tasks.map((t) => t.name));
   const marker = `${MANAGED_BY} sums of bucket ${layout.rawBucket} `;
-  for (const t of existing) {
-    if (!wanted.has(t.name) && t.status === 'active' && (t.description ?? '').startsWith(marker)) {
-      await http.api('PATCH', `/api/v2/tasks/${encodeURIComponent(t.id)}`, { status: 'inactive' });
-      report.deactivated.push(`task ${t.name}`);
-    }
+  for (const t of await listTasks(http, orgID)) {
+    if (!(t.description ?? '').startsWith(marker)) continue;
+    await http.api('DELETE', `/api/v2/tasks/${encodeURIComponent(t.id)}`).catch((e: unknown) => {
+      // Another replica deleted it a moment before.
+      if (!(e instanceof GatewayError && /404|not found/i.test(`${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`))) throw e;
+    });
+    report.deleted.push(`task ${t.name}`);
   }
   return report;
 }
@@ -102,38 +89,6 @@ async function listTasks(http: InfluxHttp, orgID: string): Promise<Task[]> {
     if (tasks.length < 500) return all;
     after = tasks[tasks.length - 1]!.id;
   }
-}
-
-async function ensureTask(http: InfluxHttp, orgID: string, task: ManagedTask, existing: readonly Task[], report: SetupReport): Promise<void> {
-  let found = await keepOne(http, existing.filter((t) => t.name === task.name), report);
-  if (found === undefined) {
-    await http.api('POST', '/api/v2/tasks', { orgID, flux: task.flux, description: task.description, status: 'active' });
-    report.created.push(`task ${task.name}`);
-    // Replicas starting together each create the task: the one with the lowest id stays, on every replica alike.
-    const named = await http.find<{ tasks?: Task[] }>(`/api/v2/tasks?orgID=${encodeURIComponent(orgID)}&name=${encodeURIComponent(task.name)}`);
-    found = await keepOne(http, (named?.tasks ?? []).filter((t) => t.name === task.name), report);
-    if (found === undefined || (found.flux === task.flux && found.status === 'active' && found.description === task.description)) return;
-  }
-  if (found.flux !== task.flux || found.status !== 'active' || found.description !== task.description) {
-    await http.api('PATCH', `/api/v2/tasks/${encodeURIComponent(found.id)}`, { flux: task.flux, description: task.description, status: 'active' });
-    report.updated.push(`task ${task.name}`);
-  }
-}
-
-/**
- * Of tasks with one name, the one with the lowest id; the others (made by
- * replicas that set up at the same moment) are deleted. A task another
- * replica deleted first is gone already (404).
- */
-async function keepOne(http: InfluxHttp, same: readonly Task[], report: SetupReport): Promise<Task | undefined> {
-  const sorted = [...same].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const extra of sorted.slice(1)) {
-    await http.api('DELETE', `/api/v2/tasks/${encodeURIComponent(extra.id)}`).catch((e: unknown) => {
-      if (!(e instanceof GatewayError && /404|not found/i.test(`${e.message} ${String((e.cause as Error | undefined)?.message ?? '')}`))) throw e;
-    });
-    report.deactivated.push(`task ${extra.name} (a duplicate, ${extra.id})`);
-  }
-  return sorted[0];
 }
 
 /** InfluxDB's default shard group duration for a retention (0 = forever). */
