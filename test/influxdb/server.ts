@@ -93,9 +93,12 @@ export function describeWithInflux(title: string, server: InfluxServer, body: ()
   }
 }
 
-/** A raw bucket name unique to this run and file, so runs on one server never collide. */
+/**
+ * A raw bucket name unique to this run and file, so runs on one server never
+ * collide; SAG_TEST_BUCKET_PREFIX (default `sagt`) names whose run it is.
+ */
 export function runBucket(tag: string): string {
-  return `sagt-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
+  return `${process.env['SAG_TEST_BUCKET_PREFIX'] || 'sagt'}-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
 }
 
 export const TEST_RETENTION: Retention = (() => {
