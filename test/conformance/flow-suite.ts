@@ -183,7 +183,12 @@ export function describeFlowConformance(
     });
 
     it('records: with a filter, server-side reports when asked', async () => {
-      for (const where of [{ localLabels: [{ name: 'app', prefix: 'tie-' }] }, { sessionType: 'SERVER' as const, serverPort: { eq: 443 } }]) {
+      for (const where of [
+        { localLabels: [{ name: 'app', prefix: 'tie-' }] },
+        { sessionType: 'SERVER' as const, serverPort: { eq: 443 } },
+        { clientPort: { gte: 30020 } },
+        { or: [{ clientPort: { in: [30001, 30002] } }, { localLabels: [{ name: 'app', prefix: 'tie-' }] }] },
+      ]) {
         const args: RecordsArgs = { range: { last: '2h' }, where, first: 4 };
         const got = await pageThrough(args);
         const want = referenceRecords(records, buildRecordsQuery(args, ctx));

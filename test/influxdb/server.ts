@@ -140,6 +140,27 @@ export async function openTestStore(server: InfluxServer, o: TestStoreOptions): 
   });
 }
 
+/**
+ * A store on a raw bucket in the layout of earlier gateways, client_port a
+ * tag (docs/influxdb.md "client_port: tag or field"): the buckets are set
+ * up, one point with a client_port tag is written a day after `now` (past
+ * every range a suite reads), and the store then finds the tag at its
+ * first write or query and keeps that layout.
+ */
+export async function openTagLayoutStore(server: InfluxServer, o: TestStoreOptions & { readonly now: bigint }): Promise<InfluxSessionStore> {
+  const store = await openTestStore(server, { ...o, deferSetup: true });
+  await store.setup();
+  const at = o.now + 86_400_000_000_000n;
+  await testHttp(server).write(
+    server.org,
+    store.layout.rawBucket,
+    `session,client_port=1,local_ip=0.0.0.0,protocol=6,remote_ip=0.0.0.0,remote_vn=tag-layout,server_port=1,session_type=client,vn=tag-layout,vrouter_ip=0.0.0.0 ` +
+      `forward_sampled_bytes=0i,forward_sampled_pkts=0i,reverse_sampled_bytes=0i,reverse_sampled_pkts=0i,total_bytes=0i ${at}`,
+    5_000,
+  );
+  return store;
+}
+
 /** A raw API client for test setup and inspection. */
 export function testHttp(server: InfluxServer): InfluxHttp {
   return new InfluxHttp({ url: server.url, token: server.token, requestTimeoutMs: 10_000, queryTimeoutMs: 60_000 });
