@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { parseDateTime, parseDuration, type Clock, type Retention, type SessionRecord, type SessionType } from '../../src/model/index.js';
-import { InfluxHttp, InfluxSessionStore, type RetryTimer } from '../../src/stores/influxdb/index.js';
+import { InfluxHttp, InfluxSessionStore, type RetryTimer, type StoreLog } from '../../src/stores/influxdb/index.js';
 import { fluxString } from '../../src/stores/influxdb/flux.js';
 import { decodeTagValue } from '../../src/stores/influxdb/tag-codec.js';
 
@@ -119,6 +119,7 @@ export interface TestStoreOptions {
   readonly token?: string;
   /** Leave the first setup to the caller (`store.setup()`). */
   readonly deferSetup?: boolean;
+  readonly log?: StoreLog;
 }
 
 export async function openTestStore(server: InfluxServer, o: TestStoreOptions): Promise<InfluxSessionStore> {
@@ -137,6 +138,7 @@ export async function openTestStore(server: InfluxServer, o: TestStoreOptions): 
     writeRetryMs: o.writeRetryMs ?? 5_000,
     lateAfter: parseDuration(o.lateAfter ?? '5m', 'lateAfter'),
     ...(o.timer === undefined ? {} : { timer: o.timer }),
+    ...(o.log === undefined ? {} : { log: o.log }),
   });
 }
 
