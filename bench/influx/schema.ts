@@ -152,7 +152,7 @@ counters = from(bucket: "${buckets.field}")
   |> range(start: ${new Date(Number((now - 60n * MIN) / 1_000_000n)).toISOString()}, stop: ${new Date(Number(now / 1_000_000n)).toISOString()})
   |> filter(fn: (r) => r._measurement == "session" and r._field == "total_bytes")
   |> group(columns: ["_time", "_value", "_field", "_start", "_stop"], mode: "except")
-join.inner(left: ports, right: counters, on: (l, r) => l._time == r._time, as: (l, r) => ({_time: r._time, _value: r._value}))
+join.inner(left: ports, right: counters, on: (l, r) => l._time == r._time, as: (l, r) => r)
   |> group()
   |> sum()`;
 const result: string[] = [];
