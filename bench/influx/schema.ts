@@ -1,10 +1,16 @@
 /**
- * The InfluxDB schema measured (issue 17 item 3): the same records written
- * with client_port as a tag (today: a new series per session) and as an
- * integer field, into two buckets, slices alternating between them in one
- * run; then series cardinality, and the top-10 label pairs over the last
- * hour and a client_port filter (tag: a storage filter; field: pivot first)
- * on each, p50 of interleaved runs. Answers checked equal.
+ * The InfluxDB schema measured through the gateway's own store (issue 17
+ * item 3, docs/influxdb.md "client_port: tag or field"): the same records
+ * written by `InfluxSessionStore.write` into two raw buckets, one in the
+ * field layout (a new bucket) and one in the tag layout (a bucket holding a
+ * client_port tag already, as an earlier gateway left it), slices
+ * alternating between them in one run; then series cardinality, and, p50 of
+ * interleaved runs of the store's own compiled queries: the top-10 label
+ * pairs over the last hour, total bytes of one client port (tag: pushed
+ * down; field: pivot), and the top-10 client ports. Answers checked equal.
+ * For the one-port filter, the field bucket is also asked through a
+ * hand-written join of the client_port points with the counters on series
+ * and time, the alternative to the store's pivot.
  *
  * The data: ENDPOINTS endpoint pairs (vn, vmi, IPs, server port, labels);
  * each session of one is a new ephemeral client port, reported REPORTS times.
@@ -12,10 +18,18 @@
  *   flock /tmp/sag-bench.lock npm run bench:influx:schema
  *   (RECORDS=300000 ENDPOINTS=2000 REPORTS=5 SLICES=6 ITERATIONS=7 BENCH_PREFIX=sagb)
  */
-import { Point } from '@influxdata/influxdb-client';
-import type { SessionRecord } from '../../src/model/index.js';
+import {
+  buildTrafficQuery,
+  encodeRecords,
+  parseDuration,
+  type BuildContext,
+  type Retention,
+  type SessionRecord,
+  type TrafficArgs,
+} from '../../src/model/index.js';
+import { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { fmt, machine, percentile, time } from '../support.js';
-import { MIN, ORG, PER_BODY, createBucket, http, point } from './support.js';
+import { MIN, ORG, PER_BODY, TOKEN, URL, http } from './support.js';
 
 const RECORDS = Number(process.env['RECORDS'] ?? 300_000);
 const ENDPOINTS = Number(process.env['ENDPOINTS'] ?? 2000);
@@ -57,99 +71,118 @@ function churning(n: number, now: bigint, spanNs: bigint): SessionRecord[] {
   return out;
 }
 
-/** client_port as an integer field instead of a tag. */
-function fieldLine(r: SessionRecord): string {
-  const tagged = point(r).toLineProtocol()!;
-  // Drop the client_port tag; add it as an integer field.
-  const [series, fields, ts] = splitLine(tagged);
-  return `${series.replace(`,client_port=${r.clientPort}`, '')} ${fields},client_port=${r.clientPort}i ${ts}`;
+const retention: Retention = { raw: parseDuration('24h', 'raw'), tiers: [] };
+
+/** A store on `bucket`; INFLUX_LATE_AFTER past the data, so no record is late (no late_* fields, no tiers). */
+function store(bucket: string, now: bigint): InfluxSessionStore {
+  return InfluxSessionStore.create({
+    connection: { url: URL, token: TOKEN, requestTimeoutMs: 60_000, queryTimeoutMs: 300_000 },
+    org: ORG,
+    bucket,
+    tierBucket: '{bucket}_{tier}',
+    retention,
+    clock: () => now,
+    writeRetryMs: 60_000,
+    lateAfter: parseDuration('2h', 'lateAfter'),
+  });
 }
 
-function splitLine(line: string): [string, string, string] {
-  const last = line.lastIndexOf(' ');
-  const mid = line.lastIndexOf(' ', last - 1);
-  return [line.slice(0, mid), line.slice(mid + 1, last), line.slice(last + 1)];
-}
-
-async function write(bucket: string, lines: readonly string[]): Promise<number> {
+/** Two batches of PER_BODY records in flight, as two senders would. */
+async function write(s: InfluxSessionStore, rs: readonly SessionRecord[]): Promise<number> {
   let next = 0;
   return time(() =>
     Promise.all(
       [0, 1].map(async () => {
-        while (next < lines.length) {
-          const chunk = lines.slice(next, (next += PER_BODY));
-          await http.write(ORG, bucket, chunk.join('\n'), 60_000);
+        while (next < rs.length) {
+          const chunk = rs.slice(next, (next += PER_BODY));
+          await s.write(encodeRecords(chunk));
         }
       }),
     ),
   );
 }
 
-const csvValues = (rows: Map<string, Record<string, unknown>[]>) => JSON.stringify([...rows.values()].flat().map((r) => [r['l'] ?? '', r['rr'] ?? '', String(r['_value'])]));
-
 console.log(`machine: ${machine()}`);
 const now = BigInt(Date.now()) * 1_000_000n;
 const rs = churning(RECORDS, now - 1_000_000_000n, 50n * MIN);
-const tagLines = rs.map((r) => point(r).toLineProtocol()!);
-const fieldLines = rs.map(fieldLine);
 const buckets = { tag: `${prefix}-tag`, field: `${prefix}-field` };
-await createBucket(buckets.tag);
-await createBucket(buckets.field);
+const stores = { tag: store(buckets.tag, now), field: store(buckets.field, now) };
+await stores.field.setup();
+await stores.tag.setup();
+// The tag bucket as an earlier gateway left it: one point with a client_port tag (a day ahead, outside every range read).
+await http.write(
+  ORG,
+  buckets.tag,
+  `session,client_port=1,local_ip=0.0.0.0,protocol=6,remote_ip=0.0.0.0,remote_vn=x,server_port=1,session_type=client,vn=x,vrouter_ip=0.0.0.0 total_bytes=0i ${now + 86_400_000_000_000n}`,
+  60_000,
+);
+for (const k of ['tag', 'field'] as const) {
+  const form = await stores[k].clientPortForm();
+  if (form !== k) throw new Error(`the ${k} bucket is in the ${form} layout`);
+}
 const ms = { tag: 0, field: 0 };
 const per = Math.ceil(RECORDS / SLICES);
 for (let s = 0; s < SLICES; s++) {
   const order = s % 2 === 0 ? (['tag', 'field'] as const) : (['field', 'tag'] as const);
-  for (const k of order) ms[k] += await write(buckets[k], (k === 'tag' ? tagLines : fieldLines).slice(s * per, (s + 1) * per));
+  for (const k of order) ms[k] += await write(stores[k], rs.slice(s * per, (s + 1) * per));
 }
 const card = async (b: string) => {
   const rows = await http.query(ORG, `import "influxdata/influxdb"\ninfluxdb.cardinality(bucket: "${b}", start: -2h)`);
   return Number([...rows.values()].flat()[0]?.['_value'] ?? -1);
 };
-const top = (b: string) => `from(bucket: "${b}")
-  |> range(start: -1h)
-  |> filter(fn: (r) => r._measurement == "session" and r._field == "total_bytes")
-  |> group(columns: ["label.local.app", "label.remote.app"])
-  |> sum()
-  |> group()
-  |> map(fn: (r) => ({l: r["label.local.app"], rr: r["label.remote.app"], _value: r._value}))
-  |> sort(columns: ["_value", "l", "rr"], desc: true)
-  |> limit(n: 10)`;
+const ctx: BuildContext = { now, retention, limits: { maxPageSize: 10_000, maxGroups: 1_000_000, maxSeriesPoints: 10_000 } };
 const port = rs[Math.floor(RECORDS / 2)]!.clientPort;
-const byPort = {
-  tag: `from(bucket: "${buckets.tag}")
-  |> range(start: -1h)
-  |> filter(fn: (r) => r._measurement == "session" and r._field == "total_bytes" and r.client_port == "${port}")
-  |> group()
-  |> sum()`,
-  field: `from(bucket: "${buckets.field}")
-  |> range(start: -1h)
-  |> filter(fn: (r) => r._measurement == "session" and (r._field == "total_bytes" or r._field == "client_port"))
-  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> filter(fn: (r) => r.client_port == ${port})
-  |> group()
-  |> sum(column: "total_bytes")
-  |> map(fn: (r) => ({_value: r.total_bytes}))`,
-};
-const queries: [string, string, string][] = [
-  ['top-10 label pairs', top(buckets.tag), top(buckets.field)],
-  [`client_port == ${port}`, byPort.tag, byPort.field],
+const queries: [string, TrafficArgs][] = [
+  ['top-10 label pairs', { range: { last: '1h' }, groupBy: [{ localLabel: 'app' }, { remoteLabel: 'app' }], first: 10 }],
+  [`total bytes where clientPort eq ${port}`, { range: { last: '1h' }, where: { clientPort: { eq: port } } }],
+  ['top-10 client ports', { range: { last: '1h' }, groupBy: [{ dimension: 'CLIENT_PORT' }], first: 10 }],
 ];
+const answer = async (s: InfluxSessionStore, args: TrafficArgs) => {
+  const page = await s.traffic(buildTrafficQuery(args, ctx));
+  return JSON.stringify({ groups: page.groups, total: page.total, count: page.totalCount }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+};
+/** The alternative to the pivot: the client_port points of one port (a field value test) joined with the counters on series and time. */
+const joined = `import "join"
+
+ports = from(bucket: "${buckets.field}")
+  |> range(start: ${new Date(Number((now - 60n * MIN) / 1_000_000n)).toISOString()}, stop: ${new Date(Number(now / 1_000_000n)).toISOString()})
+  |> filter(fn: (r) => r._measurement == "session" and r._field == "client_port" and r._value == ${port})
+  |> group(columns: ["_time", "_value", "_field", "_start", "_stop"], mode: "except")
+counters = from(bucket: "${buckets.field}")
+  |> range(start: ${new Date(Number((now - 60n * MIN) / 1_000_000n)).toISOString()}, stop: ${new Date(Number(now / 1_000_000n)).toISOString()})
+  |> filter(fn: (r) => r._measurement == "session" and r._field == "total_bytes")
+  |> group(columns: ["_time", "_value", "_field", "_start", "_stop"], mode: "except")
+join.inner(left: ports, right: counters, on: (l, r) => l._time == r._time, as: (l, r) => r)
+  |> group()
+  |> sum()`;
 const result: string[] = [];
-for (const [name, qt, qf] of queries) {
-  const [a, b] = [csvValues(await http.query(ORG, qt)), csvValues(await http.query(ORG, qf))];
+for (const [name, args] of queries) {
+  const [a, b] = [await answer(stores.tag, args), await answer(stores.field, args)];
   if (a !== b) throw new Error(`${name}: tag ${a} vs field ${b}`);
-  const samples = { tag: [] as number[], field: [] as number[] };
-  for (let i = 0; i < ITERATIONS + 1; i++) {
-    const t = await time(() => http.query(ORG, qt));
-    const f = await time(() => http.query(ORG, qf));
-    if (i > 0) samples.tag.push(t), samples.field.push(f);
+  const samples = { tag: [] as number[], field: [] as number[], join: [] as number[] };
+  const withJoin = name.includes('clientPort eq');
+  if (withJoin) {
+    const total = [...(await http.query(ORG, joined)).values()].flat()[0]?.['_value'];
+    if (`"${total}"` !== JSON.stringify(JSON.parse(b).total.totalBytes)) throw new Error(`join: ${total} vs ${b}`);
   }
-  result.push(`  ${name}: tag p50 ${fmt(percentile(samples.tag, 50))}, field p50 ${fmt(percentile(samples.field, 50))} (answers equal)`);
+  for (let i = 0; i < ITERATIONS + 1; i++) {
+    const t = await time(() => answer(stores.tag, args));
+    const f = await time(() => answer(stores.field, args));
+    const j = withJoin ? await time(() => http.query(ORG, joined)) : 0;
+    if (i > 0) samples.tag.push(t), samples.field.push(f), samples.join.push(j);
+  }
+  const p = (k: 'tag' | 'field' | 'join') => percentile(samples[k], 50);
+  result.push(
+    `  ${name}: tag p50 ${fmt(p('tag'))}, field p50 ${fmt(p('field'))} (field/tag ${(p('field') / p('tag')).toFixed(2)})` +
+      (withJoin ? `; field by a join instead of the pivot p50 ${fmt(p('join'))}` : '') +
+      ' (answers equal)',
+  );
 }
 const counts = { tag: await card(buckets.tag), field: await card(buckets.field) };
-console.log(`${RECORDS} records, ${ENDPOINTS} endpoint pairs, ${REPORTS} reports per session, ${SLICES} slices alternating; buckets ${buckets.tag}, ${buckets.field}`);
+console.log(`${RECORDS} records, ${ENDPOINTS} endpoint pairs, ${REPORTS} reports per session, ${SLICES} slices alternating, through InfluxSessionStore.write; buckets ${buckets.tag}, ${buckets.field}`);
 for (const k of ['tag', 'field'] as const) {
   console.log(`  client_port as ${k.padEnd(5)}: ${(RECORDS / (ms[k] / 1000)).toFixed(0)} records/s written (${fmt(ms[k])}), series cardinality ${counts[k]}`);
 }
+console.log(`  write rate field/tag: ${(ms.tag / ms.field).toFixed(2)}x`);
 console.log(result.join('\n'));
 process.exit(0);

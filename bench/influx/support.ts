@@ -70,6 +70,7 @@ export function records(n: number, now: bigint, spanNs: bigint, seed: number): S
   return out;
 }
 
+/** A record as the gateway writes it into a new bucket: client_port an integer field (docs/influxdb.md "client_port: tag or field"). */
 export function point(r: SessionRecord): Point {
   const p = new Point('session')
     .tag('vn', r.vn)
@@ -77,7 +78,6 @@ export function point(r: SessionRecord): Point {
     .tag('remote_vn', r.remoteVn)
     .tag('vrouter_ip', r.vrouterIp)
     .tag('local_ip', r.localIp)
-    .tag('client_port', String(r.clientPort))
     .tag('remote_ip', r.remoteIp)
     .tag('server_port', String(r.serverPort))
     .tag('protocol', String(r.protocol))
@@ -85,6 +85,7 @@ export function point(r: SessionRecord): Point {
   for (const [k, v] of Object.entries(r.localLabels)) p.tag(`label.local.${k}`, v);
   for (const [k, v] of Object.entries(r.remoteLabels)) p.tag(`label.remote.${k}`, v);
   return p
+    .intField('client_port', r.clientPort)
     .intField('forward_sampled_bytes', r.forwardSampledBytes)
     .intField('forward_sampled_pkts', r.forwardSampledPkts)
     .intField('reverse_sampled_bytes', r.reverseSampledBytes)

@@ -65,6 +65,15 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
   { name: 'protocol in', args: { range: H2, where: { protocol: { in: [17, 1] } }, groupBy: [{ dimension: 'PROTOCOL' }] } },
   { name: 'serverPort notIn', args: { range: H2, where: { serverPort: { notIn: [80, 443] } }, groupBy: [{ dimension: 'SERVER_PORT' }] } },
   { name: 'clientPort range gte and lte', args: { range: H2, where: { clientPort: { gte: 30010, lte: 30020 } }, groupBy: [{ dimension: 'CLIENT_PORT' }] } },
+  // client_port: an InfluxDB field in new buckets (docs/influxdb.md "client_port: tag or field"), read only by the queries that name it
+  { name: 'clientPort eq', args: { range: H2, where: { clientPort: { eq: 30007 } }, groupBy: [{ dimension: 'CLIENT_PORT' }] } },
+  { name: 'clientPort in, with a label eq', args: { range: H2, where: { clientPort: { in: [30001, 30002, 39999] }, localLabels: [{ name: 'app', eq: 'web' }] }, groupBy: LABEL_PAIR } },
+  { name: 'clientPort ne and a label ne keep records without the label', args: { range: H2, where: { clientPort: { ne: 30003 }, remoteLabels: [{ name: 'tier', ne: 'front' }] }, groupBy: [{ dimension: 'CLIENT_PORT' }, { remoteLabel: 'tier' }] } },
+  { name: 'clientPort notIn, grouped by vmi with nulls', args: { range: H2, where: { clientPort: { notIn: [30000, 30001] } }, groupBy: [{ dimension: 'VMI' }] } },
+  { name: 'clientPort in an or with a label exists false', args: { range: H2, where: { or: [{ clientPort: { lte: 30005 } }, { remoteLabels: [{ name: 'tier', exists: false }] }] }, groupBy: [{ dimension: 'SERVER_PORT' }] } },
+  { name: 'not of a clientPort range, by sessions ascending', args: { range: H2, where: { not: { clientPort: { gte: 30020 } } }, groupBy: [{ dimension: 'CLIENT_PORT' }], orderBy: { metric: 'SESSIONS', direction: 'ASC' } } },
+  { name: 'clientPort and a label pair grouped, first 5', args: { range: H2, groupBy: [{ dimension: 'CLIENT_PORT' }, { localLabel: 'app' }], first: 5, orderBy: { metric: 'FORWARD_SAMPLED_PKTS', direction: 'DESC' } } },
+  { name: 'clientPort gte with a vn prefix, no grouping', args: { range: H2, where: { clientPort: { gte: 30030 }, vn: { prefix: 'default-domain' } } } },
   // every label operator
   { name: 'label eq', args: { range: H2, where: { localLabels: [{ name: 'app', eq: 'web' }] }, groupBy: [{ remoteLabel: 'app' }] } },
   { name: 'label ne matches records without the label', args: { range: H2, where: { localLabels: [{ name: 'app', ne: 'web' }] }, groupBy: [{ localLabel: 'app' }] } },
@@ -122,6 +131,8 @@ export const SERIES_CASES: readonly SeriesCase[] = [
   { name: 'series of sessions per server port', args: { range: H2, every: '15m', groupBy: [{ dimension: 'SERVER_PORT' }], metric: 'SESSIONS' } },
   { name: 'series with a null group', args: { range: H2, every: '30m', groupBy: [{ remoteLabel: 'tier' }], metric: 'FORWARD_SAMPLED_BYTES' } },
   { name: 'series from the 5m tier', args: { range: { last: '3d' }, every: '1h', groupBy: [{ localLabel: 'app' }], limit: 4 }, tier: TIERED },
+  { name: 'series of sessions per client port, top 3', args: { range: H2, every: '15m', groupBy: [{ dimension: 'CLIENT_PORT' }], metric: 'SESSIONS', limit: 3 } },
+  { name: 'series with a clientPort filter', args: { range: H2, every: '30m', where: { clientPort: { in: [30004, 30005] } }, groupBy: [{ localLabel: 'app' }] } },
   { name: 'series every not a multiple of any tier window reads raw', args: { range: H2, every: '7m', groupBy: [{ localLabel: 'app' }] }, tier: 'raw' },
 ];
 

@@ -180,16 +180,21 @@ export function describeFlowConformance(
       const want = referenceRecords(records, buildRecordsQuery(args, ctx));
       expect(got.map((r) => r.time)).toEqual(want.map((r) => r.time));
       expect(byTime(got)).toEqual(byTime(want));
-    });
+    }, 120_000);
 
     it('records: with a filter, server-side reports when asked', async () => {
-      for (const where of [{ localLabels: [{ name: 'app', prefix: 'tie-' }] }, { sessionType: 'SERVER' as const, serverPort: { eq: 443 } }]) {
+      for (const where of [
+        { localLabels: [{ name: 'app', prefix: 'tie-' }] },
+        { sessionType: 'SERVER' as const, serverPort: { eq: 443 } },
+        { clientPort: { eq: 30007 } },
+        { or: [{ clientPort: { eq: 30001 } }, { localLabels: [{ name: 'app', prefix: 'tie-' }] }] },
+      ]) {
         const args: RecordsArgs = { range: { last: '2h' }, where, first: 4 };
         const got = await pageThrough(args);
         const want = referenceRecords(records, buildRecordsQuery(args, ctx));
         expect(want.length).toBeGreaterThan(3);
         expect(byTime(got)).toEqual(byTime(want));
       }
-    });
+    }, 120_000);
   });
 }

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'vitest';
 import { parseDateTime, parseDuration, type Clock, type Retention, type SessionRecord, type SessionType } from '../../src/model/index.js';
-import { InfluxHttp, InfluxSessionStore, type RetryTimer } from '../../src/stores/influxdb/index.js';
+import { InfluxHttp, InfluxSessionStore, type RetryTimer, type StoreLog } from '../../src/stores/influxdb/index.js';
 import { fluxString } from '../../src/stores/influxdb/flux.js';
 import { decodeTagValue } from '../../src/stores/influxdb/tag-codec.js';
 
@@ -93,9 +93,11 @@ export function describeWithInflux(title: string, server: InfluxServer, body: ()
   }
 }
 
-/** A raw bucket name unique to this run and file, so runs on one server never collide. */
+/**
+ * A raw bucket name unique to this run and file, so runs on one server never
+ * collide; SAG_TEST_BUCKET_PREFIX (default `sagt`) names whose run it is.
+ */
 export function runBucket(tag: string): string {
-  // SAG_TEST_BUCKET_PREFIX names a helper's or a branch's buckets on a shared server.
   return `${process.env['SAG_TEST_BUCKET_PREFIX'] || 'sagt'}-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
 }
 
@@ -119,6 +121,7 @@ export interface TestStoreOptions {
   readonly deferSetup?: boolean;
   /** Run the tier rollups on their timers (off: the tests run them by hand). */
   readonly runRollups?: boolean;
+  readonly log?: StoreLog;
 }
 
 export async function openTestStore(server: InfluxServer, o: TestStoreOptions): Promise<InfluxSessionStore> {
@@ -138,7 +141,29 @@ export async function openTestStore(server: InfluxServer, o: TestStoreOptions): 
     lateAfter: parseDuration(o.lateAfter ?? '5m', 'lateAfter'),
     runRollups: o.runRollups ?? false,
     ...(o.timer === undefined ? {} : { timer: o.timer }),
+    ...(o.log === undefined ? {} : { log: o.log }),
   });
+}
+
+/**
+ * A store on a raw bucket in the layout of earlier gateways, client_port a
+ * tag (docs/influxdb.md "client_port: tag or field"): the buckets are set
+ * up, one point with a client_port tag is written a day after `now` (past
+ * every range a suite reads), and the store then finds the tag at its
+ * first write or query and keeps that layout.
+ */
+export async function openTagLayoutStore(server: InfluxServer, o: TestStoreOptions & { readonly now: bigint }): Promise<InfluxSessionStore> {
+  const store = await openTestStore(server, { ...o, deferSetup: true });
+  await store.setup();
+  const at = o.now + 86_400_000_000_000n;
+  await testHttp(server).write(
+    server.org,
+    store.layout.rawBucket,
+    `session,client_port=1,local_ip=0.0.0.0,protocol=6,remote_ip=0.0.0.0,remote_vn=tag-layout,server_port=1,session_type=client,vn=tag-layout,vrouter_ip=0.0.0.0 ` +
+      `forward_sampled_bytes=0i,forward_sampled_pkts=0i,reverse_sampled_bytes=0i,reverse_sampled_pkts=0i,total_bytes=0i ${at}`,
+    5_000,
+  );
+  return store;
 }
 
 /** A raw API client for test setup and inspection. */

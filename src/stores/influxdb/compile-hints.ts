@@ -1,5 +1,5 @@
 import { METRIC_COLUMN, groupKeyColumn, type LabelNamesQuery, type ValuesQuery } from '../../model/index.js';
-import { COUNTED_FIELD, RESULTS, groupIdentity, orderFunction, sortColumns, source } from './compile.js';
+import { COUNTED_FIELD, RESULTS, groupIdentity, imports, orderFunction, sortColumns, source } from './compile.js';
 import { fluxColumn, fluxColumnList, fluxInt, fluxRegex, fluxString, fluxTime, regexQuote } from './flux.js';
 import { MEASUREMENT, SESSIONS_FIELD, type InfluxLayout } from './layout.js';
 import { encodeTagPrefix } from './tag-codec.js';
@@ -17,14 +17,13 @@ export function compileValues(q: ValuesQuery, layout: InfluxLayout): string {
   const raw = q.source.tier === 'raw';
   const metric = METRIC_COLUMN[q.metric];
   const count = raw && metric === SESSIONS_FIELD;
-  let data = source(q.source, layout, [count ? COUNTED_FIELD : metric], q.filter);
+  let data = source(q.source, layout, [count ? COUNTED_FIELD : metric], q.filter, [column]);
   if (q.prefix !== null && q.prefix !== '') {
     data += `\n  |> filter(fn: (r) => ${fluxColumn(column)} =~ ${fluxRegex(`^${regexQuote(encodeTagPrefix(q.prefix))}`)})`;
   } else if (q.prefix === '') {
     data += `\n  |> filter(fn: (r) => exists ${fluxColumn(column)})`;
   }
-  return `import "strings"
-
+  return `${imports(['strings'], layout, q.filter, [column])}
 ${data}
   |> group(columns: ${fluxColumnList(['_start', '_stop', column, '_field'])})
   |> ${count ? 'count' : 'sum'}()
@@ -65,7 +64,7 @@ export function compileLabelCounts(q: LabelNamesQuery, layout: InfluxLayout, col
   const raw = q.source.tier === 'raw';
   const identity = columns.map((_, i) => `c${i}: 0`).join(', ');
   const step = columns.map((c, i) => `c${i}: accumulator.c${i} + (if exists ${fluxColumn(c)} then r._value else 0)`).join(',\n      ');
-  return `${source(q.source, layout, [raw ? COUNTED_FIELD : SESSIONS_FIELD], q.filter)}
+  return `${imports([], layout, q.filter)}${source(q.source, layout, [raw ? COUNTED_FIELD : SESSIONS_FIELD], q.filter)}
   |> ${raw ? 'count' : 'sum'}()
   |> group()
   |> reduce(

@@ -9,7 +9,8 @@ import {
   type TrafficQuery,
 } from '../../model/index.js';
 import { fluxColumn, fluxColumnList, fluxColumnName, fluxDuration, fluxInt, fluxString, fluxTime } from './flux.js';
-import { COUNTER_FIELDS, INT_MAX, MEASUREMENT, SESSIONS_FIELD, bucketOf, type InfluxLayout } from './layout.js';
+import { CLIENT_PORT, mentionsClientPort, splitClientPort } from './client-port.js';
+import { COUNTER_FIELDS, INT_MAX, MEASUREMENT, SESSIONS_FIELD, bucketOf, clientPortForm, type InfluxLayout } from './layout.js';
 import { compilePredicate } from './predicate.js';
 
 /** The names of the results (`yield`) a compiled query returns. */
@@ -79,7 +80,7 @@ export function compileTraffic(q: TrafficQuery, layout: InfluxLayout): string {
   |> group(columns: ["_field"])
   |> sum()
   |> yield(name: ${fluxString(RESULTS.total)})`);
-  return `import "strings"\n\n${parts.join('\n\n')}\n`;
+  return `${imports(['strings'], layout, q.filter, keys)}\n${parts.join('\n\n')}\n`;
 }
 
 /** The prefix of the compared span's fields in a comparison's rows (`p_total_bytes`). */
@@ -110,13 +111,13 @@ function sideRows(
     const countRaw = raw && needed.has(SESSIONS_FIELD);
     const stem = sources.length === 1 ? name : `${name}${raw ? 'Raw' : `Tier${src.tier.name}`}${i}`;
     if (sumFields.length > 0) {
-      parts.push(`${stem}Sums = ${source(src, layout, sumFields, filter)}
+      parts.push(`${stem}Sums = ${source(src, layout, sumFields, filter, keys)}
   |> group(columns: ${groupCols})
   |> sum()`);
       inputs.push(`${stem}Sums`);
     }
     if (countRaw) {
-      parts.push(`${stem}Counts = ${source(src, layout, [COUNTED_FIELD], filter)}
+      parts.push(`${stem}Counts = ${source(src, layout, [COUNTED_FIELD], filter, keys)}
   |> group(columns: ${groupCols})
   |> count()
   |> set(key: "_field", value: ${fluxString(SESSIONS_FIELD)})`);
@@ -168,7 +169,7 @@ export function compileSeries(q: SeriesQuery, layout: InfluxLayout): string {
   const pieceWindows = sources.map((src) => {
     const count = src.tier === 'raw' && column === SESSIONS_FIELD;
     const field = count ? COUNTED_FIELD : column;
-    return `${source(src, layout, [field], q.filter)}
+    return `${source(src, layout, [field], q.filter, keys)}
   |> group(columns: ${fluxColumnList(keys)})
   |> aggregateWindow(every: ${fluxDuration(q.every.ns)}, fn: ${count ? 'count' : 'sum'}, createEmpty: false, timeSrc: "_start")`;
   });
@@ -187,9 +188,7 @@ windows = union(tables: [${pieceWindows.map((_, i) => `windows${i}`).join(', ')}
   |> sum()
   |> group(columns: ${fluxColumnList(keys)})`;
   }
-  return `import "join"
-import "strings"
-
+  return `${imports(['join', 'strings'], layout, q.filter, keys)}
 ${windows}
 
 ranked = windows
@@ -237,8 +236,47 @@ points
 `;
 }
 
-/** `from |> range |> filter` over the bucket serving `source`, reading `fields`. */
-export function source(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate): string {
+/**
+ * `from |> range |> filter` over the bucket serving `source`, reading
+ * `fields`: one table per series and field, `_field` and `_value` per point.
+ * `columns` are the columns the caller groups on.
+ *
+ * In the `field` layout (layout.ts ClientPortForm) a query that filters or
+ * groups on client_port reads it with the fields, pivots each series to one
+ * row per point (`_time` is unique within a series: write-plan.ts), filters
+ * the client_port terms there, and unpivots back to the same shape, with
+ * client_port a string column (its decimal, as a tag would hold it) where
+ * grouped on. The other terms, and every other query, stay pushed down to
+ * the storage engine.
+ */
+export function source(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate, columns: readonly string[] = []): string {
+  const grouped = columns.includes(CLIENT_PORT);
+  if (clientPortForm(layout) === 'tag' || (!grouped && !mentionsClientPort(filter))) return pushedSource(src, layout, fields, filter);
+  if (src.tier !== 'raw') throw new Error('client_port is only in the raw bucket of the field layout');
+  const { pushed, after } = splitClientPort(filter);
+  let text = `${pushedSource(src, layout, [...fields, CLIENT_PORT], pushed)}
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
+  const test = compilePredicate(after, false, true);
+  if (test !== 'true') text += `\n  |> filter(fn: (r) => ${test})`;
+  text += grouped
+    ? `\n  |> map(fn: (r) => ({r with client_port: string(v: r.client_port)}))\n  |> experimental.unpivot(otherColumns: ["_time", "client_port"])`
+    : `\n  |> drop(columns: ["client_port"])\n  |> experimental.unpivot()`;
+  return text;
+}
+
+/** Whether `source` reads client_port as a field for these arguments (the script then imports "experimental"). */
+export function readsClientPortField(layout: InfluxLayout, filter: Predicate, columns: readonly string[] = []): boolean {
+  return clientPortForm(layout) === 'field' && (columns.includes(CLIENT_PORT) || mentionsClientPort(filter));
+}
+
+/** The imports of a script whose sources read with these arguments. */
+export function imports(names: readonly string[], layout: InfluxLayout, filter: Predicate, columns: readonly string[] = []): string {
+  const all = readsClientPortField(layout, filter, columns) ? [...names, 'experimental'] : [...names];
+  return all.sort().map((n) => `import ${fluxString(n)}\n`).join('');
+}
+
+/** `from |> range |> filter` with every test pushed down. */
+function pushedSource(src: Source, layout: InfluxLayout, fields: readonly string[], filter: Predicate): string {
   const fieldTest = fields.map((f) => `r._field == ${fluxString(f)}`);
   const tests = [`r._measurement == ${fluxString(MEASUREMENT)}`, fieldTest.length === 1 ? fieldTest[0]! : `(${fieldTest.join(' or ')})`];
   const where = compilePredicate(filter);

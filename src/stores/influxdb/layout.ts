@@ -28,12 +28,31 @@ export const INT_MAX: ReadonlyMap<string, number> = new Map(
   Object.values(DIMENSIONS).flatMap((d) => (d.kind === 'int' && d.max !== undefined ? [[d.column, d.max] as const] : [])),
 );
 
+/**
+ * How the raw bucket holds `client_port` (docs/influxdb.md "client_port:
+ * tag or field"): `field`, an integer field beside the counters (one series
+ * per endpoint pair; the layout of new buckets), or `tag`, a tag as earlier
+ * gateways wrote it (one series per session), kept for a bucket that holds
+ * such points.
+ */
+export type ClientPortForm = 'tag' | 'field';
+
 /** The buckets one store uses, by role. */
 export interface InfluxLayout {
   readonly org: string;
   readonly rawBucket: string;
   /** One per tier of the retention, in the same order. */
   readonly tiers: readonly InfluxTier[];
+  /**
+   * How the raw bucket holds client_port; absent means `field`. The store
+   * sets it once it has looked at the bucket (session-store.ts).
+   */
+  readonly clientPort?: ClientPortForm;
+}
+
+/** The form of client_port in a layout's raw bucket. */
+export function clientPortForm(layout: InfluxLayout): ClientPortForm {
+  return layout.clientPort ?? 'field';
 }
 
 export interface InfluxTier {

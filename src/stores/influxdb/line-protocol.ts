@@ -84,13 +84,18 @@ export function seriesKey(tags: readonly (readonly [string, string])[]): string 
   return out;
 }
 
-/** One raw record: its counters as integer fields, and again as `late_*` fields when it is late. */
-export function recordLine(series: string, r: SessionRecord, time: bigint, late = false): string {
+/**
+ * One raw record: its counters as integer fields, and again as `late_*`
+ * fields when it is late; with `portField` (the `field` layout) also
+ * `client_port` as an integer field, first (and `series` must not hold it).
+ */
+export function recordLine(series: string, r: SessionRecord, time: bigint, late = false, portField = false): string {
+  const port = portField ? `client_port=${r.clientPort}i,` : '';
   const fields =
     `forward_sampled_bytes=${r.forwardSampledBytes}i,forward_sampled_pkts=${r.forwardSampledPkts}i,` +
     `reverse_sampled_bytes=${r.reverseSampledBytes}i,reverse_sampled_pkts=${r.reverseSampledPkts}i,total_bytes=${r.totalBytes}i`;
-  if (!late) return `${series} ${fields} ${time}`;
-  return `${series} ${fields},${fields.replace(/(^|,)/g, `$1${LATE_PREFIX}`)} ${time}`;
+  if (!late) return `${series} ${port}${fields} ${time}`;
+  return `${series} ${port}${fields},${fields.replace(/(^|,)/g, `$1${LATE_PREFIX}`)} ${time}`;
 }
 
 /** One tier point: summed counters and the number of records summed. */

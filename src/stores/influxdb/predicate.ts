@@ -6,7 +6,8 @@ import {
   type Predicate,
   type StringOp,
 } from '../../model/index.js';
-import { fluxColumn, fluxRegex, fluxString, regexQuote } from './flux.js';
+import { CLIENT_PORT } from './client-port.js';
+import { fluxColumn, fluxInt, fluxRegex, fluxString, regexQuote } from './flux.js';
 import { intRangePattern } from './int-range.js';
 import { INT_MAX } from './layout.js';
 import { encodeTagPrefix, encodeTagValue } from './tag-codec.js';
@@ -20,22 +21,26 @@ const OPTIONAL_COLUMNS: ReadonlySet<string> = new Set(['vmi']);
  * storage engine evaluates (it does not push down `not (...)`). Two-valued:
  * a missing label or vmi matches only ne, notIn and exists: false
  * (`not exists r[c] or ...`), never through a null.
+ *
+ * `portField`: client_port is an integer field pivoted into the row (the
+ * `field` layout, client-port.ts), compared as a number; otherwise it is a
+ * tag like server_port. Only a filter after `pivot` may set it.
  */
-export function compilePredicate(p: Predicate, negate = false): string {
+export function compilePredicate(p: Predicate, negate = false, portField = false): string {
   switch (p.kind) {
     case 'and':
     case 'or': {
       const conj = (p.kind === 'and') !== negate;
-      return junction(conj, p.items.map((i) => compilePredicate(i, negate)));
+      return junction(conj, p.items.map((i) => compilePredicate(i, negate, portField)));
     }
     case 'not':
-      return compilePredicate(p.item, !negate);
+      return compilePredicate(p.item, !negate, portField);
     case 'string':
       return stringTest(p.column, OPTIONAL_COLUMNS.has(p.column), p.match, negate);
     case 'label':
       return labelTest(labelColumn(p.side, p.name), p.match, negate);
     case 'int':
-      return intTest(p.column, p.match, negate);
+      return portField && p.column === CLIENT_PORT ? intFieldTest(p.column, p.match, negate) : intTest(p.column, p.match, negate);
     case 'sessionType':
       return `${fluxColumn('session_type')} ${negate ? '!=' : '=='} ${fluxString(p.value)}`;
     case 'namespaces':
@@ -143,6 +148,29 @@ function intTest(column: IntColumn, m: IntOp, negate: boolean): string {
       if (lo === 0 && hi === max) return negate ? 'false' : 'true';
       return `${c} ${negate ? '!~' : '=~'} ${fluxRegex(intRangePattern(lo, hi))}`;
     }
+    default:
+      return assertNever(m);
+  }
+}
+
+/** A test on a number pivoted from an integer field (always present): comparisons of ints. */
+function intFieldTest(column: IntColumn, m: IntOp, negate: boolean): string {
+  const c = fluxColumn(column);
+  switch (m.op) {
+    case 'eq':
+    case 'ne':
+      return `${c} ${(m.op === 'eq') !== negate ? '==' : '!='} ${fluxInt(m.value)}`;
+    case 'in':
+    case 'notIn': {
+      const member = (m.op === 'in') !== negate;
+      return member
+        ? junction(false, m.values.map((v) => `${c} == ${fluxInt(v)}`))
+        : junction(true, m.values.map((v) => `${c} != ${fluxInt(v)}`));
+    }
+    case 'gte':
+      return `${c} ${negate ? '<' : '>='} ${fluxInt(m.value)}`;
+    case 'lte':
+      return `${c} ${negate ? '>' : '<='} ${fluxInt(m.value)}`;
     default:
       return assertNever(m);
   }

@@ -138,6 +138,11 @@ export function readTagKeys(results: ReadonlyMap<string, readonly FluxRow[]>): s
   return [...out].sort();
 }
 
+/** Whether `keys` of compileTagKeys names the tag key `key`. */
+export function hasTagKey(results: ReadonlyMap<string, readonly FluxRow[]>, key: string): boolean {
+  return (results.get(RESULTS.keys) ?? []).some((row) => row['_value'] === key);
+}
+
 /** Reads `names` of compileLabelCounts: the names with a count, most first, then by name, the first `first`. */
 export function readLabelCounts(q: LabelNamesQuery, columns: readonly string[], results: ReadonlyMap<string, readonly FluxRow[]>): LabelNameRow[] {
   const row = results.get(RESULTS.names)?.[0];

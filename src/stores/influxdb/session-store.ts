@@ -26,8 +26,9 @@ import { compileSeries, compileTraffic } from './compile.js';
 import { compileLabelCounts, compileTagKeys, compileValues } from './compile-hints.js';
 import { compileRecords } from './compile-records.js';
 import { compileTail } from './compile-tail.js';
-import { bucketOf, influxLayout, type InfluxLayout } from './layout.js';
-import { readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
+import { CLIENT_PORT } from './client-port.js';
+import { bucketOf, clientPortForm, influxLayout, type ClientPortForm, type InfluxLayout } from './layout.js';
+import { hasTagKey, readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
   foldWindow,
   keptTags,
@@ -130,6 +131,7 @@ export class InfluxSessionStore implements SessionStore {
   private setupDone = false;
   private setupRunning: Promise<SetupReport> | undefined;
   private setupFailedAt = -Infinity;
+  private formLookup: Promise<InfluxLayout> | undefined;
   private readonly timer: RetryTimer;
   /**
    * What the tiers hold, by time (sources.ts Folding): the windows before
@@ -215,10 +217,11 @@ export class InfluxSessionStore implements SessionStore {
   async write(batch: RecordBatch): Promise<void> {
     if (batch.length === 0) return;
     await this.prepare();
+    const layout = await this.storedLayout();
     const plan = planWrite(decodeRecords(batch), {
       now: this.options.clock(),
       retention: this.options.retention,
-      layout: this.layout,
+      layout,
       lateAfterNs: this.options.lateAfter.ns,
     });
     const jobs: { bucket: string; body: string }[] = [];
@@ -243,7 +246,7 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   async traffic(q: TrafficQuery): Promise<TrafficPage> {
-    const text = compileTraffic(q, this.layout);
+    const text = compileTraffic(q, await this.storedLayout());
     const result = readTraffic(q, await this.query(text));
     if (result.totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
@@ -252,12 +255,12 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   async series(q: SeriesQuery): Promise<SeriesResult> {
-    const text = compileSeries(q, this.layout);
+    const text = compileSeries(q, await this.storedLayout());
     return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, text) };
   }
 
   async values(q: ValuesQuery): Promise<ValuesResult> {
-    const text = compileValues(q, this.layout);
+    const text = compileValues(q, await this.storedLayout());
     return { values: readValues(q, await this.query(text)), meta: this.meta(q, text) };
   }
 
@@ -267,7 +270,7 @@ export class InfluxSessionStore implements SessionStore {
     const keys = compileTagKeys(bucketOf(this.layout, q.source.tier), q.source.span.from, q.source.span.to, head);
     const columns = readTagKeys(await this.query(keys));
     if (columns.length === 0) return { names: [], meta: this.meta(q, keys) };
-    const counts = compileLabelCounts(q, this.layout, columns);
+    const counts = compileLabelCounts(q, await this.storedLayout(), columns);
     const names = readLabelCounts(q, columns, await this.query(counts));
     return { names, meta: this.meta(q, `${keys}\n${counts}`) };
   }
@@ -294,7 +297,7 @@ export class InfluxSessionStore implements SessionStore {
   async records(q: RecordsQuery): Promise<RecordsPage> {
     const keys = compileTagKeys(this.layout.rawBucket, q.span.from, q.span.to, 'label.');
     const labels = readTagKeys(await this.query(keys));
-    const text = compileRecords(q, this.layout, labels);
+    const text = compileRecords(q, await this.storedLayout(), labels);
     const page = readRecords(q, await this.query(text));
     return { ...page, meta: { backend: this.backend, tier: 'raw', query: `${keys}\n${text}`, from: q.span.from, to: q.span.to } };
   }
@@ -314,7 +317,8 @@ export class InfluxSessionStore implements SessionStore {
     const stop = read.until ?? (await this.tailHead()).at;
     if (start >= stop) return { records: [], next: read.from ?? { at: start, within: 0 }, full: false };
     const labels = readTagKeys(await this.query(compileTagKeys(this.layout.rawBucket, start, stop, 'label.')));
-    return readTail(read, start, await this.query(compileTail(read, start, stop, this.layout, labels)));
+    const layout = await this.storedLayout();
+    return readTail(read, start, await this.query(compileTail(read, start, stop, layout, labels)));
   }
 
   /**
@@ -449,6 +453,47 @@ export class InfluxSessionStore implements SessionStore {
     return run;
   }
 
+  /**
+   * How the raw bucket holds client_port (docs/influxdb.md "client_port:
+   * tag or field"), looked up before the first write or query and kept:
+   * `tag` when the raw bucket's points over the raw retention carry a
+   * client_port tag (written by an earlier gateway; logged with the
+   * migration advice), or when a tier keeps client_port (TIERS with a drop
+   * list without it: only a tag can reach the tier); `field` otherwise.
+   */
+  clientPortForm(): Promise<ClientPortForm> {
+    return this.storedLayout().then(clientPortForm);
+  }
+
+  /** The layout with the raw bucket's client_port form (looked up once; again after a 404). */
+  private storedLayout(): Promise<InfluxLayout> {
+    this.formLookup ??= this.lookUpForm().catch((e: unknown) => {
+      this.formLookup = undefined;
+      throw e;
+    });
+    return this.formLookup;
+  }
+
+  private async lookUpForm(): Promise<InfluxLayout> {
+    const keeping = this.layout.tiers.filter((t) => !(t.spec.drop as readonly string[]).includes(CLIENT_PORT));
+    if (keeping.length > 0) {
+      this.log.warn(
+        { bucket: this.layout.rawBucket, tiers: keeping.map((t) => t.spec.name) },
+        'influxdb: a tier keeps client_port (TIERS), so the raw bucket keeps client_port as a tag, one series per session (docs/influxdb.md "client_port: tag or field")',
+      );
+      return { ...this.layout, clientPort: 'tag' };
+    }
+    const now = this.options.clock();
+    const rows = await this.query(compileTagKeys(this.layout.rawBucket, now - this.options.retention.raw.ns, TIME_END, CLIENT_PORT));
+    if (!hasTagKey(rows, CLIENT_PORT)) return { ...this.layout, clientPort: 'field' };
+    this.log.warn(
+      { bucket: this.layout.rawBucket },
+      'influxdb: the raw bucket holds client_port as a tag (written by an earlier gateway); it stays a tag for this bucket, one series per session. ' +
+        'For the faster field layout point INFLUX_BUCKET at a new bucket (docs/influxdb.md "client_port: tag or field")',
+    );
+    return { ...this.layout, clientPort: 'tag' };
+  }
+
   async ping(): Promise<void> {
     await this.http.ping();
   }
@@ -499,6 +544,7 @@ export class InfluxSessionStore implements SessionStore {
     if (e.code === 'INTERNAL') this.log.error({ cause: e.cause }, 'influxdb refused a request the gateway built');
     if (/HTTP 404/.test(String((e.cause as Error | undefined)?.message ?? ''))) {
       this.setupDone = false;
+      this.formLookup = undefined;
       this.setupFailedAt = -Infinity;
     }
   }

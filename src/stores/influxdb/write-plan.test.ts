@@ -12,6 +12,8 @@ const raw = parseDuration('24h', 'raw');
 const retention: Retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
 const layout = influxLayout('sag', 'sessions', '{bucket}_{tier}', retention);
 const ctx = { now: NOW, retention, layout, lateAfterNs: 5n * MIN };
+/** A bucket an earlier gateway wrote, with client_port as a tag. */
+const tagCtx = { ...ctx, layout: { ...layout, clientPort: 'tag' as const } };
 
 function record(over: Partial<SessionRecord> = {}): SessionRecord {
   return {
@@ -63,8 +65,19 @@ function parseTags(line: string): Record<string, string> {
 }
 
 describe('line protocol', () => {
-  it('writes one line per record: sorted tags, integer fields, nanoseconds', () => {
+  it('writes one line per record: sorted tags, client_port and the counters as integer fields, nanoseconds', () => {
     const plan = planWrite([record()], ctx);
+    expect(plan.raw).toEqual([
+      'session,label.local.app=web,label.remote.app=ledger,label.remote.app.kubernetes.io/part-of=store,' +
+        'local_ip=10.244.1.5,protocol=6,remote_ip=10.244.7.9,remote_vn=default-domain:k8s-billing:pod-network,server_port=8443,' +
+        'session_type=client,vmi=default-domain:k8s-x:vmi-1,vn=default-domain:k8s-shop:pod-network,vrouter_ip=192.168.0.11 ' +
+        `client_port=51234i,forward_sampled_bytes=1000i,forward_sampled_pkts=8i,reverse_sampled_bytes=6000i,reverse_sampled_pkts=13i,total_bytes=7000i ${NOW - MIN}`,
+    ]);
+    expect(plan.tiers.every((t) => t.lines.length === 0)).toBe(true);
+  });
+
+  it('writes client_port as a tag into a bucket of the tag layout', () => {
+    const plan = planWrite([record()], tagCtx);
     expect(plan.raw).toEqual([
       'session,client_port=51234,label.local.app=web,label.remote.app=ledger,label.remote.app.kubernetes.io/part-of=store,' +
         'local_ip=10.244.1.5,protocol=6,remote_ip=10.244.7.9,remote_vn=default-domain:k8s-billing:pod-network,server_port=8443,' +
@@ -105,11 +118,23 @@ describe('line protocol', () => {
 });
 
 describe('planWrite', () => {
-  it('moves a record that collides with an earlier one of the same write by 1 ns', () => {
+  const timesOf = (p: ReturnType<typeof planWrite>) => p.raw.map((l) => BigInt(l.slice(l.lastIndexOf(' ') + 1)));
+
+  it('moves a record that collides with an earlier one of the same write by 1 ns: with client_port a field, by the tags without it', () => {
     const r = record();
-    const plan = planWrite([r, r, r, record({ clientPort: 1 })], ctx);
-    const times = plan.raw.map((l) => BigInt(l.slice(l.lastIndexOf(' ') + 1)));
-    expect(times).toEqual([r.time, r.time + 1n, r.time + 2n, r.time]);
+    // One endpoint pair: the other client port is the same series, so it moves too.
+    expect(timesOf(planWrite([r, r, r, record({ clientPort: 1 })], ctx))).toEqual([r.time, r.time + 1n, r.time + 2n, r.time + 3n]);
+    // Another endpoint pair (a tag differs) is another series: it keeps its time.
+    expect(timesOf(planWrite([r, record({ clientPort: 1 }), record({ remoteIp: '10.244.7.10' })], ctx))).toEqual([r.time, r.time + 1n, r.time]);
+    // A record moved onto a time another record of its series holds moves on.
+    expect(timesOf(planWrite([record({ time: r.time + 1n }), r, r], ctx))).toEqual([r.time + 1n, r.time, r.time + 2n]);
+    // Each point keeps its own client_port field.
+    expect(planWrite([r, record({ clientPort: 1 })], ctx).raw.map((l) => l.split(' ')[1]!.split(',')[0])).toEqual(['client_port=51234i', 'client_port=1i']);
+  });
+
+  it('in the tag layout, a record of another client port is another series and keeps its time', () => {
+    const r = record();
+    expect(timesOf(planWrite([r, r, r, record({ clientPort: 1 })], tagCtx))).toEqual([r.time, r.time + 1n, r.time + 2n, r.time]);
   });
 
   it('marks late records with late_* copies of their counters and sums them straight into every tier that keeps their window', () => {
@@ -117,7 +142,7 @@ describe('planWrite', () => {
     const plan = planWrite([record({ time: old }), record({ time: old + 1n, clientPort: 2 }), record({ time: old + 10n * MIN })], ctx);
     expect(plan.raw).toHaveLength(3);
     expect(plan.raw[0]).toContain(
-      ' forward_sampled_bytes=1000i,forward_sampled_pkts=8i,reverse_sampled_bytes=6000i,reverse_sampled_pkts=13i,total_bytes=7000i,' +
+      ' client_port=51234i,forward_sampled_bytes=1000i,forward_sampled_pkts=8i,reverse_sampled_bytes=6000i,reverse_sampled_pkts=13i,total_bytes=7000i,' +
         'late_forward_sampled_bytes=1000i,late_forward_sampled_pkts=8i,late_reverse_sampled_bytes=6000i,late_reverse_sampled_pkts=13i,late_total_bytes=7000i ',
     );
     // The same series as when it is not late: a replay that counts as late overwrites the first write.
@@ -140,6 +165,14 @@ describe('planWrite', () => {
         expect(offset > 0n && offset < w).toBe(true);
       }
     }
+  });
+
+  it('sums late records of the tag layout into the tiers without client_port too', () => {
+    const old = NOW - 2n * 3_600_000_000_000n;
+    const plan = planWrite([record({ time: old }), record({ time: old + 1n, clientPort: 2 })], tagCtx);
+    expect(plan.raw[0]!.split(' ')[0]).toContain(',client_port=51234,');
+    expect(plan.tiers[0]!.lines).toHaveLength(1);
+    expect(plan.tiers[0]!.lines[0]).not.toContain('client_port');
   });
 
   it('gives the same write the same points, and another write other offsets', () => {

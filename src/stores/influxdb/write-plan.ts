@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addRecord, zeroTraffic, type EpochNs, type Retention, type SessionRecord, type Traffic } from '../../model/index.js';
-import type { InfluxLayout } from './layout.js';
+import { clientPortForm, type InfluxLayout } from './layout.js';
 import { recordLine, recordSeries, sumLine } from './line-protocol.js';
 
 /** The lines one write sends, per bucket. */
@@ -24,7 +24,12 @@ export interface WritePlanContext {
  *
  * - Within the write, a record with the same tags and nanosecond as an
  *   earlier one is moved 1 ns later (and again, until it is unique), so two
- *   distinct records never overwrite each other.
+ *   distinct records never overwrite each other. In the `field` layout
+ *   client_port is a field, not part of the series, so the check keys by
+ *   the tags without it: two sessions of one endpoint pair at one
+ *   nanosecond are one series and time, and the later one moves. (Across
+ *   writes nothing moves: such a pair in two writes overwrites, as the
+ *   same record sent again does; docs/influxdb.md "Collisions".)
  * - A record inside the raw retention is a raw point. One older than
  *   INFLUX_LATE_AFTER is "late": its counters are written twice, also as
  *   `late_*` fields, which the tier tasks subtract, and its sums go straight
@@ -45,9 +50,11 @@ export function planWrite(records: readonly SessionRecord[], ctx: WritePlanConte
   const raw: string[] = [];
   const late: { record: SessionRecord; time: bigint }[] = [];
   const lateHash = createHash('sha256');
+  const portField = clientPortForm(ctx.layout) === 'field';
+  const seriesDrop = portField ? PORT_DROP : NO_DROP;
   for (const r of records) {
     const isLate = r.time < lateBefore;
-    const series = recordSeries(r);
+    const series = recordSeries(r, seriesDrop);
     let time = r.time;
     for (;;) {
       const there = taken.get(time);
@@ -62,7 +69,7 @@ export function planWrite(records: readonly SessionRecord[], ctx: WritePlanConte
       taken.set(time, Array.isArray(there) ? [...there, series] : [there, series]);
       break;
     }
-    const line = recordLine(series, r, time, isLate);
+    const line = recordLine(series, r, time, isLate, portField);
     if (time >= rawFrom) raw.push(line);
     if (isLate) {
       late.push({ record: r, time });
@@ -75,7 +82,8 @@ export function planWrite(records: readonly SessionRecord[], ctx: WritePlanConte
     const w = spec.window.ns;
     const offset = 1n + (digest(`${bucket}\n${lateDigest}`) % (w - 1n));
     const keptFrom = ctx.now - spec.retention.ns;
-    const drop = new Set<string>(spec.drop);
+    // In the field layout no tier point has client_port: the raw series has none to keep.
+    const drop = new Set<string>(portField ? [...spec.drop, 'client_port'] : spec.drop);
     const sums = new Map<string, { series: string; at: bigint; traffic: Traffic }>();
     for (const { record, time } of late) {
       const at = time - mod(time, w) + offset;
@@ -90,6 +98,9 @@ export function planWrite(records: readonly SessionRecord[], ctx: WritePlanConte
   });
   return { raw, tiers };
 }
+
+const NO_DROP: ReadonlySet<string> = new Set();
+const PORT_DROP: ReadonlySet<string> = new Set(['client_port']);
 
 function digest(text: string): bigint {
   return createHash('sha256').update(text).digest().readBigUInt64BE(0);
