@@ -11,6 +11,7 @@ import {
   type RecordContext,
 } from '../model/index.js';
 import { integerValue } from './json-parser.js';
+import { internHeader } from './session-lane.js';
 
 /**
  * The byte lane of SessionEndpoint messages (ARCHITECTURE §3): reads a
@@ -492,29 +493,8 @@ export class SessionBytesReader {
     }
     const out = this.out;
     const server = sessionType === 'server';
-    let localCount = 0;
-    let remoteCount = 0;
-    for (const _ in header.localLabels) localCount++;
-    for (const _ in header.remoteLabels) remoteCount++;
-    const refCount = FIXED_STRINGS + 2 * (localCount + remoteCount);
-    if (this.refs.length < refCount) this.refs = new Int32Array(refCount);
-    const refs = this.refs;
-    refs[0] = out.intern(header.vn, 0);
-    refs[1] = header.vmi === null ? NULL_STRING : out.intern(header.vmi, 1);
-    refs[2] = out.intern(header.remoteVn, 2);
-    refs[3] = out.intern(header.vrouterIp, 3);
-    refs[6] = out.intern(header.sessionType, 6);
-    let r = FIXED_STRINGS;
-    let position = FIXED_STRINGS;
-    for (const name in header.localLabels) {
-      refs[r++] = out.intern(name, position++);
-      refs[r++] = out.intern(header.localLabels[name]!, position++);
-    }
-    position = FIXED_STRINGS + 2 * CACHED_LABELS;
-    for (const name in header.remoteLabels) {
-      refs[r++] = out.intern(name, position++);
-      refs[r++] = out.intern(header.remoteLabels[name]!, position++);
-    }
+    const { refs, localCount, remoteCount, refCount } = internHeader(out, header, this.refs);
+    this.refs = refs;
     const words = this.words;
     const t = header.time;
     words[0] = Number(t & 0xffff_ffffn) | 0;

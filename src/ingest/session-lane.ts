@@ -8,6 +8,7 @@ import {
   STRING_MAX,
   validateSessionRecord,
   type RecordBatchBuilder,
+  type SessionRecord,
   type RecordContext,
 } from '../model/index.js';
 import { agentLabels, isClientSession, isObject } from './session-decoder.js';
@@ -86,29 +87,8 @@ export class SessionEndpointLane {
     const mark = out.mark();
     const server = sessionType === 'server';
     // The strings every record of the message shares, in client orientation (validateSessionRecord turned them).
-    let localCount = 0;
-    let remoteCount = 0;
-    for (const _ in header.localLabels) localCount++;
-    for (const _ in header.remoteLabels) remoteCount++;
-    const refCount = FIXED_STRINGS + 2 * (localCount + remoteCount);
-    if (this.refs.length < refCount) this.refs = new Int32Array(refCount);
-    const refs = this.refs;
-    refs[0] = out.intern(header.vn, 0);
-    refs[1] = header.vmi === null ? NULL_STRING : out.intern(header.vmi, 1);
-    refs[2] = out.intern(header.remoteVn, 2);
-    refs[3] = out.intern(header.vrouterIp, 3);
-    refs[6] = out.intern(header.sessionType, 6);
-    let r = FIXED_STRINGS;
-    let position = FIXED_STRINGS;
-    for (const name in header.localLabels) {
-      refs[r++] = out.intern(name, position++);
-      refs[r++] = out.intern(header.localLabels[name]!, position++);
-    }
-    position = FIXED_STRINGS + 2 * CACHED_LABELS;
-    for (const name in header.remoteLabels) {
-      refs[r++] = out.intern(name, position++);
-      refs[r++] = out.intern(header.remoteLabels[name]!, position++);
-    }
+    const { refs, localCount, remoteCount, refCount } = internHeader(out, header, this.refs);
+    this.refs = refs;
     const words = this.words;
     setWords(words, 0, header.time);
     // The reported local address (the aggregate's) is the client's unless the server reported.
@@ -218,6 +198,47 @@ function totalWords(words: Int32Array, fb: number | bigint, rb: number | bigint)
   if (total > MAX_I64) return false;
   setWords(words, 10, total);
   return true;
+}
+
+/**
+ * Interns the strings every record of a message shares (networks, interface,
+ * vRouter, session type, labels; in client orientation) into `refs`, grown
+ * when the labels need more room, at the positions RecordBatchBuilder's
+ * per-position cache expects. Returns the array holding them and the label counts. Both message
+ * lanes (this one and SessionBytesReader) lay out a message's header so.
+ */
+export function internHeader(out: RecordBatchBuilder, header: SessionRecord, refs: Int32Array<ArrayBuffer>): InternedHeader {
+  let localCount = 0;
+  let remoteCount = 0;
+  for (const _ in header.localLabels) localCount++;
+  for (const _ in header.remoteLabels) remoteCount++;
+  const refCount = FIXED_STRINGS + 2 * (localCount + remoteCount);
+  if (refs.length < refCount) refs = new Int32Array(refCount);
+  refs[0] = out.intern(header.vn, 0);
+  refs[1] = header.vmi === null ? NULL_STRING : out.intern(header.vmi, 1);
+  refs[2] = out.intern(header.remoteVn, 2);
+  refs[3] = out.intern(header.vrouterIp, 3);
+  refs[6] = out.intern(header.sessionType, 6);
+  let r = FIXED_STRINGS;
+  let position = FIXED_STRINGS;
+  for (const name in header.localLabels) {
+    refs[r++] = out.intern(name, position++);
+    refs[r++] = out.intern(header.localLabels[name]!, position++);
+  }
+  position = FIXED_STRINGS + 2 * CACHED_LABELS;
+  for (const name in header.remoteLabels) {
+    refs[r++] = out.intern(name, position++);
+    refs[r++] = out.intern(header.remoteLabels[name]!, position++);
+  }
+  return { refs, localCount, remoteCount, refCount };
+}
+
+/** A message header's interned strings and how many of `refs` they fill. */
+export interface InternedHeader {
+  readonly refs: Int32Array<ArrayBuffer>;
+  readonly localCount: number;
+  readonly remoteCount: number;
+  readonly refCount: number;
 }
 
 function setWords(words: Int32Array, w: number, v: bigint): void {
