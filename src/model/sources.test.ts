@@ -53,6 +53,24 @@ describe('planSources', () => {
     expect(planSources({ from: now - H, to: now }, none, { retention, now, stats: { ...stats, tierRowCost: 12 } }).name).toBe('raw');
   });
 
+  it('adds what each read costs whatever its span (readCost: a cursor per series on InfluxDB)', () => {
+    const defaults = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
+    const folding: Folding = { kind: 'time', foldedBefore: (_t, n) => n - 10n * M };
+    const labels = new Set(['label.local.app', 'label.remote.app']);
+    // bench:influx: 20 000 series reported every ~70 s (1 M points an hour), the 5m tier as many series.
+    // Rows alone: raw 1 M against raw+5m's 150 s + 750 s of raw edges (250 k) and 9 windows of 20 000.
+    const rows = { rawPerSecond: 1_000_000 / 3600, tierRowsPerWindow: { '5m': 20_000, '1h': 20_000 } };
+    expect(planSources({ from: now - H, to: now }, labels, { retention: defaults, now, folding, stats: rows }).name).toBe('raw+5m');
+    // With 32 rows a series a read: raw 1.64 M against three reads of 20 000 series (1.92 M) and 0.43 M rows.
+    const readCost = { raw: 20_000 * 32, tiers: { '5m': 20_000 * 32, '1h': 20_000 * 32 } };
+    expect(planSources({ from: now - H, to: now }, labels, { retention: defaults, now, folding, stats: { ...rows, readCost } }).name).toBe('raw');
+    // Sessions that share their tags (2 000 series, each reported every few seconds): the tier pays again.
+    const shared = { rawPerSecond: 1_000_000 / 3600, tierRowsPerWindow: { '5m': 2_000, '1h': 2_000 }, readCost: { raw: 64_000, tiers: { '5m': 64_000, '1h': 64_000 } } };
+    const plan = planSources({ from: now - H, to: now }, labels, { retention: defaults, now, folding, stats: shared });
+    expect(plan.name).toBe('raw+5m');
+    expect(shape(plan)).toEqual(['raw -3600..-3450', 'tier:5m -3450..-750', 'raw -750..0']);
+  });
+
   it('folding by time: windows past what the tier holds come from raw', () => {
     const folding: Folding = { kind: 'time', foldedBefore: (_t, n) => n - 10n * M };
     const plan = planSources({ from: now - H, to: now }, new Set(['local_ip']), { retention, now, folding });

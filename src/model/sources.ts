@@ -54,6 +54,13 @@ export interface SourceStats {
   readonly tierRowsPerWindow: Readonly<Record<string, number>>;
   /** What reading one tier row costs against one raw row (default 1): a store that measured it says so. */
   readonly tierRowCost?: number;
+  /**
+   * What one read of a source costs whatever its span, in raw rows (default
+   * 0): a store whose reads pay per series touched (InfluxDB opens a cursor
+   * for each series the predicate selects, docs/influxdb.md "What a plan
+   * reads") says so, per raw piece and per piece of each tier (by name).
+   */
+  readonly readCost?: { readonly raw: number; readonly tiers: Readonly<Record<string, number>> };
 }
 
 /**
@@ -106,7 +113,7 @@ export function planSources(span: TimeSpan, columns: ReadonlySet<string>, ctx: P
   const fitting = ctx.every === undefined ? holding : holding.filter((t) => ctx.every!.ns % t.window.ns === 0n);
   const rawCovers = span.from >= rawFrom;
   const candidates: Candidate[] = [];
-  if (rawCovers) candidates.push({ plan: rawPlan(span), excess: 0n, cost: rawCost(span.to - span.from, ctx) });
+  if (rawCovers) candidates.push({ plan: rawPlan(span), excess: 0n, cost: rawCost(span.to - span.from, ctx) + rawReadCost(ctx) });
   const covering = fitting.filter((t) => span.from >= now - t.retention.ns);
   const tiers = rawCovers || covering.length > 0 ? covering : fitting.length > 0 ? [fitting[fitting.length - 1]!] : [];
   for (const t of tiers) {
@@ -185,7 +192,8 @@ function tierCandidate(span: TimeSpan, tier: TierSpec, ctx: PlanContext, rawCove
   const windows = Number((tierTo - a) / w);
   const excess = absBig(span.from - covered.from) + absBig(covered.to - span.to);
   const rowCost = ctx.stats?.tierRowCost ?? 1;
-  return { plan: { pieces, span: covered, name }, excess, cost: rawCost(rawNs, ctx) + windows * tierRowsPerWindow(tier, ctx) * rowCost };
+  const cost = rawCost(rawNs, ctx) + windows * tierRowsPerWindow(tier, ctx) * rowCost + piecesReadCost(pieces, ctx);
+  return { plan: { pieces, span: covered, name }, excess, cost };
 }
 
 /**
@@ -253,7 +261,7 @@ function nestedCandidate(span: TimeSpan, chain: readonly TierSpec[], ctx: PlanCo
   if (chain.some((t) => !used.has(t.name))) return null;
   const hasRaw = pieces.some((p) => p.kind !== 'tier');
   const name = [...(hasRaw ? ['raw'] : []), ...chain.map((t) => t.name)].join('+');
-  return { plan: { pieces, span, name }, excess: 0n, cost: cost + rawCost(rawNs, ctx) };
+  return { plan: { pieces, span, name }, excess: 0n, cost: cost + rawCost(rawNs, ctx) + piecesReadCost(pieces, ctx) };
 }
 
 function rawPerNs(ctx: PlanContext): number {
@@ -263,6 +271,26 @@ function rawPerNs(ctx: PlanContext): number {
 
 function rawCost(ns: bigint, ctx: PlanContext): number {
   return Number(ns) * rawPerNs(ctx);
+}
+
+function rawReadCost(ctx: PlanContext): number {
+  const c = ctx.stats?.readCost?.raw;
+  return c !== undefined && Number.isFinite(c) && c > 0 ? c : 0;
+}
+
+/** The fixed cost of reading each piece of a plan (SourceStats.readCost); an `unfolded` piece is read with its tier's. */
+function piecesReadCost(pieces: readonly SourcePiece[], ctx: PlanContext): number {
+  const costs = ctx.stats?.readCost;
+  if (costs === undefined) return 0;
+  let total = 0;
+  for (const p of pieces) {
+    if (p.kind === 'raw') total += rawReadCost(ctx);
+    else if (p.kind === 'tier') {
+      const c = costs.tiers[p.tier.name];
+      if (c !== undefined && Number.isFinite(c) && c > 0) total += c;
+    }
+  }
+  return total;
 }
 
 function tierRowsPerWindow(tier: TierSpec, ctx: PlanContext): number {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeRecords, parseDateTime, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../src/model/index.js';
-import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
+import { SERIES_READ_POINTS, type InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { escapeTagValue, recordSeries } from '../../src/stores/influxdb/line-protocol.js';
 import { fluxString, fluxTime } from '../../src/stores/influxdb/flux.js';
 import { HOSTILE_STRINGS } from '../support/hostile.js';
@@ -143,5 +143,28 @@ describeWithInflux('InfluxDB tier rollup: exact per window and tag set', server,
     }
     // Many series: the test means something.
     expect(expected(W, []).size).toBeGreaterThan(2500);
+  }, 120_000);
+
+  it('after a rollup, the planner statistics are those of the last whole window: points, records, raw series (SERIES_READ_POINTS each)', async () => {
+    await store.rollup(base, base + 3n * W);
+    const stats = store.sourceStats();
+    expect(stats).not.toBeNull();
+    const last = base + 2n * W;
+    const inLast = records.filter((r) => r.time >= last && r.time < last + W);
+    // Every record of the window, late ones included, in its tier's `sessions`.
+    expect(stats!.rawPerSecond).toBeCloseTo(inLast.length / 300, 6);
+    const noPort = new Set(['client_port']);
+    const tierSeries = new Set(inLast.map((r) => recordSeries(r, new Set(store.layout.tiers[0]!.spec.drop)))).size;
+    // A tier point per series, and one more per late record's write.
+    const lateInLast = inLast.filter((r) => late.includes(r)).length;
+    expect(stats!.tierRowsPerWindow['5m']).toBeGreaterThanOrEqual(tierSeries);
+    expect(stats!.tierRowsPerWindow['5m']).toBeLessThanOrEqual(tierSeries + lateInLast);
+    expect(stats!.readCost!.tiers['5m']).toBe(stats!.tierRowsPerWindow['5m']! * SERIES_READ_POINTS);
+    // The index counts the series of the window's shard: at least the window's, at most every record's.
+    const rawSeries = stats!.readCost!.raw / SERIES_READ_POINTS;
+    expect(rawSeries).toBeGreaterThanOrEqual(new Set(inLast.map((r) => recordSeries(r, noPort))).size);
+    expect(rawSeries).toBeLessThanOrEqual(new Set(records.map((r) => recordSeries(r, noPort))).size);
+    // The hour tier has no whole window in [base, base + 15m): raw's cost, so it is not chosen on a guess.
+    expect(stats!.readCost!.tiers['1h']).toBe(stats!.readCost!.raw);
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-export { InfluxSessionStore, type InfluxSessionStoreOptions, type StoreLog } from './session-store.js';
+export { InfluxSessionStore, SERIES_READ_POINTS, type InfluxSessionStoreOptions, type StoreLog } from './session-store.js';
 export { InfluxHttp, InfluxRequestError, realTimer, type InfluxConnection, type RetryTimer } from './client.js';
 export { compileTraffic, compileSeries } from './compile.js';
 export { compilePredicate } from './predicate.js';

@@ -10,10 +10,12 @@ import {
   nextRun,
   readRollupTagKeys,
   readWatermark,
+  readWindowStats,
   rollupSchedule,
   rollupTagKeysScript,
   rollupWindowScript,
   watermarkLine,
+  windowStatsScript,
   windowsDue,
 } from './rollup.js';
 
@@ -120,6 +122,36 @@ from(bucket: "sessions")
   |> count()
   |> yield(name: "counts")
 `);
+  });
+});
+
+describe('the statistics of a folded window', () => {
+  it('counts and sums the tier window\'s `sessions` points, and asks the index for the raw series of the finest tier only', () => {
+    expect(windowStatsScript(layout, hour, T, T + 60n * M, false)).toBe(`from(bucket: "sessions_1h")
+  |> range(start: 2025-11-24T16:00:00Z, stop: 2025-11-24T17:00:00Z)
+  |> filter(fn: (r) => r._measurement == "session" and r._field == "sessions")
+  |> group()
+  |> count()
+  |> yield(name: "points")
+
+from(bucket: "sessions_1h")
+  |> range(start: 2025-11-24T16:00:00Z, stop: 2025-11-24T17:00:00Z)
+  |> filter(fn: (r) => r._measurement == "session" and r._field == "sessions")
+  |> group()
+  |> sum()
+  |> yield(name: "records")
+`);
+    const finest = windowStatsScript(layout, fiveMin, T, T + 5n * M, true);
+    expect(finest.startsWith('import "influxdata/influxdb"\n\n')).toBe(true);
+    expect(finest).toContain(`influxdb.cardinality(bucket: "sessions", start: 2025-11-24T16:00:00Z, stop: 2025-11-24T16:05:00Z, predicate: (r) => r._measurement == "session")
+  |> yield(name: "series")`);
+  });
+
+  it('reads the three figures; an empty window is zeros, and no series result is null', () => {
+    const rows = (v: string): FluxRow[] => [{ _value: v }];
+    expect(readWindowStats(new Map([['points', rows('17242')], ['records', rows('83333')], ['series', rows('20000')]]))).toEqual({ points: 17242, records: 83333, rawSeries: 20000 });
+    expect(readWindowStats(new Map())).toEqual({ points: 0, records: 0, rawSeries: null });
+    expect(readWindowStats(new Map([['series', []]]))).toEqual({ points: 0, records: 0, rawSeries: 0 });
   });
 });
 

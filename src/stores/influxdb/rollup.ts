@@ -1,7 +1,7 @@
 import { COUNTER_COLUMNS, ceilTo, floorTo, zeroTraffic, type EpochNs, type Traffic } from '../../model/index.js';
 import type { FluxRow } from './client.js';
 import { fluxColumnList, fluxString, fluxTime } from './flux.js';
-import { LATE_PREFIX, MEASUREMENT, type InfluxLayout, type InfluxTier } from './layout.js';
+import { LATE_PREFIX, MEASUREMENT, SESSIONS_FIELD, type InfluxLayout, type InfluxTier } from './layout.js';
 import { escapeTagValue, sumLine } from './line-protocol.js';
 
 /**
@@ -87,7 +87,7 @@ export function nextRun(windowNs: bigint, lateAfterNs: bigint, offsetNs: bigint,
 }
 
 /** The names of the results of the scripts below. */
-export const ROLLUP_RESULTS = { keys: 'keys', sums: 'sums', counts: 'counts', watermark: 'watermark' } as const;
+export const ROLLUP_RESULTS = { keys: 'keys', sums: 'sums', counts: 'counts', watermark: 'watermark', points: 'points', records: 'records', series: 'series' } as const;
 
 /** The measurement of the watermark points in a tier bucket; queries read `session` only. */
 export const WATERMARK_MEASUREMENT = 'sag_rollup';
@@ -181,6 +181,38 @@ export function foldWindow(tags: readonly string[], results: ReadonlyMap<string,
     lines.push(sumLine(series, traffic, start));
   }
   return lines;
+}
+
+/**
+ * What the planner's statistics need of one folded window of a tier
+ * (session-store.ts sourceStats): its points and the raw records they sum
+ * (one read of `sessions`), and, `rawSeries`, the raw bucket's series over
+ * the window (`influxdb.cardinality`, from the index).
+ */
+export function windowStatsScript(layout: InfluxLayout, tier: InfluxTier, start: EpochNs, stop: EpochNs, rawSeries: boolean): string {
+  const sessions = `from(bucket: ${fluxString(tier.bucket)})
+  |> range(start: ${fluxTime(start)}, stop: ${fluxTime(stop)})
+  |> filter(fn: (r) => r._measurement == ${fluxString(MEASUREMENT)} and r._field == ${fluxString(SESSIONS_FIELD)})
+  |> group()`;
+  const parts = [
+    `${sessions}
+  |> count()
+  |> yield(name: ${fluxString(ROLLUP_RESULTS.points)})`,
+    `${sessions}
+  |> sum()
+  |> yield(name: ${fluxString(ROLLUP_RESULTS.records)})`,
+  ];
+  if (rawSeries) {
+    parts.push(`influxdb.cardinality(bucket: ${fluxString(layout.rawBucket)}, start: ${fluxTime(start)}, stop: ${fluxTime(stop)}, predicate: (r) => r._measurement == ${fluxString(MEASUREMENT)})
+  |> yield(name: ${fluxString(ROLLUP_RESULTS.series)})`);
+  }
+  return `${rawSeries ? 'import "influxdata/influxdb"\n\n' : ''}${parts.join('\n\n')}\n`;
+}
+
+/** A window's figures from the answer of windowStatsScript (an absent result: 0; `rawSeries` null when not asked). */
+export function readWindowStats(results: ReadonlyMap<string, readonly FluxRow[]>): { points: number; records: number; rawSeries: number | null } {
+  const one = (name: string) => Number(results.get(name)?.[0]?.['_value'] || '0');
+  return { points: one(ROLLUP_RESULTS.points), records: one(ROLLUP_RESULTS.records), rawSeries: results.has(ROLLUP_RESULTS.series) ? one(ROLLUP_RESULTS.series) : null };
 }
 
 /** The watermark point of a tier: the window [start, end) is complete. */

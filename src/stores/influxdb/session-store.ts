@@ -8,6 +8,7 @@ import {
   floorTo,
   type Clock,
   type Folding,
+  type SourceStats,
   type Source,
   type SourcePlan,
   type Duration,
@@ -39,6 +40,8 @@ import {
   rollupTagKeysScript,
   rollupTaskName,
   rollupWindowScript,
+  readWindowStats,
+  windowStatsScript,
   watermarkLine,
   watermarkScript,
   windowsDue,
@@ -101,6 +104,22 @@ const SETUP_RETRY_MS = 10_000;
 const ROLLUP_QUERY_TIMEOUT_MS = 300_000;
 /** setTimeout's longest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * What a read costs per series it touches before its points, in points:
+ * influxd opens a cursor per series the predicate selects, whatever the
+ * range. Measured on influxd 2.9.1 (docs/benchmarks.md "What a plan reads
+ * on InfluxDB"): a grouped sum over 20 000 series took 267 ms for one
+ * minute (16 700 points) and 650 ms for the hour (1 M points), about
+ * 13 µs a series and 0.39 µs a point.
+ */
+export const SERIES_READ_POINTS = 32;
+
+/** One folded window of a tier, as the planner's statistics read it. */
+interface ObservedWindow {
+  readonly points: number;
+  readonly records: number;
+  readonly windowNs: bigint;
+}
 
 /**
  * Session records in InfluxDB 2.x (docs/influxdb.md): a raw bucket, one
@@ -125,6 +144,10 @@ export class InfluxSessionStore implements SessionStore {
    */
   private readonly rollups: Promise<unknown>[];
   private readonly timers: (NodeJS.Timeout | undefined)[];
+  /** Per tier, the last folded window its statistics were read from (sourceStats). */
+  private readonly observed: (ObservedWindow | undefined)[];
+  /** The raw bucket's series over the finest tier's last observed window. */
+  private rawSeries: number | undefined;
   private closed = false;
   private rollupsStarted = false;
   private readonly schedules: RollupSchedule[];
@@ -159,6 +182,7 @@ export class InfluxSessionStore implements SessionStore {
     });
     this.watermarks = this.layout.tiers.map(() => undefined);
     this.timers = this.layout.tiers.map(() => undefined);
+    this.observed = this.layout.tiers.map(() => undefined);
     this.rollups = this.layout.tiers.map(() => Promise.resolve());
     const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
     const lateAfter = options.lateAfter.ns;
@@ -342,6 +366,8 @@ export class InfluxSessionStore implements SessionStore {
       const w = tier.spec.window.ns;
       await this.serially(i, async () => {
         for (let a = floorTo(from, w); a < to; a += w) await this.rollupWindow(i, a);
+        const last = floorTo(to, w) - w;
+        if (last >= floorTo(from, w)) await this.observe(i, last);
       });
     }
   }
@@ -379,6 +405,9 @@ export class InfluxSessionStore implements SessionStore {
       this.watermarks[i] = a + w;
       computed.push(a);
     }
+    const mark = this.watermarks[i];
+    if (computed.length > 0) await this.observe(i, computed[computed.length - 1]!);
+    else if (this.observed[i] === undefined && mark !== null && mark !== undefined) await this.observe(i, mark - w);
     return computed;
   }
 
@@ -430,6 +459,52 @@ export class InfluxSessionStore implements SessionStore {
       throw failed.reason;
     }
     return lines.length;
+  }
+
+  /**
+   * Reads the statistics of tier `i`'s window at `start` for sourceStats
+   * (and, for the finest tier, the raw bucket's series over it). A failure
+   * keeps the last figures: it is logged, the rollup goes on.
+   */
+  private async observe(i: number, start: EpochNs): Promise<void> {
+    const tier = this.layout.tiers[i]!;
+    const w = tier.spec.window.ns;
+    const finest = this.layout.tiers.every((t) => t.spec.window.ns >= w);
+    try {
+      const text = windowStatsScript(this.layout, tier, start, start + w, finest);
+      const seen = readWindowStats(await this.rollupHttp.query(this.layout.org, text));
+      this.observed[i] = { points: seen.points, records: seen.records, windowNs: w };
+      if (seen.rawSeries !== null && seen.rawSeries > 0) this.rawSeries = seen.rawSeries;
+    } catch (e) {
+      this.log.warn({ err: e, tier: tier.spec.name }, 'influxdb rollup: could not read the statistics of a folded window; the planner keeps the last ones');
+    }
+  }
+
+  /**
+   * What the source planner weighs (model/sources.ts SourceStats), from the
+   * last window each tier folded: raw records per second (the finest
+   * observed tier's `sessions` over its window), each tier's points per
+   * window, and what a read costs before its points, SERIES_READ_POINTS per
+   * series: the raw bucket's (`influxdb.cardinality`) for a raw piece, the
+   * tier's points per window for a tier piece. A tier not observed yet is
+   * taken to cost what raw does, so it is not chosen on a guess. Null
+   * before any window was observed (the planner's defaults).
+   */
+  sourceStats(): SourceStats | null {
+    let base: ObservedWindow | undefined;
+    for (const o of this.observed) if (o !== undefined && o.records > 0 && (base === undefined || o.windowNs < base.windowNs)) base = o;
+    if (base === undefined) return null;
+    const rawPerSecond = base.records / (Number(base.windowNs) / 1e9);
+    const rawSeries = this.rawSeries ?? Math.max(...this.observed.map((o) => o?.points ?? 0));
+    const rawRead = rawSeries * SERIES_READ_POINTS;
+    const tierRowsPerWindow: Record<string, number> = {};
+    const tiers: Record<string, number> = {};
+    this.layout.tiers.forEach((t, i) => {
+      const o = this.observed[i];
+      tierRowsPerWindow[t.spec.name] = o?.points ?? rawPerSecond * (Number(t.spec.window.ns) / 1e9);
+      tiers[t.spec.name] = o === undefined ? rawRead : o.points * SERIES_READ_POINTS;
+    });
+    return { rawPerSecond, tierRowsPerWindow, tierRowCost: 1, readCost: { raw: rawRead, tiers } };
   }
 
   private async rollupQuery(text: string): Promise<Map<string, FluxRow[]>> {
