@@ -69,14 +69,17 @@ try {
     const base = { now, limits: gw.services.limits, folding: store.folding };
     const retention = gw.services.retention;
     const plans: [string, BuildContext][] = [
-      ['planned', { ...base, retention }],
+      // What the gateway plans with: the statistics the rollup observed (session-store.ts sourceStats) ...
+      ['planned', { ...base, retention, stats: store.sourceStats() }],
+      // ... and what it planned before it had them (the planner's defaults).
+      ['no stats', { ...base, retention }],
       ['raw-only', { ...base, retention: { raw: retention.raw, tiers: [] } }],
       ...parseTiers(tiers, retention.raw).map((t): [string, BuildContext] => [`${t.name} forced`, { ...base, retention: { raw: retention.raw, tiers: [t] } }]),
     ];
     const call = (ctx: BuildContext) => store.traffic(buildTrafficQuery(args, ctx, ['TOTAL_BYTES']));
     const answers = await Promise.all(plans.map(async ([, ctx]) => call(ctx)));
     const key = (a: (typeof answers)[number]) => JSON.stringify([String(a.total.totalBytes), ...a.groups.map((g) => [g.values, String(g.traffic.totalBytes)])]);
-    for (const [i, a] of answers.entries()) if (key(a) !== key(answers[1]!)) throw new Error(`${label}: ${plans[i]![0]} differs from raw-only`);
+    for (const [i, a] of answers.entries()) if (key(a) !== key(answers[2]!)) throw new Error(`${label}: ${plans[i]![0]} differs from raw-only`);
     const samples = plans.map(() => [] as number[]);
     for (let i = 0; i < ITERATIONS + 1; i++) {
       for (const [k, [, ctx]] of plans.entries()) {
@@ -84,7 +87,8 @@ try {
         if (i > 0) samples[k]!.push(ms);
       }
     }
-    const rawP50 = percentile(samples[1]!, 50);
+    const rawP50 = percentile(samples[2]!, 50);
+    console.log(`${label}: planner statistics ${JSON.stringify(store.sourceStats())}`);
     console.log(`${label} TIERS=${tiers}: ${QUERY_RECORDS} records loaded in ${fmt(loadMs)}; tiers filled (gateway rollup, 65 min) in ${fmt(rollupMs)}; tier points: ${counts.join(', ')}`);
     for (const [k, [name]] of plans.entries()) {
       const p50 = percentile(samples[k]!, 50);
