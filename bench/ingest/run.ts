@@ -41,6 +41,7 @@ const DUCKDB_MEMORY_LIMIT = process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB';
 /** One DuckDB thread, as docs/ingest.md recommends on two cores (DUCKDB_THREADS=0: DuckDB's own, one per core). */
 const DUCKDB_THREADS = process.env['DUCKDB_THREADS'] ?? '1';
 const CONTROL_SECONDS = Number(process.env['CONTROL_SECONDS'] ?? 15);
+const BY_THREAD = process.env['BY_THREAD'] === '1';
 
 interface KindBaseline {
   readonly jsonParse: number;
@@ -271,8 +272,8 @@ function threadCpu(pid: number): Map<string, { name: string; seconds: number }> 
 /**
  * Cores used during a kind's run (CPU seconds / wall seconds): the
  * gateway's threads grouped by name (`main` is its JavaScript thread; the
- * DuckDB store's worker and DuckDB's own threads have theirs), and the load
- * generator (this process).
+ * DuckDB store's worker and DuckDB's own threads have theirs), or one by
+ * one with BY_THREAD=1 (name:tid), and the load generator (this process).
  */
 function cpuShares(
   before: Map<string, { name: string; seconds: number }>,
@@ -281,7 +282,10 @@ function cpuShares(
   elapsed: number,
 ): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [tid, t] of after) out[t.name] = (out[t.name] ?? 0) + t.seconds - (before.get(tid)?.seconds ?? 0);
+  for (const [tid, t] of after) {
+    const key = BY_THREAD ? `${t.name}:${tid}` : t.name;
+    out[key] = (out[key] ?? 0) + t.seconds - (before.get(tid)?.seconds ?? 0);
+  }
   out['loadGenerator'] = (sender.user + sender.system) / 1e6;
   for (const k of Object.keys(out)) out[k] = Number((out[k]! / elapsed).toFixed(3));
   return out;

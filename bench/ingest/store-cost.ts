@@ -4,13 +4,16 @@
  * in one process, no HTTP and no worker thread, the CPU time (this
  * process's, DuckDB's threads included) per record of
  *
- * - `DuckDbSessionStore.write`, four writes of 5 000 records per commit, of
- *   the ingest benchmark's flat records as they are (five label columns),
- *   without their labels, and of its SessionEndpoint records;
+ * - `DuckDbSessionStore.write`, CONCURRENT writes of 5 000 records at a
+ *   time (4 unless told), each with an idempotency key when IDEMPOTENCY=1,
+ *   of the ingest benchmark's flat records as they are (five label columns),
+ *   without their labels, and of its SessionEndpoint records; the closing
+ *   CHECKPOINT is part of the write, since the gateway pays it too;
  * - one rollup run (fold into both tiers, compaction) over what was written.
  *
  *   flock /tmp/sag-bench.lock npx tsx bench/ingest/store-cost.ts
  *   WRITE_MS=6000 DUCKDB_THREADS=1 ...   (DuckDB on one thread; 0: DuckDB's own)
+ *   CONCURRENT=1 IDEMPOTENCY=1 ...
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +27,8 @@ import { machine } from '../support.js';
 import { captureStore } from '../../test/support/capture-ingest.js';
 
 const MS = Number(process.env['WRITE_MS'] ?? 6000);
-const CONCURRENT = 4;
+const CONCURRENT = Number(process.env['CONCURRENT'] ?? 4);
+const IDEMPOTENCY = process.env['IDEMPOTENCY'] === '1';
 const THREADS = Number(process.env['DUCKDB_THREADS'] ?? 1);
 const config = parseConfig({ DUCKDB_MEMORY_LIMIT: process.env['DUCKDB_MEMORY_LIMIT'] ?? '64MB' });
 const NOW = 1_795_600_800_000_000_000n;
@@ -62,10 +66,11 @@ async function measure(batches: readonly RecordBatch[]): Promise<{ writeUsPerRec
     const start = performance.now();
     while (performance.now() - start < MS) {
       const group = Array.from({ length: CONCURRENT }, (_, i) => batches[(round * CONCURRENT + i) % batches.length]!);
-      await Promise.all(group.map((b) => store.write(b)));
+      await Promise.all(group.map((b, i) => store.write(b, IDEMPOTENCY ? { idempotency: keyOf(round, i, b) } : undefined)));
       records += group.reduce((n, b) => n + b.length, 0);
       round++;
     }
+    await db.exclusive((c) => c.run('CHECKPOINT'));
     const seconds = (performance.now() - start) / 1000;
     const cpu1 = process.cpuUsage(cpu0);
     await store.rollup.run();
@@ -83,6 +88,11 @@ async function measure(batches: readonly RecordBatch[]): Promise<{ writeUsPerRec
   }
 }
 
+/** A distinct key per write, as an HTTP client's Idempotency-Key would be. */
+function keyOf(round: number, i: number, batch: RecordBatch): { key: string; fingerprint: string; answer: string } {
+  return { key: `bench-${round}-${i}`, fingerprint: 'f'.repeat(64), answer: JSON.stringify({ accepted: batch.length }) };
+}
+
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
 }
@@ -97,6 +107,8 @@ const result = {
   machine: machine(),
   duckdbThreads: THREADS > 0 ? THREADS : "DuckDB's own",
   duckdbMemoryLimit: config.duckdbMemoryLimit,
+  concurrentWrites: CONCURRENT,
+  idempotencyKeys: IDEMPOTENCY,
   flatRecords: await measure(flat),
   flatWithoutLabels: await measure(unlabelled),
   sessionEndpointRecords: await measure(sessions),

@@ -61,4 +61,22 @@ describe('DuckDbSessionStore writes (the embedded store behind the ingest path)'
     const answers = await Promise.all(['a', 'c', 'b', 'a'].map(async (k) => (await store.findIdempotency(k))?.answer ?? null));
     expect(answers).toEqual(['{"accepted":2}', null, '{"accepted":1}', '{"accepted":2}']);
   });
+
+  it('inserts the keys of a group in one statement, keeping a key already stored and the first of a key the group holds twice', async () => {
+    await store.write(encodeRecords([record()]), { idempotency: { key: 'old', fingerprint: 'f0', answer: '{"accepted":1}' } });
+    // Held back behind the first write's commit, the next four go into one group.
+    await Promise.all([
+      store.write(encodeRecords([record()])),
+      store.write(encodeRecords([record()]), { idempotency: { key: 'old', fingerprint: 'f1', answer: '{"accepted":9}' } }),
+      store.write(encodeRecords([record()]), { idempotency: { key: 'twice', fingerprint: 'f2', answer: '{"accepted":2}' } }),
+      store.write(encodeRecords([record()]), { idempotency: { key: 'twice', fingerprint: 'f3', answer: '{"accepted":3}' } }),
+      store.write(encodeRecords([record()]), { idempotency: { key: "it's; DROP TABLE sessions; --", fingerprint: 'f4', answer: '{"accepted":4}' } }),
+    ]);
+    expect(await count()).toBe(6);
+    expect(await store.findIdempotency('old')).toEqual({ key: 'old', fingerprint: 'f0', answer: '{"accepted":1}' });
+    expect(await store.findIdempotency('twice')).toEqual({ key: 'twice', fingerprint: 'f2', answer: '{"accepted":2}' });
+    expect((await store.findIdempotency("it's; DROP TABLE sessions; --"))?.answer).toBe('{"accepted":4}');
+    const keys = await db.read({ text: 'SELECT count(*) AS n FROM ingest_idempotency', params: [] });
+    expect(Number(keys[0]!['n'])).toBe(3);
+  });
 });

@@ -18,14 +18,27 @@ export const IDEMPOTENCY_DDL = `CREATE TABLE IF NOT EXISTS ${IDEMPOTENCY_TABLE} 
   created_ns BIGINT NOT NULL
 )`;
 
-/** Inserts the records; a key already there is kept as it is (the ingest path serialises requests per key). */
+/**
+ * Inserts the records in one statement; a key already there is kept as it
+ * is (the ingest path serialises requests per key, so a key comes once per
+ * commit; should it come twice, its first record is the one inserted).
+ */
 export async function insertIdempotency(conn: DuckDBConnection, records: readonly IdempotencyRecord[], now: EpochNs): Promise<void> {
+  const seen = new Set<string>();
+  const rows: string[] = [];
+  const params: (string | bigint)[] = [];
   for (const r of records) {
-    await conn.run(
-      `INSERT INTO ${IDEMPOTENCY_TABLE} (key, fingerprint, answer, created_ns) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-      [r.key, r.fingerprint, r.answer, now],
-    );
+    if (seen.has(r.key)) continue;
+    seen.add(r.key);
+    const n = params.length;
+    rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4})`);
+    params.push(r.key, r.fingerprint, r.answer, now);
   }
+  if (rows.length === 0) return;
+  await conn.run(
+    `INSERT INTO ${IDEMPOTENCY_TABLE} (key, fingerprint, answer, created_ns) VALUES ${rows.join(', ')} ON CONFLICT DO NOTHING`,
+    params,
+  );
 }
 
 /** Forgets the keys created before `before`. */
