@@ -223,8 +223,12 @@ export async function createGateway(config: Config, options: GatewayOptions = {}
   await deadLetters.open();
   // Buckets, now that failures can be logged; retried lazily while InfluxDB is down.
   await influxSessions?.setup().catch(() => undefined);
-  // The tier rollups (docs/influxdb.md "Tiers: the gateway's rollup"): stopped by sessions.close().
-  if (config.influx?.rollup === true && options.runJobs !== false) influxSessions?.startRollups();
+  // The tier rollups (docs/influxdb.md "Tiers: the gateway's rollup"), or where another gateway runs
+  // them, its watermarks and statistics ("A replica without the rollup"): stopped by sessions.close().
+  if (config.influx !== null && options.runJobs !== false) {
+    if (config.influx.rollup) influxSessions?.startRollups();
+    else influxSessions?.startObserving();
+  }
   // The label bound starts from the names the store holds; InfluxDB is shared by replicas, so their names are learnt again each minute.
   const learnLabelNames = () =>
     sessions.storedLabelNames().then(

@@ -121,6 +121,8 @@ export interface TestStoreOptions {
   readonly deferSetup?: boolean;
   /** Run the tier rollups on their timers (off: the tests run them by hand). */
   readonly runRollups?: boolean;
+  /** Follow another store's rollup on timers (INFLUX_ROLLUP=false's startObserving). */
+  readonly observeRollups?: boolean;
   readonly log?: StoreLog;
 }
 
@@ -140,6 +142,7 @@ export async function openTestStore(server: InfluxServer, o: TestStoreOptions): 
     writeRetryMs: o.writeRetryMs ?? 5_000,
     lateAfter: parseDuration(o.lateAfter ?? '5m', 'lateAfter'),
     runRollups: o.runRollups ?? false,
+    observeRollups: o.observeRollups ?? false,
     ...(o.timer === undefined ? {} : { timer: o.timer }),
     ...(o.log === undefined ? {} : { log: o.log }),
   });

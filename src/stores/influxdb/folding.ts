@@ -18,9 +18,22 @@ export function foldedBefore(windowNs: bigint, offsetNs: bigint, lateAfterNs: bi
 
 /**
  * The folding of an InfluxDB store (model/sources.ts): by time, each tier's
- * windows complete up to foldedBefore, from its task offset (by tier name;
- * 0 when unknown) and INFLUX_LATE_AFTER.
+ * windows complete up to foldedBefore, from its rollup offset (by tier name;
+ * 0 when unknown) and INFLUX_LATE_AFTER, and never past the tier's
+ * watermark when the store knows one (`watermark`, by tier name: the end of
+ * the last window a rollup run completed; null or undefined when none was
+ * read). The schedule alone credits a window a run had an offset to
+ * finish; a run that takes longer (a big window, a catch-up, a rollup
+ * gateway that is down) leaves the watermark behind, and the windows after
+ * it are read from raw instead of from a tier that does not hold them yet.
  */
-export function influxFolding(offsets: ReadonlyMap<string, bigint>, lateAfterNs: bigint): Folding {
-  return { kind: 'time', foldedBefore: (tier, now) => foldedBefore(tier.window.ns, offsets.get(tier.name) ?? 0n, lateAfterNs, now) };
+export function influxFolding(offsets: ReadonlyMap<string, bigint>, lateAfterNs: bigint, watermark?: (tier: string) => EpochNs | null | undefined): Folding {
+  return {
+    kind: 'time',
+    foldedBefore: (tier, now) => {
+      const bound = foldedBefore(tier.window.ns, offsets.get(tier.name) ?? 0n, lateAfterNs, now);
+      const mark = watermark?.(tier.name);
+      return mark === null || mark === undefined || mark >= bound ? bound : floorTo(mark, tier.window.ns);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseTiers } from '../../model/index.js';
 import type { FluxRow } from './client.js';
-import { foldedBefore } from './folding.js';
+import { foldedBefore, influxFolding } from './folding.js';
 import { influxLayout } from './layout.js';
 import {
   dueEnd,
@@ -91,6 +91,25 @@ describe('the rollup schedule', () => {
     expect(windowsDue(H, rollupSchedule(hour, lateAfter, 15n * S), lateAfter, s, T - H, 0n)).toEqual([T - H]);
     expect(foldedBefore(H, 45n * S, lateAfter, s + 90n * S)).toBe(T - H);
     expect(foldedBefore(H, 45n * S, lateAfter, T + H + 90n * S)).toBe(T);
+  });
+
+  it('the folding never credits a window past the tier watermark the store knows, and the schedule where it knows none', () => {
+    const marks = new Map<string, bigint | null>();
+    const folding = influxFolding(new Map([['5m', 45n * S]]), lateAfter, (name) => marks.get(name));
+    if (folding.kind !== 'time') throw new Error('time folding expected');
+    const now = T + 30n * M; // the schedule credits windows ending by T + 20m
+    expect(folding.foldedBefore(fiveMin.spec, now)).toBe(T + 20n * M);
+    // No watermark point in the bucket (a new bucket, or one filled by the tasks of an earlier version): the schedule.
+    marks.set('5m', null);
+    expect(folding.foldedBefore(fiveMin.spec, now)).toBe(T + 20n * M);
+    // A run that is late: the watermark, not the schedule.
+    marks.set('5m', T + 5n * M);
+    expect(folding.foldedBefore(fiveMin.spec, now)).toBe(T + 5n * M);
+    // A watermark ahead of the schedule (another gateway's clock, a run by hand) credits no more than the schedule.
+    marks.set('5m', T + 25n * M);
+    expect(folding.foldedBefore(fiveMin.spec, now)).toBe(T + 20n * M);
+    // Another tier's watermark is not this one's.
+    expect(folding.foldedBefore(hour.spec, T + 3n * 60n * M)).toBe(foldedBefore(60n * M, 0n, lateAfter, T + 3n * 60n * M));
   });
 });
 

@@ -31,6 +31,7 @@ import { CLIENT_PORT } from './client-port.js';
 import { bucketOf, clientPortForm, influxLayout, type ClientPortForm, type InfluxLayout } from './layout.js';
 import { hasTagKey, readLabelCounts, readRecords, readTail, readSeries, readTagKeys, readTraffic, readValues } from './results.js';
 import {
+  dueEnd,
   foldWindow,
   keptTags,
   nextRun,
@@ -81,7 +82,17 @@ export interface InfluxSessionStoreOptions {
    * it on unless INFLUX_ROLLUP=off.
    */
   readonly runRollups?: boolean;
+  /**
+   * Without runRollups: follows the rollup another gateway runs
+   * (`startObserving`): its watermarks bound what the tiers are taken to
+   * hold, its folded windows give the planner's statistics. The gateway
+   * turns it on where INFLUX_ROLLUP=false.
+   */
+  readonly observeRollups?: boolean;
 }
+
+/** How often a gateway that follows another's rollup reads a watermark again while that run is still going. */
+const WATERMARK_POLL_MS = 15_000;
 
 const DEFAULT_TAIL_LATENESS_NS = 5_000_000_000n;
 
@@ -140,7 +151,12 @@ export class InfluxSessionStore implements SessionStore {
   /** The same server, with a query timeout for the rollup's reads. */
   private readonly rollupHttp: InfluxHttp;
   private readonly log: StoreLog;
-  /** Per tier: the end of the last window a scheduled run completed (undefined: not read yet; null: none). */
+  /**
+   * Per tier: the end of the last window a scheduled run completed, by this
+   * gateway or, when it follows another's rollup, as last read from the
+   * tier bucket (undefined: not read yet; null: the bucket holds none). It
+   * bounds the folding.
+   */
   private readonly watermarks: (EpochNs | null | undefined)[];
   /**
    * Per tier, its rollup work, one at a time, in order: tiers run side by
@@ -190,7 +206,11 @@ export class InfluxSessionStore implements SessionStore {
     this.rollups = this.layout.tiers.map(() => Promise.resolve());
     const offsets = new Map(this.layout.tiers.map((t, i) => [t.spec.name, this.schedules[i]!.offsetNs]));
     const lateAfter = options.lateAfter.ns;
-    this.folding = influxFolding(offsets, lateAfter);
+    const tierIndex = new Map(this.layout.tiers.map((t, i) => [t.spec.name, i]));
+    this.folding = influxFolding(offsets, lateAfter, (name) => {
+      const i = tierIndex.get(name);
+      return i === undefined ? undefined : this.watermarks[i];
+    });
   }
 
   /**
@@ -203,6 +223,7 @@ export class InfluxSessionStore implements SessionStore {
     const store = InfluxSessionStore.create(options);
     await store.setup().catch(() => undefined);
     if (options.runRollups === true) store.startRollups();
+    else if (options.observeRollups === true) store.startObserving();
     return store;
   }
 
@@ -419,32 +440,98 @@ export class InfluxSessionStore implements SessionStore {
    * Starts, per tier, a timer at each window end plus INFLUX_LATE_AFTER plus
    * the offset (rollup.ts nextRun; unref: it never keeps the process alive;
    * `close` stops it), after a first run that catches up on the windows no
-   * gateway ran. Once.
+   * gateway ran. Once (and not beside startObserving).
    */
   startRollups(): void {
+    this.startTimers(1n, async (i, s) => {
+      await this.runScheduled(s, i).catch((e: unknown) =>
+        this.log.error({ err: e, cause: (e as Error).cause, tier: this.layout.tiers[i]!.spec.name }, 'influxdb rollup failed; the next run retries its windows'),
+      );
+      return true;
+    });
+  }
+
+  /**
+   * For a gateway that does not run the rollups (INFLUX_ROLLUP=false): per
+   * tier, a timer where the schedule credits a run (its start plus another
+   * offset, folding.ts) reads the watermark the rolling gateway wrote and
+   * the statistics of the window before it (observeWatermarks), so this
+   * gateway plans with the same figures and reads from raw what that run
+   * has not written yet. While the watermark is short of the run's windows
+   * it is read again every WATERMARK_POLL_MS, until the next run. A first
+   * read at once. Once (and not beside startRollups).
+   */
+  startObserving(): void {
+    this.startTimers(2n, async (i, s) => {
+      const w = this.layout.tiers[i]!.spec.window.ns;
+      const mark = await this.observeWatermarks(i).then(
+        (marks) => marks[i] ?? null,
+        (e: unknown) => {
+          this.log.warn({ err: e, tier: this.layout.tiers[i]!.spec.name }, 'influxdb: could not read a tier watermark; the tier serves only what the last one read covers');
+          return null;
+        },
+      );
+      const due = dueEnd(w, this.options.lateAfter.ns, s);
+      return mark !== null && mark >= due;
+    });
+  }
+
+  /**
+   * The timers of startRollups and startObserving: per tier, `run(i, s)` for
+   * the run scheduled at s, at s plus `offsets` times the tier's offset, and
+   * at once for the last one due. `run` resolving false asks for another
+   * call WATERMARK_POLL_MS later, unless the next run is sooner.
+   */
+  private startTimers(offsets: bigint, run: (i: number, s: EpochNs) => Promise<boolean>): void {
     if (this.closed || this.timers.some((t) => t !== undefined) || this.rollupsStarted) return;
     this.rollupsStarted = true;
     for (const [i, tier] of this.layout.tiers.entries()) {
       const w = tier.spec.window.ns;
-      const offset = this.schedules[i]!.offsetNs;
-      const tick = (s: EpochNs) => {
-        this.timers[i] = undefined;
+      const delay = offsets * this.schedules[i]!.offsetNs;
+      const next = () => nextRun(w, this.options.lateAfter.ns, delay, this.options.clock());
+      const later = (at: EpochNs, s: EpochNs) => {
         if (this.closed) return;
-        this.runScheduled(s, i)
-          .catch((e: unknown) => this.log.error({ err: e, cause: (e as Error).cause, tier: tier.spec.name }, 'influxdb rollup failed; the next run retries its windows'))
-          .finally(() => arm());
-      };
-      const arm = () => {
-        if (this.closed) return;
-        const next = nextRun(w, this.options.lateAfter.ns, offset, this.options.clock());
-        const ms = Number((next.at - this.options.clock()) / 1_000_000n);
-        const t = setTimeout(() => tick(next.s), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
+        const ms = Number((at - this.options.clock()) / 1_000_000n);
+        const t = setTimeout(() => tick(s), Math.min(Math.max(ms, 0), MAX_TIMER_MS));
         t.unref();
         this.timers[i] = t;
       };
+      const tick = (s: EpochNs) => {
+        this.timers[i] = undefined;
+        if (this.closed) return;
+        void run(i, s).then((done) => {
+          const n = next();
+          const poll = this.options.clock() + BigInt(WATERMARK_POLL_MS) * 1_000_000n;
+          if (!done && poll < n.at) later(poll, s);
+          else later(n.at, n.s);
+        });
+      };
       // The last run that should have started: catches up on what no gateway ran.
-      tick(nextRun(w, this.options.lateAfter.ns, offset, this.options.clock()).s - w);
+      tick(next().s - w);
     }
+  }
+
+  /**
+   * Reads each tier's watermark (or tier `only`'s, by index) from its
+   * bucket, what another gateway's rollup wrote, and when it moved, the
+   * statistics of the window before it (what startObserving runs; tests
+   * call it). Resolves to the watermarks, per tier (null: none).
+   */
+  async observeWatermarks(only?: number): Promise<(EpochNs | null)[]> {
+    await this.prepare();
+    const oldest = this.options.clock() - this.options.retention.raw.ns;
+    const reads = this.layout.tiers.map((tier, i) => {
+      if (only !== undefined && only !== i) return Promise.resolve(this.watermarks[i] ?? null);
+      return this.serially(i, async () => {
+        const w = tier.spec.window.ns;
+        const mark = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
+        const before = this.watermarks[i];
+        this.watermarks[i] = mark;
+        if (mark !== null && (mark !== before || this.observed[i] === undefined)) await this.observe(i, mark - w);
+        return mark;
+      });
+    });
+    return Promise.all(reads);
   }
 
   /** One window of one tier, from raw: tag keys, the pushed-down sums and counts, the points written at its start. */
@@ -468,7 +555,9 @@ export class InfluxSessionStore implements SessionStore {
   /**
    * Reads the statistics of tier `i`'s window at `start` for sourceStats
    * (and, for the finest tier, the raw bucket's series over it). A failure
-   * keeps the last figures: it is logged, the rollup goes on.
+   * keeps the last figures: it is logged, the rollup goes on. So does a
+   * window without records, once there are figures: a quiet window says
+   * nothing of what a read costs.
    */
   private async observe(i: number, start: EpochNs): Promise<void> {
     const tier = this.layout.tiers[i]!;
@@ -477,6 +566,7 @@ export class InfluxSessionStore implements SessionStore {
     try {
       const text = windowStatsScript(this.layout, tier, start, start + w, finest);
       const seen = readWindowStats(await this.rollupHttp.query(this.layout.org, text));
+      if (seen.records === 0 && this.observed[i] !== undefined) return;
       this.observed[i] = { points: seen.points, records: seen.records, windowNs: w };
       if (seen.rawSeries !== null && seen.rawSeries > 0) this.rawSeries = seen.rawSeries;
     } catch (e) {
