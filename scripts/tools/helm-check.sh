@@ -75,6 +75,9 @@ refused "configure authentication" "no authentication (the chart's defaults)"
 refused "auth.mode=none turns authentication off" "auth.mode=none with a tokens Secret" "${cn2[@]}" --set auth.mode=none
 refused "terminationGracePeriodSeconds" "a grace period shorter than preStop + 15 s" "${cn2[@]}" --set terminationGracePeriodSeconds=20
 refused "not both" "OpenSearch credentials and an API key" "${cn2[@]}" --set opensearch.apiKey.existingSecret=k
+refused "needs config.sessionStore=influxdb" "a rollup Deployment on the embedded store" "${embedded[@]}" --set influxdb.rollupDeployment.enabled=true
+refused "leave influxdb.rollup null" "a rollup Deployment with influxdb.rollup set" "${cn2[@]}" --set influxdb.rollup=true
+refused "additional properties 'replicas'" "an unknown key of the rollup Deployment (replicas)" "${cn2[@]}" --set influxdb.rollupDeployment.replicas=2
 
 if ((failed)); then
 	printf '[helm-check] %d check(s) failed\n' "$failed" >&2

@@ -38,6 +38,14 @@ const one = (objs: Obj[], kind: string) => {
   return found[0]!;
 };
 
+/** A Deployment by name: the gateway's (behind the Service), or the rollup pod's (influxdb.rollupDeployment). */
+const deployment = (objs: Obj[], which: 'gateway' | 'rollup' = 'gateway') => {
+  const name = which === 'gateway' ? 'sag-session-analytics-gateway' : 'sag-session-analytics-gateway-rollup';
+  const found = objs.filter((o) => o.kind === 'Deployment' && o.metadata.name === name);
+  expect(found, name).toHaveLength(1);
+  return found[0]!;
+};
+
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
@@ -46,7 +54,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
  * as a dummy value, and the files under /etc/gateway (mounted Secrets) moved
  * to a temp directory so that parseConfig can read them.
  */
-function containerEnv(objs: Obj[]): Record<string, string> {
+function containerEnv(objs: Obj[], which: 'gateway' | 'rollup' = 'gateway'): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'sag-helm-'));
   dirs.push(dir);
   const env: Record<string, string> = {};
@@ -57,7 +65,7 @@ function containerEnv(objs: Obj[]): Record<string, string> {
       writeFileSync(env[k]!, k === 'AUTH_TOKENS_FILE' ? '[]\n' : 'placeholder\n');
     }
   }
-  const container = one(objs, 'Deployment').spec.template.spec.containers[0];
+  const container = deployment(objs, which).spec.template.spec.containers[0];
   for (const e of container.env ?? []) {
     env[e.name] = e.value ?? `secret-${e.valueFrom.secretKeyRef.name}-${e.valueFrom.secretKeyRef.key}`;
   }
@@ -97,7 +105,7 @@ if ('path' in helm) {
       expect(config.uveStore).toBe('opensearch');
       expect(config.influx?.token).toBe('secret-sag-influxdb-token');
       expect(config.opensearch?.username).toBe('secret-sag-opensearch-username');
-      const deploy = one(objs, 'Deployment');
+      const deploy = deployment(objs);
       expect(deploy.spec.replicas).toBeUndefined();
       expect(deploy.spec.strategy.type).toBe('RollingUpdate');
       const hpa = one(objs, 'HorizontalPodAutoscaler');
@@ -114,7 +122,7 @@ if ('path' in helm) {
 
     it('the pod: non-root, read-only root, /tmp emptyDir, probes, preStop within the grace period', () => {
       const objs = render('-f', join(chart, 'examples', 'cn2.yaml'));
-      const pod = one(objs, 'Deployment').spec.template.spec;
+      const pod = deployment(objs).spec.template.spec;
       const c = pod.containers[0];
       expect(pod.securityContext.runAsNonRoot).toBe(true);
       expect(pod.securityContext.runAsUser).toBe(10001);
@@ -138,13 +146,57 @@ if ('path' in helm) {
       expect(config.duckdbPath).toBe('/var/lib/gateway/gateway.duckdb');
       expect(config.deadLetterPath).toBe('/var/lib/gateway/dead-letter.ndjson');
       expect(config.duckdbMemoryLimit).toBe('512MB');
-      const deploy = one(objs, 'Deployment');
+      const deploy = deployment(objs);
       expect(deploy.spec.replicas).toBe(1);
       expect(deploy.spec.strategy.type).toBe('Recreate');
       const pvc = one(objs, 'PersistentVolumeClaim');
       const data = deploy.spec.template.spec.volumes.find((v: any) => v.name === 'data');
       expect(data.persistentVolumeClaim.claimName).toBe(pvc.metadata.name);
       expect(objs.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+    });
+
+    it('examples/cn2.yaml: the tier rollups in one pod of their own, outside the Service and the autoscaler, the replicas following it', () => {
+      const objs = render('-f', join(chart, 'examples', 'cn2.yaml'));
+      const gateway = deployment(objs);
+      const rollup = deployment(objs, 'rollup');
+      // The replicas read INFLUX_ROLLUP=false from the ConfigMap, the rollup pod true from its own env.
+      expect(parseConfig(containerEnv(objs)).influx?.rollup).toBe(false);
+      const rollupConfig = parseConfig(containerEnv(objs, 'rollup'));
+      expect(rollupConfig.influx?.rollup).toBe(true);
+      expect(rollupConfig.influx?.token).toBe('secret-sag-influxdb-token');
+      expect(rollup.spec.replicas).toBe(1);
+      expect(rollup.spec.strategy.type).toBe('Recreate');
+      // No selector of the gateway's (Deployment, Service, PDB) matches the rollup pod, and its own matches it only.
+      const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+      const rollupPod = rollup.spec.template.metadata.labels;
+      const gatewayPod = gateway.spec.template.metadata.labels;
+      for (const selector of [gateway.spec.selector.matchLabels, one(objs, 'Service').spec.selector, one(objs, 'PodDisruptionBudget').spec.selector.matchLabels]) {
+        expect(matches(selector, gatewayPod)).toBe(true);
+        expect(matches(selector, rollupPod)).toBe(false);
+      }
+      expect(matches(rollup.spec.selector.matchLabels, rollupPod)).toBe(true);
+      expect(matches(rollup.spec.selector.matchLabels, gatewayPod)).toBe(false);
+      expect(one(objs, 'HorizontalPodAutoscaler').spec.scaleTargetRef.name).toBe(gateway.metadata.name);
+      // The network policy holds both pods to the same peers.
+      const np = one(objs, 'NetworkPolicy').spec.podSelector;
+      const selects = (labels: Record<string, string>) =>
+        matches(np.matchLabels, labels) && np.matchExpressions.every((e: any) => e.operator === 'In' && e.values.includes(labels[e.key]));
+      expect(selects(gatewayPod)).toBe(true);
+      expect(selects(rollupPod)).toBe(true);
+      // The same pod otherwise: image, mounts, probes.
+      const [g, r] = [gateway, rollup].map((d) => d.spec.template.spec.containers[0]);
+      expect(r.image).toBe(g.image);
+      expect(r.volumeMounts).toEqual(g.volumeMounts);
+      expect(r.readinessProbe).toEqual(g.readinessProbe);
+      // Its own resources when set.
+      const sized = render('-f', join(chart, 'examples', 'cn2.yaml'), '--set', 'influxdb.rollupDeployment.resources.requests.cpu=1');
+      expect(deployment(sized, 'rollup').spec.template.spec.containers[0].resources).toEqual({ requests: { cpu: 1 } });
+      expect(deployment(sized).spec.template.spec.containers[0].resources).toEqual(g.resources);
+      // Off: one Deployment, INFLUX_ROLLUP as influxdb.rollup says.
+      const off = render('-f', join(chart, 'examples', 'cn2.yaml'), '--set', 'influxdb.rollupDeployment.enabled=false');
+      expect(off.filter((o) => o.kind === 'Deployment')).toHaveLength(1);
+      expect(one(off, 'ConfigMap').data?.['INFLUX_ROLLUP']).toBeUndefined();
+      expect(one(off, 'NetworkPolicy').spec.podSelector).toEqual({ matchLabels: gateway.spec.selector.matchLabels });
     });
 
     it('the forward port: off by default, FORWARD_PORT and a Service port when on', () => {
@@ -154,7 +206,7 @@ if ('path' in helm) {
       const on = render('-f', join(chart, 'examples', 'cn2.yaml'), '--set', 'forward.enabled=true');
       expect(one(on, 'ConfigMap').data?.['FORWARD_PORT']).toBe('24224');
       expect(one(on, 'Service').spec.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'forward', port: 24224, targetPort: 'forward' })]));
-      const c = one(on, 'Deployment').spec.template.spec.containers[0];
+      const c = deployment(on).spec.template.spec.containers[0];
       expect(c.ports).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'forward', containerPort: 24224 })]));
     });
 

@@ -29,6 +29,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/component: gateway
 {{- end }}
 
+{{/* The rollup pod's (influxdb.rollupDeployment): another name, so no selector of the gateway's matches it. */}}
+{{- define "sag.rollupSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "sag.name" . }}-rollup
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "sag.rollupLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "sag.rollupSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/component: rollup
+{{- end }}
+
 {{- define "sag.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "sag.fullname" .) .Values.serviceAccount.name }}
@@ -108,6 +122,10 @@ or Kubernetes would refuse later, with a message naming the values to change.
 {{- if not $v.influxdb.url }}{{ fail "config.sessionStore=influxdb needs influxdb.url" }}{{ end }}
 {{- if not $v.influxdb.org }}{{ fail "config.sessionStore=influxdb needs influxdb.org" }}{{ end }}
 {{- if not $v.influxdb.token.existingSecret }}{{ fail "config.sessionStore=influxdb needs influxdb.token.existingSecret (a Secret holding the API token)" }}{{ end }}
+{{- end }}
+{{- if $v.influxdb.rollupDeployment.enabled }}
+{{- if ne $v.config.sessionStore "influxdb" }}{{ fail "influxdb.rollupDeployment.enabled needs config.sessionStore=influxdb: the embedded store rolls up in its one replica" }}{{ end }}
+{{- if not (kindIs "invalid" $v.influxdb.rollup) }}{{ fail "influxdb.rollupDeployment.enabled sets INFLUX_ROLLUP itself (true in the rollup pod, false on the replicas): leave influxdb.rollup null" }}{{ end }}
 {{- end }}
 {{- if eq $v.config.uveStore "opensearch" }}
 {{- if not $v.opensearch.url }}{{ fail "config.uveStore=opensearch needs opensearch.url" }}{{ end }}
