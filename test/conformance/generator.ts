@@ -47,6 +47,8 @@ export function generateSessions(seed: number, now: bigint, count: number, spanH
     if (rnd() < 0.8) remoteLabels['namespace'] = pick(NAMESPACES);
     if (rnd() < 0.3) localLabels['app.kubernetes.io/part-of'] = pick(['store', 'ledger']);
     if (rnd() < 0.5) remoteLabels['tier'] = pick(['front', 'back']);
+    // A Kubernetes label may be empty (no draw: the rest of the data stays as it was).
+    if (i % 41 === 0 && remoteLabels['tier'] === undefined) remoteLabels['tier'] = '';
     const fb = BigInt(Math.floor(rnd() * 100_000));
     const rb = BigInt(Math.floor(rnd() * 100_000));
     records.push({

@@ -14,6 +14,7 @@ import {
   type Duration,
   type EpochNs,
   type LabelNamesQuery,
+  type Predicate,
   type RecordsQuery,
   type Retention,
   type SeriesQuery,
@@ -50,6 +51,7 @@ import {
 } from './rollup.js';
 import { setupInflux, type SetupReport } from './setup.js';
 import { planWrite } from './write-plan.js';
+import { escapedValuesScript, exactRegex, readEscapedValues, regexColumns } from './stored-regex.js';
 import { influxFolding } from './folding.js';
 
 export interface InfluxSessionStoreOptions {
@@ -294,34 +296,58 @@ export class InfluxSessionStore implements SessionStore {
     }
   }
 
-  async traffic(q: TrafficQuery): Promise<TrafficPage> {
+  /**
+   * `filter` with its regexes on tags made exact over the stored form
+   * (stored-regex.ts), and the statement that listed the stored values it
+   * needed over [from, to) (null when the filter has no such regex).
+   */
+  private async exactFilter(filter: Predicate, from: EpochNs, to: EpochNs): Promise<{ filter: Predicate; statement: string | null }> {
+    const columns = regexColumns(filter);
+    if (columns.length === 0) return { filter, statement: null };
+    const buckets = [this.layout.rawBucket, ...this.layout.tiers.map((t) => t.bucket)];
+    const statement = escapedValuesScript(buckets, columns, from, to);
+    return { filter: exactRegex(filter, readEscapedValues(await this.query(statement), buckets, columns)), statement };
+  }
+
+  async traffic(query: TrafficQuery): Promise<TrafficPage> {
+    const spans = [query.source.span, ...(query.compare === null ? [] : [query.compare.source.span])];
+    const from = spans.reduce((m, s) => (s.from < m ? s.from : m), query.source.span.from);
+    const to = spans.reduce((m, s) => (s.to > m ? s.to : m), query.source.span.to);
+    const exact = await this.exactFilter(query.filter, from, to);
+    const q = { ...query, filter: exact.filter };
     const text = compileTraffic(q, await this.storedLayout());
     const result = readTraffic(q, await this.query(text));
     if (result.totalCount > q.maxGroups) {
       throw tooExpensive(`the query matches ${result.totalCount} groups; at most ${q.maxGroups} are allowed: filter more or group on fewer keys`);
     }
-    return { ...result, meta: this.planMeta(q.source, text) };
+    return { ...result, meta: this.planMeta(q.source, withStatement(exact.statement, text)) };
   }
 
-  async series(q: SeriesQuery): Promise<SeriesResult> {
+  async series(query: SeriesQuery): Promise<SeriesResult> {
+    const exact = await this.exactFilter(query.filter, query.source.span.from, query.source.span.to);
+    const q = { ...query, filter: exact.filter };
     const text = compileSeries(q, await this.storedLayout());
-    return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, text) };
+    return { series: readSeries(q, await this.query(text)), meta: this.planMeta(q.source, withStatement(exact.statement, text)) };
   }
 
-  async values(q: ValuesQuery): Promise<ValuesResult> {
+  async values(query: ValuesQuery): Promise<ValuesResult> {
+    const exact = await this.exactFilter(query.filter, query.source.span.from, query.source.span.to);
+    const q = { ...query, filter: exact.filter };
     const text = compileValues(q, await this.storedLayout());
-    return { values: readValues(q, await this.query(text)), meta: this.meta(q, text) };
+    return { values: readValues(q, await this.query(text)), meta: this.meta(q, withStatement(exact.statement, text)) };
   }
 
   /** Two statements: the label columns of the range, then the records carrying each (meta.query shows both). */
-  async labelNames(q: LabelNamesQuery): Promise<LabelNamesResult> {
-    const head = labelColumn(q.side, q.prefix ?? '');
-    const keys = compileTagKeys(bucketOf(this.layout, q.source.tier), q.source.span.from, q.source.span.to, head);
+  async labelNames(query: LabelNamesQuery): Promise<LabelNamesResult> {
+    const head = labelColumn(query.side, query.prefix ?? '');
+    const keys = compileTagKeys(bucketOf(this.layout, query.source.tier), query.source.span.from, query.source.span.to, head);
     const columns = readTagKeys(await this.query(keys));
-    if (columns.length === 0) return { names: [], meta: this.meta(q, keys) };
+    if (columns.length === 0) return { names: [], meta: this.meta(query, keys) };
+    const exact = await this.exactFilter(query.filter, query.source.span.from, query.source.span.to);
+    const q = { ...query, filter: exact.filter };
     const counts = compileLabelCounts(q, await this.storedLayout(), columns);
     const names = readLabelCounts(q, columns, await this.query(counts));
-    return { names, meta: this.meta(q, `${keys}\n${counts}`) };
+    return { names, meta: this.meta(q, withStatement(exact.statement, `${keys}\n${counts}`)) };
   }
 
   /**
@@ -343,12 +369,14 @@ export class InfluxSessionStore implements SessionStore {
   }
 
   /** Two statements: the label columns of the range (they order records of one time), then the page. */
-  async records(q: RecordsQuery): Promise<RecordsPage> {
-    const keys = compileTagKeys(this.layout.rawBucket, q.span.from, q.span.to, 'label.');
+  async records(query: RecordsQuery): Promise<RecordsPage> {
+    const keys = compileTagKeys(this.layout.rawBucket, query.span.from, query.span.to, 'label.');
     const labels = readTagKeys(await this.query(keys));
+    const exact = await this.exactFilter(query.filter, query.span.from, query.span.to);
+    const q = { ...query, filter: exact.filter };
     const text = compileRecords(q, await this.storedLayout(), labels);
     const page = readRecords(q, await this.query(text));
-    return { ...page, meta: { backend: this.backend, tier: 'raw', query: `${keys}\n${text}`, from: q.span.from, to: q.span.to } };
+    return { ...page, meta: { backend: this.backend, tier: 'raw', query: withStatement(exact.statement, `${keys}\n${text}`), from: q.span.from, to: q.span.to } };
   }
 
   /** Now minus the lateness window: the tail reads records by time, up to here. */
@@ -367,7 +395,8 @@ export class InfluxSessionStore implements SessionStore {
     if (start >= stop) return { records: [], next: read.from ?? { at: start, within: 0 }, full: false };
     const labels = readTagKeys(await this.query(compileTagKeys(this.layout.rawBucket, start, stop, 'label.')));
     const layout = await this.storedLayout();
-    return readTail(read, start, await this.query(compileTail(read, start, stop, layout, labels)));
+    const { filter } = await this.exactFilter(read.filter, start, stop);
+    return readTail(read, start, await this.query(compileTail({ ...read, filter }, start, stop, layout, labels)));
   }
 
   /**
@@ -735,4 +764,9 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => P
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
+}
+
+/** meta.query: the statement of stored-regex.ts before the query's, when there was one. */
+function withStatement(statement: string | null, text: string): string {
+  return statement === null ? text : `${statement}\n${text}`;
 }

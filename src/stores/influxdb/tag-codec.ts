@@ -18,8 +18,8 @@
  * - stored forms sort in the UTF-8 byte order of the values (the escaped
  *   characters are one contiguous range, ESC inside it), so sorting by the
  *   stored tag is sorting by the value.
- * A regular expression, however, runs over the stored form: it sees ESC
- * sequences where a value has control characters (docs/influxdb.md).
+ * A regular expression, however, runs over the stored form: stored-regex.ts
+ * makes it exact for the values stored with an ESC (docs/influxdb.md).
  */
 export const TAG_ESCAPE = '\u0001';
 
