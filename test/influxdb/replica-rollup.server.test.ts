@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { buildTrafficQuery, encodeRecords, formatDateTime, parseDuration, parseTiers, type Retention, type SessionRecord } from '../../src/model/index.js';
 import type { InfluxSessionStore } from '../../src/stores/influxdb/index.js';
 import { sessionRecord } from '../support/records.js';
-import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket } from './server.js';
+import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket, hourBoundaryAgo, MINUTE_NS, SECOND_NS } from './server.js';
 
 // A gateway with INFLUX_ROLLUP=false (docs/influxdb.md "A replica without
 // the rollup") follows the rollup another gateway runs on the same buckets:
@@ -12,15 +12,15 @@ import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket } f
 // is raw's: the tier for the windows before it, raw after.
 const server = await findInflux();
 
-const S = 1_000_000_000n;
-const M = 60n * S;
+const S = SECOND_NS;
+const M = MINUTE_NS;
 const raw = parseDuration('24h', 'raw');
 const retention: Retention = { raw, tiers: parseTiers('5m:7d', raw) };
 const W = 5n * M;
 
 describeWithInflux('InfluxDB replica without the rollup: watermark and statistics', server, () => {
   // Six 5m windows from an hour boundary two hours ago (in the past for InfluxDB too); queries read the first three.
-  const base = (BigInt(Date.now()) * 1_000_000n) / (60n * M) * (60n * M) - 2n * 60n * M;
+  const base = hourBoundaryAgo(2n);
   let clock = base;
   const bucket = runBucket('replica-rollup');
   const records: SessionRecord[] = [];

@@ -5,7 +5,7 @@ import { escapeTagValue, recordSeries } from '../../src/stores/influxdb/line-pro
 import { fluxString, fluxTime } from '../../src/stores/influxdb/flux.js';
 import { HOSTILE_STRINGS } from '../support/hostile.js';
 import { sessionRecord } from '../support/records.js';
-import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket, testHttp } from './server.js';
+import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket, testHttp, hourBoundaryAgo, MINUTE_NS, SECOND_NS } from './server.js';
 
 // The gateway's rollup (docs/influxdb.md "Tiers: the gateway's rollup") on a
 // real influxd: many series with label tags that differ from record to
@@ -15,15 +15,15 @@ import { describeWithInflux, dropStore, findInflux, openTestStore, runBucket, te
 // opens after an outage catches up from the watermark on its own timer.
 const server = await findInflux();
 
-const S = 1_000_000_000n;
-const M = 60n * S;
+const S = SECOND_NS;
+const M = MINUTE_NS;
 const raw = parseDuration('24h', 'raw');
 const retention: Retention = { raw, tiers: parseTiers('5m:7d,1h:90d', raw) };
 const W = 5n * M;
 
 describeWithInflux('InfluxDB tier rollup: exact per window and tag set', server, () => {
   // Three 5m windows, ending 40 minutes before the wall clock.
-  const base = (BigInt(Date.now()) * 1_000_000n) / (60n * M) * (60n * M) - 2n * 60n * M;
+  const base = hourBoundaryAgo(2n);
   let clock = base + 15n * W; // an hour and a quarter after the first window
   let store: InfluxSessionStore;
   const records: SessionRecord[] = [];

@@ -101,6 +101,15 @@ export function runBucket(tag: string): string {
   return `${process.env['SAG_TEST_BUCKET_PREFIX'] || 'sagt'}-${tag}-${process.pid.toString(36)}-${Date.now().toString(36)}`;
 }
 
+export const SECOND_NS = 1_000_000_000n;
+export const MINUTE_NS = 60n * SECOND_NS;
+
+/** The hour boundary `hours` hours before the wall clock: every time after it is in the past for InfluxDB too. */
+export function hourBoundaryAgo(hours: bigint): bigint {
+  const hour = 60n * MINUTE_NS;
+  return ((BigInt(Date.now()) * 1_000_000n) / hour) * hour - hours * hour;
+}
+
 export const TEST_RETENTION: Retention = (() => {
   const raw = parseDuration('24h', 'raw');
   return { raw, tiers: [] };
