@@ -445,9 +445,7 @@ export class InfluxSessionStore implements SessionStore {
     const tier = this.layout.tiers[i]!;
     const w = tier.spec.window.ns;
     const oldest = this.options.clock() - this.options.retention.raw.ns;
-    if (this.watermarks[i] === undefined) {
-      this.watermarks[i] = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
-    }
+    if (this.watermarks[i] === undefined) this.watermarks[i] = await this.storedWatermark(i);
     const starts = windowsDue(w, this.schedules[i]!, this.options.lateAfter.ns, s, this.watermarks[i]!, oldest);
     if (starts.length > 1) this.log.info({ tier: tier.spec.name, windows: starts.length, from: starts[0]!.toString() }, 'influxdb rollup catching up');
     const computed: EpochNs[] = [];
@@ -548,12 +546,11 @@ export class InfluxSessionStore implements SessionStore {
    */
   async observeWatermarks(only?: number): Promise<(EpochNs | null)[]> {
     await this.prepare();
-    const oldest = this.options.clock() - this.options.retention.raw.ns;
     const reads = this.layout.tiers.map((tier, i) => {
       if (only !== undefined && only !== i) return Promise.resolve(this.watermarks[i] ?? null);
       return this.serially(i, async () => {
         const w = tier.spec.window.ns;
-        const mark = readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - w)));
+        const mark = await this.storedWatermark(i);
         const before = this.watermarks[i];
         this.watermarks[i] = mark;
         if (mark !== null && (mark !== before || this.observed[i] === undefined)) await this.observe(i, mark - w);
@@ -561,6 +558,13 @@ export class InfluxSessionStore implements SessionStore {
       });
     });
     return Promise.all(reads);
+  }
+
+  /** The latest watermark point of tier `i`'s bucket within the raw retention (null: none). */
+  private async storedWatermark(i: number): Promise<EpochNs | null> {
+    const tier = this.layout.tiers[i]!;
+    const oldest = this.options.clock() - this.options.retention.raw.ns;
+    return readWatermark(await this.rollupQuery(watermarkScript(tier, oldest - tier.spec.window.ns)));
   }
 
   /** One window of one tier, from raw: tag keys, the pushed-down sums and counts, the points written at its start. */
